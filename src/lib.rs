@@ -1,0 +1,1 @@
+//! berth: a web dashboard for Docker Swarm.
