@@ -1,0 +1,155 @@
+//! Command line and environment configuration.
+//!
+//! Every serve setting is a flag with an environment fallback, so the same binary is configured
+//! by flags on a terminal and by `environment:` in a stack file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// berth: a fast, small, secure web dashboard for Docker Swarm.
+#[derive(Debug, Parser)]
+#[command(name = "berth", version, about, long_about = None, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options for `serve` (the default command).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard (the default when no command is given).
+    Serve(ServeArgs),
+    /// Check that a running berth answers on /healthz; exits 0 when healthy, 1 otherwise.
+    /// Meant for a HEALTHCHECK in an image without a shell.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "BERTH_LISTEN", default_value = "0.0.0.0:9000")]
+    pub listen: SocketAddr,
+
+    /// Directory for berth's data; the SQLite database lives there.
+    #[arg(long, env = "BERTH_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Docker Engine API address of a swarm manager (unix:///path or tcp://host:port).
+    #[arg(
+        long,
+        env = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    pub docker_host: String,
+
+    /// File holding the initial admin password (e.g. a Docker secret under /run/secrets).
+    /// When set and no admin exists yet, the admin is created from it and no setup code is needed.
+    #[arg(long, env = "BERTH_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<PathBuf>,
+
+    /// User name of the admin created from BERTH_ADMIN_PASSWORD_FILE.
+    #[arg(long, env = "BERTH_ADMIN_USERNAME", default_value = "admin")]
+    pub admin_username: String,
+
+    /// Idle time after which a session expires (e.g. 30m, 12h, 7d).
+    #[arg(long, env = "BERTH_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
+    pub session_ttl: Duration,
+
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Mark the session cookie Secure (set this when berth is served over HTTPS).
+    #[arg(long, env = "BERTH_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub cookie_secure: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthcheckArgs {
+    /// URL to check; by default /healthz on the port of BERTH_LISTEN on 127.0.0.1.
+    #[arg(long, env = "BERTH_HEALTHCHECK_URL")]
+    pub url: Option<String>,
+    /// The listen address whose port is checked when no URL is given.
+    #[arg(long, env = "BERTH_LISTEN", default_value = "0.0.0.0:9000")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Parses durations such as `90s`, `30m`, `12h`, `7d` or a bare number of seconds.
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let s = raw.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("invalid duration {raw:?}: expected e.g. 30m, 12h or 7d"))?;
+    let secs = match unit.trim() {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        other => {
+            return Err(format!(
+                "invalid duration unit {other:?} in {raw:?}: use s, m, h or d"
+            ));
+        }
+    };
+    if secs == 0 {
+        return Err(format!("duration {raw:?} must be greater than zero"));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+impl ServeArgs {
+    /// Settings for tests and embedding: everything default except what is given.
+    pub fn for_test(data_dir: PathBuf, docker_host: String) -> Self {
+        ServeArgs {
+            listen: "127.0.0.1:0".parse().expect("static address"),
+            data_dir,
+            docker_host,
+            admin_password_file: None,
+            admin_username: "admin".into(),
+            session_ttl: Duration::from_secs(12 * 3600),
+            log_format: LogFormat::Text,
+            cookie_secure: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("12h").unwrap(), Duration::from_secs(43_200));
+        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(604_800));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn serve_is_the_default_command_and_flags_have_env_fallbacks() {
+        let cli = Cli::try_parse_from(["berth", "--listen", "127.0.0.1:9100"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.serve.listen.port(), 9100);
+        let cli = Cli::try_parse_from(["berth", "serve", "--session-ttl", "1h"]).unwrap();
+        match cli.command {
+            Some(Command::Serve(a)) => assert_eq!(a.session_ttl, Duration::from_secs(3600)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

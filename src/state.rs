@@ -1,0 +1,112 @@
+//! The one cheap-to-clone state every handler gets: database, Docker engine, configuration,
+//! and the in-memory auth helpers.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sqlx::SqlitePool;
+
+use crate::auth::setup::SetupGate;
+use crate::auth::throttle::LoginThrottle;
+use crate::config::ServeArgs;
+use crate::docker::Engine;
+use crate::web::assets::Assets;
+
+pub struct Inner {
+    pub db: SqlitePool,
+    pub docker: Engine,
+    pub config: ServeArgs,
+    pub setup: SetupGate,
+    pub throttle: LoginThrottle,
+    pub assets: Assets,
+    needs_setup: AtomicBool,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Opens the database, creates the admin from BERTH_ADMIN_PASSWORD_FILE if asked to, and
+    /// issues (and logs) a setup code while no admin exists.
+    pub async fn new(config: ServeArgs) -> anyhow::Result<AppState> {
+        let db = crate::db::open(&config.data_dir).await?;
+        let docker = Engine::new(&config.docker_host);
+        let state = AppState(Arc::new(Inner {
+            db,
+            docker,
+            setup: SetupGate::default(),
+            throttle: LoginThrottle::default(),
+            assets: Assets::load(),
+            needs_setup: AtomicBool::new(true),
+            config,
+        }));
+        if let Some(path) = state.config.admin_password_file.clone() {
+            state.create_admin_from_file(&path).await?;
+        }
+        let has_admin = crate::db::users::any_admin(&state.db).await?;
+        state.needs_setup.store(!has_admin, Ordering::SeqCst);
+        if !has_admin {
+            let code = state.setup.issue();
+            tracing::warn!(
+                "no admin account yet: open berth in a browser and enter this one-time code on the setup page"
+            );
+            tracing::warn!("setup code: {code}");
+        }
+        Ok(state)
+    }
+
+    async fn create_admin_from_file(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        if crate::db::users::any_admin(&self.db).await? {
+            return Ok(());
+        }
+        let raw = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read BERTH_ADMIN_PASSWORD_FILE {}: {e}",
+                path.display()
+            )
+        })?;
+        let password = raw.trim_end_matches(['\r', '\n']).to_string();
+        let username = self.config.admin_username.clone();
+        crate::auth::check_username(&username)
+            .map_err(|m| anyhow::anyhow!("BERTH_ADMIN_USERNAME {username:?}: {m}"))?;
+        crate::auth::check_new_password(&username, &password, &password)
+            .map_err(|m| anyhow::anyhow!("BERTH_ADMIN_PASSWORD_FILE {}: {m}", path.display()))?;
+        let hash = crate::auth::password::hash(password)
+            .await
+            .map_err(anyhow::Error::msg)?;
+        if crate::db::users::create_first_admin(&self.db, &username, &hash)
+            .await?
+            .is_some()
+        {
+            tracing::info!("created admin {username:?} from {}", path.display());
+            let entry = crate::db::audit::Entry {
+                username: Some(&username),
+                ip: None,
+                action: "setup.password_file",
+                target: Some(&username),
+                outcome: crate::db::audit::Outcome::Ok,
+                detail: Some("admin created from BERTH_ADMIN_PASSWORD_FILE"),
+            };
+            crate::db::audit::record(&self.db, &entry).await?;
+        }
+        Ok(())
+    }
+
+    /// True while no admin exists: every page leads to /setup.
+    pub fn needs_setup(&self) -> bool {
+        self.needs_setup.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn setup_done(&self) {
+        self.needs_setup.store(false, Ordering::SeqCst);
+        self.setup.close();
+    }
+}

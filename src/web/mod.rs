@@ -1,0 +1,99 @@
+//! The web side: one module per area, each a thin layer over the domain modules.
+//!
+//! Routing: public routes (health, static files, setup, login) and everything else behind
+//! [`session::require_session`]. Layers, outermost first: request id, tracing, security
+//! headers, cross-origin (CSRF) protection, compression, body limit, timeout (streams excluded).
+
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod dashboard;
+pub mod errors;
+pub mod fmt;
+pub mod health;
+pub mod page;
+pub mod security;
+pub mod session;
+pub mod settings;
+pub mod swarm;
+pub mod urls;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::AppState;
+
+/// Largest request body accepted (compose files and uploads included).
+pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Ordinary requests must finish within this; streams (logs, deploy progress) are exempt.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn router(state: AppState) -> Router {
+    let public = Router::new()
+        .route(urls::HEALTHZ, get(health::healthz))
+        .route(urls::SETUP, get(auth::setup_form).post(auth::setup))
+        .route(urls::LOGIN, get(auth::login_form).post(auth::login));
+
+    let pages = Router::new()
+        .route(urls::DASHBOARD, get(dashboard::show))
+        .route(urls::DOCKER_STATUS, get(dashboard::docker_status))
+        .route(urls::LOGOUT, post(auth::logout))
+        .route(urls::SETTINGS, get(settings::show))
+        .route(urls::SETTINGS_PASSWORD, post(settings::change_password))
+        .route(urls::SETTINGS_USERS, post(settings::create_user))
+        .route("/settings/users/{id}/delete", post(settings::delete_user))
+        .route(urls::AUDIT, get(audit::show))
+        .route(urls::SWARM_INIT, post(swarm::init));
+
+    // Long-lived responses (server-sent events) go here, outside the timeout.
+    let streams: Router<AppState> = Router::new();
+
+    let protected = pages
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .merge(streams)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::require_session,
+        ));
+
+    let security = security::headers();
+
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let mut app = Router::new()
+        .merge(public)
+        .merge(protected)
+        .nest_service(urls::STATIC, state.assets.router())
+        .fallback(errors::not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(security::csrf_layer());
+    for (name, value) in security {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    ))
+    .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
+    }))
+    .layer(SetRequestIdLayer::new(x_request_id, security::MakeId))
+    .with_state(state)
+}

@@ -1,0 +1,321 @@
+//! Sessions on the web side: the cookie, the middleware that guards every page, CSRF tokens.
+//!
+//! The cookie carries a random token (256 bits); SQLite stores only its sha256. Each session has
+//! its own CSRF token, required on every state-changing request as a form field `csrf`, the
+//! `X-CSRF-Token` header (htmx) or a `csrf` query parameter (multipart forms).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::AppState;
+use crate::auth::tokens;
+use crate::db;
+
+pub const SESSION_COOKIE: &str = "berth_session";
+pub const DEVICE_COOKIE: &str = "berth_device";
+/// Largest urlencoded body read to find the CSRF field.
+const FORM_LIMIT: usize = 4 * 1024 * 1024;
+/// last_seen is written at most this often (not on every request).
+const TOUCH_EVERY: i64 = 60;
+
+/// The signed-in user of this request.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: Arc<Vec<u8>>,
+    pub user_id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    /// The one-shot message left by the previous action, already cleared in the database.
+    pub flash: Option<String>,
+}
+
+/// Reads one cookie from the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The peer address of the connection (berth does not trust X-Forwarded-For).
+pub fn client_ip(req_extensions: &axum::http::Extensions) -> Option<String> {
+    req_extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+}
+
+/// The client address as an extractor that never fails (in-process tests have none).
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(&parts.extensions)))
+    }
+}
+
+pub fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.get("hx-request").is_some_and(|v| v == "true")
+}
+
+/// A redirect that works for plain browsers (303) and for htmx (200 + HX-Redirect, so htmx
+/// navigates instead of swapping a login page into a table cell).
+pub fn redirect(headers: &HeaderMap, to: &str) -> Response {
+    if is_htmx(headers) {
+        let mut r = StatusCode::OK.into_response();
+        if let Ok(v) = HeaderValue::from_str(to) {
+            r.headers_mut().insert("hx-redirect", v);
+        }
+        r
+    } else {
+        Redirect::to(to).into_response()
+    }
+}
+
+pub fn session_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+pub fn device_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{DEVICE_COOKIE}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age=31536000{}",
+        super::urls::LOGIN,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// Creates a session for `user_id`; returns the cookie token.
+pub async fn start(
+    state: &AppState,
+    user_id: i64,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> sqlx::Result<String> {
+    let token = tokens::random_token(32);
+    let csrf = tokens::random_token(32);
+    let ua = user_agent.map(|u| u.chars().take(200).collect::<String>());
+    db::sessions::insert(
+        &state.db,
+        &tokens::hash_token(&token),
+        user_id,
+        &csrf,
+        ip,
+        ua.as_deref(),
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Looks up the live session of a request, if any.
+pub async fn current(state: &AppState, headers: &HeaderMap) -> sqlx::Result<Option<Session>> {
+    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() < 200)
+    else {
+        return Ok(None);
+    };
+    let id_hash = tokens::hash_token(token);
+    let idle = state.config.session_ttl.as_secs() as i64;
+    let Some(row) = db::sessions::find_live(&state.db, &id_hash, idle).await? else {
+        return Ok(None);
+    };
+    if db::now() - row.last_seen_at >= TOUCH_EVERY {
+        db::sessions::touch(&state.db, &id_hash).await?;
+    }
+    let flash = if row.has_flash {
+        db::sessions::take_flash(&state.db, &id_hash).await?
+    } else {
+        None
+    };
+    Ok(Some(Session {
+        id_hash: Arc::new(id_hash),
+        user_id: row.user_id,
+        username: row.username,
+        is_admin: row.is_admin,
+        csrf: row.csrf_token,
+        flash,
+    }))
+}
+
+fn is_state_changing(m: &Method) -> bool {
+    !matches!(*m, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Guards every page: sends to /setup while no admin exists, to /login without a live session,
+/// refuses state changes without the session's CSRF token, and renders handler errors as pages.
+pub async fn require_session(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if state.needs_setup() {
+        return redirect(req.headers(), super::urls::SETUP);
+    }
+    let session = match current(&state, req.headers()).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("session lookup failed: {e}");
+            return super::errors::standalone_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "berth could not read its database. Check its log.",
+            );
+        }
+    };
+    let Some(session) = session else {
+        let target = if req.method() == Method::GET && !is_htmx(req.headers()) {
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            if pq == "/" {
+                super::urls::LOGIN.to_string()
+            } else {
+                format!("{}?next={}", super::urls::LOGIN, urlencode(pq))
+            }
+        } else {
+            super::urls::LOGIN.to_string()
+        };
+        return redirect(req.headers(), &target);
+    };
+
+    let mut req = req;
+    if is_state_changing(req.method()) {
+        let (ok, rebuilt) = check_csrf(req, &session.csrf).await;
+        let Some(rebuilt) = rebuilt else {
+            return super::errors::standalone_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request too large",
+                "The form was larger than berth accepts.",
+            );
+        };
+        req = rebuilt;
+        if !ok {
+            let ip = client_ip(req.extensions());
+            let path = req.uri().path().to_string();
+            let entry = db::audit::Entry {
+                username: Some(&session.username),
+                ip: ip.as_deref(),
+                action: "csrf.refused",
+                target: Some(&path),
+                outcome: db::audit::Outcome::Denied,
+                detail: Some("missing or wrong CSRF token"),
+            };
+            if let Err(e) = db::audit::record(&state.db, &entry).await {
+                tracing::error!("audit: {e}");
+            }
+            return super::errors::standalone_response(
+                StatusCode::FORBIDDEN,
+                "Request refused",
+                "This form has expired or did not come from berth. Reload the page and try again.",
+            );
+        }
+    }
+    let htmx = is_htmx(req.headers());
+    let request_id = request_id(req.headers());
+    req.extensions_mut().insert(session.clone());
+    let resp = next.run(req).await;
+    super::errors::render_if_error(&state, resp, Some(&session), htmx, &request_id)
+}
+
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Finds the CSRF token in the header, the query or an urlencoded body; gives the request back
+/// (rebuilt when its body was read), or `None` when the body was too large to read.
+async fn check_csrf(req: Request, expected: &str) -> (bool, Option<Request>) {
+    let matches = |t: &str| tokens::constant_time_eq(t.as_bytes(), expected.as_bytes());
+    if let Some(h) = req
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+    {
+        return (matches(h), Some(req));
+    }
+    if let Some(q) = req.uri().query()
+        && let Some((_, v)) = form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "csrf")
+    {
+        return (matches(&v), Some(req));
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return (false, Some(req));
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return (false, None);
+    };
+    let ok = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .is_some_and(|(_, v)| matches(&v));
+    (ok, Some(Request::from_parts(parts, Body::from(bytes))))
+}
+
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Deletes expired sessions every ten minutes.
+pub async fn janitor(state: AppState) {
+    loop {
+        let idle = state.config.session_ttl.as_secs() as i64;
+        match db::sessions::delete_expired(&state.db, idle).await {
+            Ok(n) if n > 0 => tracing::debug!("removed {n} expired sessions"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("session cleanup failed: {e}"),
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_parsed() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; berth_session=tok; b=2"),
+        );
+        assert_eq!(cookie(&h, "berth_session"), Some("tok"));
+        assert_eq!(cookie(&h, "missing"), None);
+    }
+
+    #[test]
+    fn cookie_flags() {
+        let c = session_cookie("t", true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
+        assert!(!session_cookie("t", false).contains("Secure"));
+    }
+}

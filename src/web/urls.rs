@@ -1,0 +1,48 @@
+//! Every URL of berth, named once: the router, redirects and templates use these.
+
+pub const DASHBOARD: &str = "/";
+pub const SETUP: &str = "/setup";
+pub const LOGIN: &str = "/login";
+pub const LOGOUT: &str = "/logout";
+pub const SETTINGS: &str = "/settings";
+pub const SETTINGS_PASSWORD: &str = "/settings/password";
+pub const SETTINGS_USERS: &str = "/settings/users";
+pub const AUDIT: &str = "/audit";
+pub const HEALTHZ: &str = "/healthz";
+pub const SWARM_INIT: &str = "/swarm/init";
+pub const DOCKER_STATUS: &str = "/partials/docker-status";
+pub const NODES: &str = "/nodes";
+pub const SERVICES: &str = "/services";
+pub const STACKS: &str = "/stacks";
+pub const STATIC: &str = "/static";
+
+pub fn settings_user_delete(id: i64) -> String {
+    format!("/settings/users/{id}/delete")
+}
+
+/// A `next` target after login: only local paths, never `//host` or a scheme.
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.contains("://")
+    {
+        next
+    } else {
+        DASHBOARD
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_targets_stay_local() {
+        assert_eq!(safe_next("/services?x=1"), "/services?x=1");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next(""), "/");
+    }
+}
