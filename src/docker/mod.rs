@@ -152,6 +152,10 @@ impl Engine {
                 | DockerStatus::Worker { .. }
                 | DockerStatus::NotInSwarm { .. }
         );
+        if !was_reachable {
+            // agree on the API version first (bollard speaks 1.53, a 20.10 engine 1.41)
+            let _ = tokio::time::timeout(PROBE_TIMEOUT, self.negotiate()).await;
+        }
         let status = match self.client() {
             Err(e) => DockerStatus::Unreachable { error: e.detail() },
             Ok(client) => match tokio::time::timeout(PROBE_TIMEOUT, probe(&client)).await {
@@ -161,10 +165,6 @@ impl Engine {
                 },
             },
         };
-        let reachable = !matches!(status, DockerStatus::Unreachable { .. });
-        if reachable && !was_reachable {
-            self.negotiate().await;
-        }
         let previous = {
             let mut slot = self.0.status.write().unwrap_or_else(|p| p.into_inner());
             let previous = std::mem::replace(
@@ -197,7 +197,7 @@ impl Engine {
         status
     }
 
-    /// Agrees on the API version with the daemon (bollard speaks 1.53; a 20.10 engine speaks 1.41).
+    /// Agrees on the API version with the daemon.
     async fn negotiate(&self) {
         let Ok(client) = self.client() else { return };
         match client.negotiate_version().await {

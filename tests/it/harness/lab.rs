@@ -1,0 +1,102 @@
+//! The swarm labs the test runner (scripts/test) brought up. Each is named by an environment
+//! variable `BERTH_TEST_LAB_<WHICH>=instance`; sockets follow scripts/lab's convention.
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+use bollard::Docker;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// One lab instance: N dockerds in network namespaces forming a swarm.
+#[derive(Debug)]
+pub struct Lab {
+    pub name: String,
+    script: String,
+    lock: Mutex<()>,
+}
+
+const WHICH: [&str; 3] = ["one", "multi", "chaos"];
+
+/// Which lab: `one` (1 node, shared by most tests), `multi` (1 manager + 2 workers, 1 s
+/// heartbeat), `chaos` (1 node that tests stop, restart and take out of its swarm).
+pub fn lab(which: &str) -> &'static Lab {
+    static LABS: OnceLock<Vec<Lab>> = OnceLock::new();
+    let labs = LABS.get_or_init(|| {
+        let script = std::env::var("BERTH_TEST_LAB_SCRIPT").unwrap_or_else(|_| {
+            panic!(
+                "BERTH_TEST_LAB_SCRIPT is not set: the integration tests need the project's swarm labs. \
+                 Run them with `sudo scripts/test` (it brings the labs up and sets BERTH_TEST_*)."
+            )
+        });
+        WHICH
+            .iter()
+            .map(|w| {
+                let var = format!("BERTH_TEST_LAB_{}", w.to_uppercase());
+                let spec = std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set (run scripts/test)"));
+                Lab { name: spec, script: script.clone(), lock: Mutex::new(()) }
+            })
+            .collect()
+    });
+    let idx = WHICH.iter().position(|w| *w == which).expect("known lab");
+    &labs[idx]
+}
+
+impl Lab {
+    /// DOCKER_HOST of node `n` (1-based); node 1 is the first manager.
+    pub fn host(&self, n: usize) -> String {
+        format!("unix:///run/berth-lab/{}/node{n}.sock", self.name)
+    }
+
+    pub fn manager_host(&self) -> String {
+        self.host(1)
+    }
+
+    pub fn docker(&self, n: usize) -> Docker {
+        Docker::connect_with_host(&self.host(n)).expect("lab socket address")
+    }
+
+    /// Exclusive use, for tests that change the lab (stop a node, drain, leave the swarm).
+    pub async fn exclusive(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+
+    /// Runs `scripts/lab <instance> <args…>` and panics with its output on failure.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = Command::new(&self.script)
+            .arg(&self.name)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", self.script));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.status.success(),
+            "scripts/lab {} {:?} failed:\n{text}",
+            self.name,
+            args
+        );
+        text
+    }
+
+    /// Runs the docker CLI against node `n`.
+    pub fn docker_cli(&self, n: usize, args: &[&str]) -> Result<String, String> {
+        let out = Command::new("docker")
+            .arg("-H")
+            .arg(self.host(n))
+            .args(args)
+            .output()
+            .map_err(|e| format!("cannot run docker: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).to_string())
+        } else {
+            Err(format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}

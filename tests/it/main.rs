@@ -1,0 +1,11 @@
+//! berth's integration tests: the real router, a real SQLite file, real Docker swarms (the
+//! project's lab, see scripts/lab) and a real browser. Run them with `scripts/test`, which
+//! brings the labs up and sets the `BERTH_TEST_*` variables the harness reads.
+
+mod harness;
+
+mod auth;
+mod browser;
+mod dashboard;
+mod docker_status;
+mod process;
