@@ -104,10 +104,18 @@ pub async fn set_flash(db: &SqlitePool, id_hash: &[u8], flash: &str) -> sqlx::Re
 
 /// Reads and clears the pending flash message.
 pub async fn take_flash(db: &SqlitePool, id_hash: &[u8]) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "UPDATE sessions SET flash = NULL WHERE id_hash = ? AND flash IS NOT NULL RETURNING flash",
-    )
-    .bind(id_hash)
-    .fetch_optional(db)
-    .await
+    let mut tx = db.begin().await?;
+    let flash: Option<String> = sqlx::query_scalar("SELECT flash FROM sessions WHERE id_hash = ?")
+        .bind(id_hash)
+        .fetch_optional(&mut *tx)
+        .await?
+        .flatten();
+    if flash.is_some() {
+        sqlx::query("UPDATE sessions SET flash = NULL WHERE id_hash = ?")
+            .bind(id_hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(flash)
 }

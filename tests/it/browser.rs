@@ -111,13 +111,13 @@ async fn the_browser_shows_docker_going_away_and_coming_back() {
     b.click("button[type=submit]").await;
     b.wait_text("Swarm overview", 10).await;
 
-    chaos.run(&["stop-node", "1"]);
+    let stopped = chaos.stop_node(1);
     // the page notices by itself (the banner polls; no reload by the user)
     b.wait_text("Docker is unreachable", 20).await;
     b.wait_text("Swarm details are unavailable", 10).await;
-    chaos.run(&["start-node", "1"]);
+    stopped.start();
     b.wait_gone("Docker is unreachable", 30).await;
-    b.wait_text("Tasks running", 10).await;
+    b.wait_text("running vs desired", 10).await;
     b.close().await;
     server.stop().await;
 }

@@ -56,8 +56,47 @@ impl Lab {
     }
 
     /// Exclusive use, for tests that change the lab (stop a node, drain, leave the swarm).
+    /// The lab is first put back in shape: every node running, node 1 a swarm manager.
     pub async fn exclusive(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().await
+        let guard = self.lock.lock().await;
+        self.restore();
+        guard
+    }
+
+    /// A value from the lab's settings file (`/run/berth-lab/<inst>/lab.env`).
+    pub fn setting(&self, key: &str) -> String {
+        let path = format!("/run/berth-lab/{}/lab.env", self.name);
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key} not in {path}"))
+            .to_string()
+    }
+
+    /// The address of node `n` on the lab network.
+    pub fn ip(&self, n: usize) -> String {
+        self.setting(&format!("BERTH_LAB_NODE{n}_IP"))
+    }
+
+    fn restore(&self) {
+        let nodes: usize = self.setting("BERTH_LAB_NODES").parse().unwrap_or(1);
+        for n in 1..=nodes {
+            if self
+                .docker_cli(n, &["version", "--format", "{{.Server.Version}}"])
+                .is_err()
+            {
+                self.run(&["start-node", &n.to_string()]);
+            }
+        }
+        let state = self
+            .docker_cli(1, &["info", "--format", "{{.Swarm.LocalNodeState}}"])
+            .unwrap_or_default();
+        if state.trim() == "inactive" {
+            self.docker_cli(1, &["swarm", "init", "--advertise-addr", &self.ip(1)])
+                .unwrap_or_else(|e| {
+                    panic!("cannot re-initialise the swarm of lab {}: {e}", self.name)
+                });
+        }
     }
 
     /// Runs `scripts/lab <instance> <args…>` and panics with its output on failure.
@@ -81,6 +120,17 @@ impl Lab {
         text
     }
 
+    /// Stops node `n`'s dockerd; it starts again when the guard is dropped (even if the test
+    /// fails), unless the test started it itself.
+    pub fn stop_node(&self, n: usize) -> StoppedNode<'_> {
+        self.run(&["stop-node", &n.to_string()]);
+        StoppedNode {
+            lab: self,
+            n,
+            running: false,
+        }
+    }
+
     /// Runs the docker CLI against node `n`.
     pub fn docker_cli(&self, n: usize, args: &[&str]) -> Result<String, String> {
         let out = Command::new("docker")
@@ -97,6 +147,31 @@ impl Lab {
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             ))
+        }
+    }
+}
+
+/// A stopped lab node (see [`Lab::stop_node`]).
+pub struct StoppedNode<'a> {
+    lab: &'a Lab,
+    n: usize,
+    running: bool,
+}
+
+impl StoppedNode<'_> {
+    pub fn start(mut self) {
+        self.lab.run(&["start-node", &self.n.to_string()]);
+        self.running = true;
+    }
+}
+
+impl Drop for StoppedNode<'_> {
+    fn drop(&mut self) {
+        if !self.running {
+            let _ = Command::new(&self.lab.script)
+                .arg(&self.lab.name)
+                .args(["start-node", &self.n.to_string()])
+                .output();
         }
     }
 }
