@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod swarm;
+pub mod tasks;
 pub mod time;
 
 use std::sync::{Arc, RwLock};

@@ -11,10 +11,13 @@ pub mod dashboard;
 pub mod errors;
 pub mod fmt;
 pub mod health;
+pub mod nodes;
 pub mod page;
 pub mod security;
+pub mod services;
 pub mod session;
 pub mod settings;
+pub mod stacks;
 pub mod swarm;
 pub mod urls;
 
@@ -54,10 +57,15 @@ pub fn router(state: AppState) -> Router {
         .route(urls::SETTINGS_USERS, post(settings::create_user))
         .route("/settings/users/{id}/delete", post(settings::delete_user))
         .route(urls::AUDIT, get(audit::show))
-        .route(urls::SWARM_INIT, post(swarm::init));
+        .route(urls::SWARM_INIT, post(swarm::init))
+        .merge(nodes::routes())
+        .merge(services::routes())
+        .merge(stacks::routes());
 
     // Long-lived responses (server-sent events) go here, outside the timeout.
-    let streams: Router<AppState> = Router::new();
+    let streams: Router<AppState> = Router::new()
+        .merge(services::streams())
+        .merge(stacks::streams());
 
     let protected = pages
         .layer(TimeoutLayer::with_status_code(

@@ -16,6 +16,46 @@ pub const SERVICES: &str = "/services";
 pub const STACKS: &str = "/stacks";
 pub const STATIC: &str = "/static";
 
+// ---- nodes --------------------------------------------------------------------------------
+pub const NODES_MAP: &str = "/nodes/map";
+pub const SWARM_ROTATE_TOKEN: &str = "/swarm/rotate-token";
+
+pub fn node(id: &str) -> String {
+    format!("/nodes/{id}")
+}
+
+/// `/nodes/{id}/{action}` for availability, role, labels, labels/delete, delete
+pub fn node_action(id: &str, action: &str) -> String {
+    format!("/nodes/{id}/{action}")
+}
+
+// ---- services -----------------------------------------------------------------------------
+pub const SERVICES_NEW: &str = "/services/new";
+
+pub fn service(id: &str) -> String {
+    format!("/services/{id}")
+}
+
+/// `/services/{id}/{action}` for scale, image, env, ports, constraints, resources, redeploy,
+/// rollback, delete, logs, logs.txt, logs/stream
+pub fn service_action(id: &str, action: &str) -> String {
+    format!("/services/{id}/{action}")
+}
+
+// ---- stacks -------------------------------------------------------------------------------
+pub const STACKS_NEW: &str = "/stacks/new";
+pub const STACKS_VALIDATE: &str = "/stacks/validate";
+
+pub fn stack(name: &str) -> String {
+    format!("/stacks/{name}")
+}
+
+/// `/stacks/{name}/{action}` for preview, delete, history, …
+pub fn stack_action(name: &str, action: &str) -> String {
+    format!("/stacks/{name}/{action}")
+}
+
+// ---- settings -----------------------------------------------------------------------------
 pub fn settings_user_delete(id: i64) -> String {
     format!("/settings/users/{id}/delete")
 }

@@ -8,4 +8,7 @@ mod auth;
 mod browser;
 mod dashboard;
 mod docker_status;
+mod nodes;
 mod process;
+mod services;
+mod stacks;

@@ -1,0 +1,1 @@
+//! Nodes pages and actions against a real swarm.

@@ -1,0 +1,1 @@
+//! Services pages and actions against a real swarm.

@@ -1,0 +1,1 @@
+//! Stacks pages and actions against a real swarm.
