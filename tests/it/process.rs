@@ -8,6 +8,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use crate::harness::app::{ADMIN, PASSWORD};
+use crate::harness::http::Http;
 use crate::harness::lab;
 
 fn binary() -> String {
@@ -103,96 +104,6 @@ impl Drop for Running {
     }
 }
 
-/// A minimal HTTP/1.1 client with a cookie jar, speaking to the real socket.
-struct Http {
-    base: String,
-    cookies: std::collections::BTreeMap<String, String>,
-}
-
-struct Answer {
-    status: u16,
-    location: String,
-    body: String,
-}
-
-impl Http {
-    async fn send(
-        &mut self,
-        method: &str,
-        path: &str,
-        form: Option<&[(&str, &str)]>,
-        extra: &[(&str, &str)],
-    ) -> Answer {
-        use http_body_util::BodyExt;
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http::<http_body_util::Full<bytes_compat::Bytes>>();
-        let mut b = hyper::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        if !cookie.is_empty() {
-            b = b.header("cookie", cookie);
-        }
-        for (k, v) in extra {
-            b = b.header(*k, *v);
-        }
-        let body = match form {
-            Some(f) => {
-                b = b.header("content-type", "application/x-www-form-urlencoded");
-                form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(f)
-                    .finish()
-            }
-            None => String::new(),
-        };
-        let resp = client
-            .request(
-                b.body(http_body_util::Full::new(bytes_compat::Bytes::from(body)))
-                    .unwrap(),
-            )
-            .await
-            .unwrap();
-        for sc in resp.headers().get_all("set-cookie") {
-            let sc = sc.to_str().unwrap();
-            let (k, v) = sc.split(';').next().unwrap().split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.into(), v.into());
-            }
-        }
-        let status = resp.status().as_u16();
-        let location = resp
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let body = String::from_utf8_lossy(&resp.into_body().collect().await.unwrap().to_bytes())
-            .to_string();
-        Answer {
-            status,
-            location,
-            body,
-        }
-    }
-
-    fn csrf(body: &str) -> String {
-        let m = "name=\"csrf\" value=\"";
-        let i = body.find(m).expect("a form with a csrf field") + m.len();
-        body[i..].split('"').next().unwrap().to_string()
-    }
-}
-
-mod bytes_compat {
-    pub use hyper::body::Bytes;
-}
-
 fn healthcheck(port: u16) -> bool {
     Command::new(binary())
         .env_clear()
@@ -218,10 +129,7 @@ async fn the_binary_runs_end_to_end_and_keeps_its_data_across_restarts() {
         .to_string();
     berth.wait_line("listening on", 10);
     berth.wait_line("connected to swarm manager", 10);
-    let mut http = Http {
-        base: format!("http://127.0.0.1:{port}"),
-        cookies: Default::default(),
-    };
+    let mut http = Http::new(&format!("http://127.0.0.1:{port}"));
     assert!(
         healthcheck(port),
         "berth healthcheck against the running binary"
@@ -275,10 +183,7 @@ async fn the_binary_runs_end_to_end_and_keeps_its_data_across_restarts() {
 
     let berth = Running::start(dir.path(), port, &multi.manager_host());
     berth.wait_line("listening on", 20);
-    let mut again = Http {
-        base: format!("http://127.0.0.1:{port}"),
-        cookies: Default::default(),
-    };
+    let mut again = Http::new(&format!("http://127.0.0.1:{port}"));
     let r = again.send("GET", "/setup", None, &[]).await;
     assert_eq!(
         (r.status, r.location.as_str()),

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod http;
 pub mod lab;
 
 pub use app::{TestApp, TestServer};
