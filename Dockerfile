@@ -14,18 +14,19 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 ENV RUSTFLAGS="-C target-feature=+crt-static"
-# The dependencies first, compiled against stub sources: this layer is rebuilt only when
+# The dependencies first (build-dependencies too), compiled against stub sources
+# (src/main.rs, src/lib.rs, build.rs): this layer is rebuilt only when
 # Cargo.toml or Cargo.lock change, not on every source edit. It is only a cache: should the
 # stub not build (say, a target declared in Cargo.toml), the next step compiles everything.
 # --target: RUSTFLAGS then apply to berth and its libraries only, not to build scripts and
 # proc-macros (which cannot be linked statically). The target is the build machine's.
 COPY Cargo.toml Cargo.lock ./
 RUN target=$(rustc -vV | sed -n 's/^host: //p') \
- && mkdir src && echo 'fn main() {}' > src/main.rs && : > src/lib.rs \
+ && mkdir src && echo 'fn main() {}' > src/main.rs && : > src/lib.rs && echo 'fn main() {}' > build.rs \
  && cargo fetch --locked \
  && { cargo build --release --locked --target "$target" || echo "dependency pre-build failed; the full build will do it"; } \
  && cargo clean --release --target "$target" -p berth \
- && rm -rf src
+ && rm -rf src build.rs
 COPY . .
 RUN target=$(rustc -vV | sed -n 's/^host: //p') \
  && cargo build --release --locked --target "$target" --bin berth \
