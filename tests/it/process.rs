@@ -109,8 +109,9 @@ fn healthcheck(port: u16) -> bool {
         .env_clear()
         .arg("healthcheck")
         .env("BERTH_LISTEN", format!("0.0.0.0:{port}"))
-        .status()
+        .output()
         .unwrap()
+        .status
         .success()
 }
 
