@@ -4,6 +4,7 @@
 //! domain code ([`docker`], [`db`], …) → bollard or SQLite → a typed view → an askama template.
 
 pub mod auth;
+pub mod compose;
 pub mod config;
 pub mod db;
 pub mod docker;

@@ -1,0 +1,465 @@
+//! Variable interpolation, exactly like `docker stack deploy`.
+//!
+//! * `cli/compose/template/template.go`: the `$…` syntax and its resolution order
+//!   (`:-`, then `-`, then `:?`, then `?`, split at the first occurrence), including the quirks of
+//!   its regular expression: modifiers are accepted after an unbraced name (`$FOO-bar` swallows up
+//!   to the next `}`), defaults are literal (no nesting), a lone `$` is an error, `$$` is `$`.
+//!   Like Go's `ReplaceAllStringFunc` callback, which keeps one error variable for the whole
+//!   string, an error is only reported when the *last* non-escaped `$` reference of the string
+//!   failed (a later successful reference clears an earlier error).
+//! * `cli/compose/interpolation/interpolation.go`: walks every string value of the raw tree (map
+//!   keys are never interpolated), builds the dotted path with `[]` for list items, and wraps
+//!   errors with that path.
+//! * `cli/compose/loader/interpolate.go`: the cast table, applied only when substitution
+//!   changed the string.
+
+use std::collections::BTreeMap;
+
+use super::error::{ComposeError, Pos};
+use super::gofmt::{atoi, go_quote, parse_float};
+use super::yaml::{Kind, Node};
+
+/// Why a template could not be substituted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TemplateError {
+    /// Bad syntax or a missing required variable; the text is what the CLI quotes
+    /// (the whole template, or `required variable X is missing a value: MSG`).
+    Invalid(String),
+}
+
+enum Piece<'a> {
+    Escaped,
+    Subst(&'a str),
+    Invalid,
+}
+
+fn is_name_start(c: u8) -> bool {
+    c == b'_' || c.is_ascii_alphabetic()
+}
+
+fn is_name_char(c: u8) -> bool {
+    c == b'_' || c.is_ascii_alphanumeric()
+}
+
+/// Matches `[_a-z][_a-z0-9]*(?::?[-?][^}]*)?` (case-insensitive) at the start of `s`;
+/// returns the matched length.
+fn match_subst(s: &[u8]) -> Option<usize> {
+    if s.is_empty() || !is_name_start(s[0]) {
+        return None;
+    }
+    let mut i = 1;
+    while i < s.len() && is_name_char(s[i]) {
+        i += 1;
+    }
+    let mut j = i;
+    if j < s.len() && s[j] == b':' {
+        j += 1;
+    }
+    if j < s.len() && (s[j] == b'-' || s[j] == b'?') {
+        j += 1;
+        while j < s.len() && s[j] != b'}' {
+            j += 1;
+        }
+        return Some(j);
+    }
+    Some(i)
+}
+
+/// Splits a template into literal text and `$` references, like the CLI's regular expression.
+fn scan(template: &str) -> Vec<(usize, usize, Piece<'_>)> {
+    let b = template.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let rest = &b[i + 1..];
+        if rest.first() == Some(&b'$') {
+            out.push((i, i + 2, Piece::Escaped));
+            i += 2;
+            continue;
+        }
+        if let Some(n) = match_subst(rest) {
+            out.push((i, i + 1 + n, Piece::Subst(&template[i + 1..i + 1 + n])));
+            i += 1 + n;
+            continue;
+        }
+        if rest.first() == Some(&b'{')
+            && let Some(n) = match_subst(&rest[1..])
+            && rest.get(1 + n) == Some(&b'}')
+        {
+            out.push((i, i + 3 + n, Piece::Subst(&template[i + 2..i + 2 + n])));
+            i += 3 + n;
+            continue;
+        }
+        out.push((i, i + 1, Piece::Invalid));
+        i += 1;
+    }
+    out
+}
+
+/// `template.Substitute`: replaces every reference using `lookup`.
+pub fn substitute(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, TemplateError> {
+    let mut out = String::with_capacity(template.len());
+    let mut err: Option<TemplateError> = None;
+    let mut last = 0;
+    for (start, end, piece) in scan(template) {
+        out.push_str(&template[last..start]);
+        last = end;
+        match piece {
+            Piece::Escaped => out.push('$'),
+            Piece::Invalid => err = Some(TemplateError::Invalid(template.to_string())),
+            Piece::Subst(s) => match resolve(s, lookup) {
+                Ok(v) => {
+                    err = None;
+                    out.push_str(&v);
+                }
+                Err(e) => err = Some(e),
+            },
+        }
+    }
+    out.push_str(&template[last..]);
+    match err {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+fn partition<'a>(s: &'a str, sep: &str) -> (&'a str, &'a str) {
+    s.split_once(sep).unwrap_or((s, ""))
+}
+
+/// Resolution order of `DefaultSubstituteFuncs` (soft default, hard default, required
+/// non-empty, required), then a plain lookup.
+fn resolve(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, TemplateError> {
+    if s.contains(":-") {
+        let (name, default) = partition(s, ":-");
+        return Ok(match lookup(name) {
+            Some(v) if !v.is_empty() => v,
+            _ => default.to_string(),
+        });
+    }
+    if s.contains('-') {
+        let (name, default) = partition(s, "-");
+        return Ok(lookup(name).unwrap_or_else(|| default.to_string()));
+    }
+    for (sep, non_empty) in [(":?", true), ("?", false)] {
+        if s.contains(sep) {
+            let (name, msg) = partition(s, sep);
+            return match lookup(name) {
+                Some(v) if !non_empty || !v.is_empty() => Ok(v),
+                _ => Err(TemplateError::Invalid(format!(
+                    "required variable {name} is missing a value: {msg}"
+                ))),
+            };
+        }
+    }
+    Ok(lookup(s).unwrap_or_default())
+}
+
+/// Target type of a cast.
+#[derive(Clone, Copy)]
+enum Cast {
+    Int,
+    Float,
+    Bool,
+}
+
+/// `interpolateTypeCastMapping` (`*` = any key, `[]` = any list item).
+const CASTS: &[(&str, Cast)] = &[
+    ("services.*.configs.[].mode", Cast::Int),
+    ("services.*.secrets.[].mode", Cast::Int),
+    ("services.*.healthcheck.retries", Cast::Int),
+    ("services.*.healthcheck.disable", Cast::Bool),
+    ("services.*.deploy.replicas", Cast::Int),
+    ("services.*.deploy.update_config.parallelism", Cast::Int),
+    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    ("services.*.deploy.rollback_config.parallelism", Cast::Int),
+    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
+    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    ("services.*.ports.[].target", Cast::Int),
+    ("services.*.ports.[].published", Cast::Int),
+    ("services.*.ulimits.*", Cast::Int),
+    ("services.*.ulimits.*.hard", Cast::Int),
+    ("services.*.ulimits.*.soft", Cast::Int),
+    ("services.*.privileged", Cast::Bool),
+    ("services.*.oom_score_adj", Cast::Int),
+    ("services.*.read_only", Cast::Bool),
+    ("services.*.stdin_open", Cast::Bool),
+    ("services.*.tty", Cast::Bool),
+    ("services.*.volumes.[].read_only", Cast::Bool),
+    ("services.*.volumes.[].volume.nocopy", Cast::Bool),
+    ("networks.*.external", Cast::Bool),
+    ("networks.*.internal", Cast::Bool),
+    ("networks.*.attachable", Cast::Bool),
+    ("volumes.*.external", Cast::Bool),
+    ("secrets.*.external", Cast::Bool),
+    ("configs.*.external", Cast::Bool),
+];
+
+/// `Path.matches`: both split on `.`, same length, `*` matches any part.
+fn path_matches(path: &str, pattern: &str) -> bool {
+    let parts: Vec<&str> = path.split('.').collect();
+    let pat: Vec<&str> = pattern.split('.').collect();
+    parts.len() == pat.len() && parts.iter().zip(&pat).all(|(p, q)| *q == "*" || p == q)
+}
+
+fn cast_for(path: &str) -> Option<Cast> {
+    CASTS
+        .iter()
+        .find(|(pat, _)| path_matches(path, pat))
+        .map(|(_, c)| *c)
+}
+
+/// `toBoolean`.
+fn to_bool(v: &str) -> Result<bool, String> {
+    match v.to_ascii_lowercase().as_str() {
+        "y" | "yes" | "true" | "on" => Ok(true),
+        "n" | "no" | "false" | "off" => Ok(false),
+        _ => Err(format!("invalid boolean: {v}")),
+    }
+}
+
+fn do_cast(cast: Cast, v: &str) -> Result<Kind, String> {
+    match cast {
+        Cast::Int => atoi(v).map(Kind::Int),
+        Cast::Float => parse_float(v).map(Kind::Float),
+        Cast::Bool => to_bool(v).map(Kind::Bool),
+    }
+}
+
+/// Interpolates every string of a file's raw tree in place (`interpolation.Interpolate`).
+/// `file` is used for error locations.
+pub fn interpolate_tree(
+    root: &mut Node,
+    env: &BTreeMap<String, String>,
+    file: &str,
+) -> Result<(), ComposeError> {
+    let lookup = |k: &str| env.get(k).cloned();
+    let Kind::Map(entries) = &mut root.kind else {
+        return Ok(());
+    };
+    for e in entries.iter_mut() {
+        let path = e.key.clone();
+        walk(&mut e.value, &path, &lookup, file)?;
+    }
+    Ok(())
+}
+
+fn walk(
+    node: &mut Node,
+    path: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    file: &str,
+) -> Result<(), ComposeError> {
+    let pos = node.pos;
+    match &mut node.kind {
+        Kind::Str(s) => {
+            let new = match substitute(s, lookup) {
+                Ok(n) => n,
+                Err(TemplateError::Invalid(t)) => {
+                    return Err(located(
+                        format!(
+                            "invalid interpolation format for {path}: {}; you may need to escape any $ with another $",
+                            go_quote(&t)
+                        ),
+                        path,
+                        file,
+                        pos,
+                    ));
+                }
+            };
+            if new == *s {
+                return Ok(());
+            }
+            match cast_for(path) {
+                None => node.kind = Kind::Str(new),
+                Some(cast) => match do_cast(cast, &new) {
+                    Ok(k) => node.kind = k,
+                    Err(e) => {
+                        return Err(located(
+                            format!(
+                                "error while interpolating {path}: failed to cast to expected type: {e}"
+                            ),
+                            path,
+                            file,
+                            pos,
+                        ));
+                    }
+                },
+            }
+            Ok(())
+        }
+        Kind::Map(entries) => {
+            // Go only descends into `map[string]any`; other maps are left untouched.
+            if !entries.iter().all(|e| e.key_is_str) {
+                return Ok(());
+            }
+            for e in entries.iter_mut() {
+                let p = format!("{path}.{}", e.key);
+                walk(&mut e.value, &p, lookup, file)?;
+            }
+            Ok(())
+        }
+        Kind::Seq(items) => {
+            let p = format!("{path}.[]");
+            for item in items.iter_mut() {
+                walk(item, &p, lookup, file)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn located(message: String, path: &str, file: &str, pos: Pos) -> ComposeError {
+    ComposeError::new(message)
+        .with_path(path.replace(".[]", "[]"))
+        .at_pos(file, pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn sub(t: &str, e: &BTreeMap<String, String>) -> Result<String, TemplateError> {
+        substitute(t, &|k| e.get(k).cloned())
+    }
+
+    #[test]
+    fn interpolation_table() {
+        let e = env(&[("FOO", "foo"), ("EMPTY", ""), ("HOST", "h")]);
+        let ok = |t: &str, want: &str| assert_eq!(sub(t, &e), Ok(want.to_string()), "{t}");
+        ok("$FOO", "foo");
+        ok("${FOO}", "foo");
+        ok("${UNSET}", "");
+        ok("$$FOO", "$FOO");
+        ok("$${FOO}", "${FOO}");
+        ok("${UNSET:-def}", "def");
+        ok("${EMPTY:-def}", "def");
+        ok("${EMPTY-def}", "");
+        ok("${UNSET-def}", "def");
+        ok("${FOO:?err}", "foo");
+        ok("${FOO?err}", "foo");
+        ok("${EMPTY?err}", "");
+        ok("$FOO.bar", "foo.bar");
+        ok("$FOO/x", "foo/x");
+        ok("x${FOO}y$FOO", "xfooyfoo");
+    }
+
+    #[test]
+    fn interpolation_quirks() {
+        let e = env(&[("HOST", "h"), ("A", "a")]);
+        let ok = |t: &str, want: &str| assert_eq!(sub(t, &e), Ok(want.to_string()), "{t}");
+        // unbraced modifiers swallow up to the next `}`
+        ok("$HOST-1 --x", "h");
+        ok("$UNSET-1 --x", "1 --x");
+        ok("$HOST-1}tail", "h}tail");
+        // `-` is tested before `:?`
+        ok("${UNSET:?must-be-set}", "be-set");
+        // `${FOO-a:-b}`: name `FOO-a`, soft default `b`
+        ok("${FOO-a:-b}", "b");
+        // no nested defaults
+        ok("${UNSET:-${B}}", "${B}");
+        ok("${A:-${B}}", "a}");
+        // a later good reference clears an earlier error (Go's shared error variable)
+        ok("$5 $A", "5 a");
+    }
+
+    #[test]
+    fn interpolation_errors() {
+        let e = env(&[]);
+        for bad in ["$", "$5", "$ ", "${}", "${ foo}", "${foo!}", "a $", "${FOO"] {
+            assert_eq!(
+                sub(bad, &e),
+                Err(TemplateError::Invalid(bad.to_string())),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            sub("${FOO:?not set}", &e),
+            Err(TemplateError::Invalid(
+                "required variable FOO is missing a value: not set".into()
+            ))
+        );
+        assert_eq!(
+            sub("${FOO?}", &e),
+            Err(TemplateError::Invalid(
+                "required variable FOO is missing a value: ".into()
+            ))
+        );
+    }
+
+    fn run(yaml: &str, e: &BTreeMap<String, String>) -> Result<Node, ComposeError> {
+        let mut root = crate::compose::yaml::parse(yaml)
+            .expect("yaml")
+            .expect("doc");
+        interpolate_tree(&mut root, e, "f.yml")?;
+        Ok(root)
+    }
+
+    #[test]
+    fn casts_apply_only_when_substituted() {
+        let e = env(&[("N", "3"), ("B", "yes"), ("R", "0.5")]);
+        let root = run(
+            "services:\n  web:\n    deploy:\n      replicas: ${N}\n      update_config:\n        max_failure_ratio: $R\n    tty: $B\n    labels:\n      a: \"3\"\n  db:\n    deploy:\n      replicas: \"3\"\n",
+            &e,
+        )
+        .expect("ok");
+        let web = root.get("services").and_then(|s| s.get("web")).expect("web");
+        let deploy = web.get("deploy").expect("deploy");
+        assert_eq!(deploy.get("replicas").map(|n| n.kind.clone()), Some(Kind::Int(3)));
+        assert_eq!(
+            deploy
+                .get("update_config")
+                .and_then(|u| u.get("max_failure_ratio"))
+                .map(|n| n.kind.clone()),
+            Some(Kind::Float(0.5))
+        );
+        assert_eq!(web.get("tty").map(|n| n.kind.clone()), Some(Kind::Bool(true)));
+        let db = root.get("services").and_then(|s| s.get("db")).expect("db");
+        assert_eq!(
+            db.get("deploy").and_then(|d| d.get("replicas")).map(|n| n.kind.clone()),
+            Some(Kind::Str("3".into()))
+        );
+    }
+
+    #[test]
+    fn error_messages_carry_dotted_paths() {
+        let e = env(&[("N", "x"), ("B", "maybe")]);
+        let err = run("services:\n  web:\n    ports:\n      - \"$\"\n", &e).expect_err("bad");
+        assert_eq!(
+            err.message,
+            "invalid interpolation format for services.web.ports.[]: \"$\"; you may need to escape any $ with another $"
+        );
+        assert_eq!((err.line, err.column), (Some(4), Some(9)));
+        let err = run("services:\n  web:\n    deploy:\n      replicas: $N\n", &e).expect_err("bad");
+        assert_eq!(
+            err.message,
+            "error while interpolating services.web.deploy.replicas: failed to cast to expected type: strconv.Atoi: parsing \"x\": invalid syntax"
+        );
+        let err = run("services:\n  web:\n    tty: $B\n", &e).expect_err("bad");
+        assert_eq!(
+            err.message,
+            "error while interpolating services.web.tty: failed to cast to expected type: invalid boolean: maybe"
+        );
+        let err = run("x-a:\n  b: ${REQ:?Variable not set}\n", &e).expect_err("bad");
+        assert_eq!(
+            err.message,
+            "invalid interpolation format for x-a.b: \"required variable REQ is missing a value: Variable not set\"; you may need to escape any $ with another $"
+        );
+    }
+}

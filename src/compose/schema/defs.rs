@@ -1,0 +1,537 @@
+//! The compose file schemas v3.0 … v3.13, hand-coded from docker/cli
+//! `cli/compose/schema/data/config_schema_v3.*.json` as one builder with version gates
+//! (STACK_DEPLOY_SPEC 2.3): 3.1 secrets; 3.2 long ports/volumes, `endpoint_mode`, `attachable`,
+//! build `cache_from`; 3.3 configs, `credential_spec`, placement `preferences`, build `labels`;
+//! 3.4 `update_config.order`, healthcheck `start_period` and duration formats, volume `name`,
+//! top-level `x-*`, build `network`/`target`; 3.5 `name` on network/secret/config,
+//! `generic_resources`, `isolation`, build `shm_size`; 3.6 long-volume `tmpfs.size`;
+//! 3.7 `rollback_config`, `init`, `x-*` inside service/network/volume/secret/config;
+//! 3.8 `max_replicas_per_node`, secret `driver`/`driver_opts`/`template_driver`, config
+//! `template_driver`, `credential_spec.config`; 3.9 `limits.pids`, `cgroupns_mode`, build
+//! `extra_hosts`; 3.10 volume `x-cluster-spec`; 3.11 `build` accepts extra keys;
+//! 3.12 healthcheck `start_interval`; 3.13 `oom_score_adj`, service network `driver_opts`.
+
+use std::sync::OnceLock;
+
+use super::{Format, JType, KeyPattern, Schema};
+
+/// The schema versions the CLI embeds, in order.
+pub const VERSIONS: [&str; 14] = [
+    "3.0", "3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12",
+    "3.13",
+];
+
+/// The schema for a version string such as `"3.8"`, or `None` if the CLI has no such schema.
+pub fn schema(version: &str) -> Option<&'static Schema> {
+    static CACHE: [OnceLock<Schema>; 14] = [const { OnceLock::new() }; 14];
+    let minor = VERSIONS.iter().position(|v| *v == version)?;
+    Some(CACHE[minor].get_or_init(|| build(minor as u32)))
+}
+
+fn t(ty: JType) -> Schema {
+    Schema {
+        types: vec![ty],
+        ..Schema::default()
+    }
+}
+
+fn ts(types: &[JType]) -> Schema {
+    Schema {
+        types: types.to_vec(),
+        ..Schema::default()
+    }
+}
+
+fn string() -> Schema {
+    t(JType::String)
+}
+
+fn one_of(list: Vec<Schema>) -> Schema {
+    Schema {
+        one_of: list,
+        ..Schema::default()
+    }
+}
+
+impl Schema {
+    fn prop(mut self, name: &'static str, s: Schema) -> Schema {
+        self.properties.push((name, s));
+        self
+    }
+    fn prop_if(self, cond: bool, name: &'static str, s: impl FnOnce() -> Schema) -> Schema {
+        if cond { self.prop(name, s()) } else { self }
+    }
+    fn pat(mut self, p: KeyPattern, s: Schema) -> Schema {
+        self.pattern_properties.push((p, s));
+        self
+    }
+    fn x_ext(self, cond: bool) -> Schema {
+        if cond {
+            self.pat(KeyPattern::XPrefix, Schema::default())
+        } else {
+            self
+        }
+    }
+    fn closed(mut self) -> Schema {
+        self.closed = true;
+        self
+    }
+    fn items(mut self, s: Schema) -> Schema {
+        self.items = Some(Box::new(s));
+        self
+    }
+    fn unique(mut self) -> Schema {
+        self.unique_items = true;
+        self
+    }
+    fn format(mut self, f: Format) -> Schema {
+        self.format = Some(f);
+        self
+    }
+    fn required(mut self, r: &[&'static str]) -> Schema {
+        self.required = r.to_vec();
+        self
+    }
+}
+
+fn list_of_strings() -> Schema {
+    t(JType::Array).items(string()).unique()
+}
+
+fn string_or_list() -> Schema {
+    one_of(vec![string(), list_of_strings()])
+}
+
+fn list_or_dict() -> Schema {
+    one_of(vec![
+        t(JType::Object)
+            .pat(
+                KeyPattern::AnyChar,
+                ts(&[JType::String, JType::Number, JType::Null]),
+            )
+            .closed(),
+        t(JType::Array).items(string()).unique(),
+    ])
+}
+
+fn string_or_list_cmd() -> Schema {
+    one_of(vec![string(), t(JType::Array).items(string())])
+}
+
+fn driver_opts() -> Schema {
+    t(JType::Object).pat(
+        KeyPattern::NonEmptyLine,
+        ts(&[JType::String, JType::Number]),
+    )
+}
+
+fn duration(v: u32, since: u32) -> Schema {
+    if v >= since {
+        string().format(Format::Duration)
+    } else {
+        string()
+    }
+}
+
+fn external() -> Schema {
+    ts(&[JType::Boolean, JType::Object]).prop("name", string())
+}
+
+fn build(v: u32) -> Schema {
+    let mut top = t(JType::Object)
+        .prop("version", string())
+        .prop(
+            "services",
+            t(JType::Object)
+                .pat(KeyPattern::Name, service(v))
+                .closed(),
+        )
+        .prop(
+            "networks",
+            t(JType::Object).pat(KeyPattern::Name, network(v)),
+        )
+        .prop(
+            "volumes",
+            t(JType::Object).pat(KeyPattern::Name, volume(v)).closed(),
+        );
+    if v >= 1 {
+        top = top.prop(
+            "secrets",
+            t(JType::Object).pat(KeyPattern::Name, secret(v)).closed(),
+        );
+    }
+    if v >= 3 {
+        top = top.prop(
+            "configs",
+            t(JType::Object).pat(KeyPattern::Name, config(v)).closed(),
+        );
+    }
+    top.x_ext(v >= 4).closed()
+}
+
+fn file_ref() -> Schema {
+    one_of(vec![
+        string(),
+        t(JType::Object)
+            .prop("source", string())
+            .prop("target", string())
+            .prop("uid", string())
+            .prop("gid", string())
+            .prop("mode", t(JType::Number)),
+    ])
+}
+
+fn service(v: u32) -> Schema {
+    let mut build_obj = t(JType::Object)
+        .prop("context", string())
+        .prop("dockerfile", string())
+        .prop("args", list_or_dict())
+        .prop_if(v >= 3, "labels", list_or_dict)
+        .prop_if(v >= 2, "cache_from", list_of_strings)
+        .prop_if(v >= 4, "network", string)
+        .prop_if(v >= 4, "target", string)
+        .prop_if(v >= 5, "shm_size", || ts(&[JType::Integer, JType::String]))
+        .prop_if(v >= 9, "extra_hosts", list_or_dict);
+    if v < 11 {
+        build_obj = build_obj.closed();
+    }
+    let ports = if v >= 2 {
+        t(JType::Array)
+            .items(one_of(vec![
+                t(JType::Number).format(Format::Ports),
+                string().format(Format::Ports),
+                t(JType::Object)
+                    .prop("mode", string())
+                    .prop("target", t(JType::Integer))
+                    .prop("published", t(JType::Integer))
+                    .prop("protocol", string())
+                    .closed(),
+            ]))
+            .unique()
+    } else {
+        t(JType::Array)
+            .items(ts(&[JType::String, JType::Number]).format(Format::Ports))
+            .unique()
+    };
+    let volumes = if v >= 2 {
+        let mut long = t(JType::Object)
+            .required(&["type"])
+            .prop("type", string())
+            .prop("source", string())
+            .prop("target", string())
+            .prop("read_only", t(JType::Boolean))
+            .prop("consistency", string())
+            .prop(
+                "bind",
+                t(JType::Object).prop("propagation", string()),
+            )
+            .prop("volume", t(JType::Object).prop("nocopy", t(JType::Boolean)));
+        if v >= 6 {
+            let mut size = t(JType::Integer);
+            size.minimum = Some(0);
+            long = long.prop("tmpfs", t(JType::Object).prop("size", size));
+        }
+        t(JType::Array).items(one_of(vec![string(), long.closed()]))
+    } else {
+        t(JType::Array).items(string()).unique()
+    };
+    let service_network = t(JType::Object)
+        .prop("aliases", list_of_strings())
+        .prop_if(v >= 13, "driver_opts", driver_opts)
+        .prop("ipv4_address", string())
+        .prop("ipv6_address", string())
+        .closed();
+    let ulimit = one_of(vec![
+        t(JType::Integer),
+        t(JType::Object)
+            .prop("hard", t(JType::Integer))
+            .prop("soft", t(JType::Integer))
+            .required(&["soft", "hard"])
+            .closed(),
+    ]);
+    t(JType::Object)
+        .prop("deploy", deployment(v))
+        .prop("build", one_of(vec![string(), build_obj]))
+        .prop("cap_add", t(JType::Array).items(string()).unique())
+        .prop("cap_drop", t(JType::Array).items(string()).unique())
+        .prop_if(v >= 9, "cgroupns_mode", string)
+        .prop("cgroup_parent", string())
+        .prop("command", string_or_list_cmd())
+        .prop_if(v >= 3, "configs", || t(JType::Array).items(file_ref()))
+        .prop("container_name", string())
+        .prop_if(v >= 3, "credential_spec", || {
+            t(JType::Object)
+                .prop_if(v >= 8, "config", string)
+                .prop("file", string())
+                .prop("registry", string())
+                .closed()
+        })
+        .prop("depends_on", list_of_strings())
+        .prop("devices", t(JType::Array).items(string()).unique())
+        .prop("dns", string_or_list())
+        .prop("dns_search", string_or_list())
+        .prop("domainname", string())
+        .prop("entrypoint", string_or_list_cmd())
+        .prop("env_file", string_or_list())
+        .prop("environment", list_or_dict())
+        .prop(
+            "expose",
+            t(JType::Array)
+                .items(ts(&[JType::String, JType::Number]).format(Format::Expose))
+                .unique(),
+        )
+        .prop("external_links", t(JType::Array).items(string()).unique())
+        .prop("extra_hosts", list_or_dict())
+        .prop("healthcheck", healthcheck(v))
+        .prop("hostname", string())
+        .prop("image", string())
+        .prop_if(v >= 7, "init", || t(JType::Boolean))
+        .prop("ipc", string())
+        .prop_if(v >= 5, "isolation", string)
+        .prop("labels", list_or_dict())
+        .prop("links", t(JType::Array).items(string()).unique())
+        .prop(
+            "logging",
+            t(JType::Object)
+                .prop("driver", string())
+                .prop(
+                    "options",
+                    t(JType::Object).pat(
+                        KeyPattern::NonEmptyLine,
+                        ts(&[JType::String, JType::Number, JType::Null]),
+                    ),
+                )
+                .closed(),
+        )
+        .prop("mac_address", string())
+        .prop("network_mode", string())
+        .prop(
+            "networks",
+            one_of(vec![
+                list_of_strings(),
+                t(JType::Object)
+                    .pat(
+                        KeyPattern::Name,
+                        one_of(vec![service_network, t(JType::Null)]),
+                    )
+                    .closed(),
+            ]),
+        )
+        .prop("pid", ts(&[JType::String, JType::Null]))
+        .prop("ports", ports)
+        .prop("privileged", t(JType::Boolean))
+        .prop("read_only", t(JType::Boolean))
+        .prop("restart", string())
+        .prop_if(v >= 1, "secrets", || t(JType::Array).items(file_ref()))
+        .prop("security_opt", t(JType::Array).items(string()).unique())
+        .prop("shm_size", ts(&[JType::Number, JType::String]))
+        .prop("sysctls", list_or_dict())
+        .prop("stdin_open", t(JType::Boolean))
+        .prop("stop_grace_period", string().format(Format::Duration))
+        .prop("stop_signal", string())
+        .prop("tmpfs", string_or_list())
+        .prop("tty", t(JType::Boolean))
+        .prop("ulimits", t(JType::Object).pat(KeyPattern::Lower, ulimit))
+        .prop_if(v >= 13, "oom_score_adj", || t(JType::Integer))
+        .prop("user", string())
+        .prop("userns_mode", string())
+        .prop("volumes", volumes)
+        .prop("working_dir", string())
+        .x_ext(v >= 7)
+        .closed()
+}
+
+fn healthcheck(v: u32) -> Schema {
+    t(JType::Object)
+        .prop("disable", t(JType::Boolean))
+        .prop("interval", duration(v, 4))
+        .prop("retries", t(JType::Number))
+        .prop("test", string_or_list_cmd())
+        .prop("timeout", duration(v, 4))
+        .prop_if(v >= 4, "start_period", || duration(v, 4))
+        .prop_if(v >= 12, "start_interval", || duration(v, 12))
+        .closed()
+}
+
+fn update_config(v: u32) -> Schema {
+    let mut s = t(JType::Object)
+        .prop("parallelism", t(JType::Integer))
+        .prop("delay", string().format(Format::Duration))
+        .prop("failure_action", string())
+        .prop("monitor", string().format(Format::Duration))
+        .prop("max_failure_ratio", t(JType::Number));
+    if v >= 4 {
+        let mut order = string();
+        order.enumeration = vec!["start-first", "stop-first"];
+        s = s.prop("order", order);
+    }
+    s.closed()
+}
+
+fn deployment(v: u32) -> Schema {
+    let resources = if v >= 5 {
+        t(JType::Object)
+            .prop(
+                "limits",
+                t(JType::Object)
+                    .prop("cpus", string())
+                    .prop("memory", string())
+                    .prop_if(v >= 9, "pids", || t(JType::Integer))
+                    .closed(),
+            )
+            .prop(
+                "reservations",
+                t(JType::Object)
+                    .prop("cpus", string())
+                    .prop("memory", string())
+                    .prop("generic_resources", generic_resources())
+                    .closed(),
+            )
+            .closed()
+    } else {
+        let resource = || {
+            t(JType::Object)
+                .prop("cpus", string())
+                .prop("memory", string())
+                .closed()
+        };
+        t(JType::Object)
+            .prop("limits", resource())
+            .prop("reservations", resource())
+            .closed()
+    };
+    let mut placement = t(JType::Object).prop("constraints", t(JType::Array).items(string()));
+    if v >= 3 {
+        placement = placement.prop(
+            "preferences",
+            t(JType::Array).items(t(JType::Object).prop("spread", string()).closed()),
+        );
+    }
+    if v >= 8 {
+        placement = placement.prop("max_replicas_per_node", t(JType::Integer));
+    }
+    ts(&[JType::Object, JType::Null])
+        .prop("mode", string())
+        .prop_if(v >= 2, "endpoint_mode", string)
+        .prop("replicas", t(JType::Integer))
+        .prop("labels", list_or_dict())
+        .prop_if(v >= 7, "rollback_config", || update_config(v))
+        .prop("update_config", update_config(v))
+        .prop("resources", resources)
+        .prop(
+            "restart_policy",
+            t(JType::Object)
+                .prop("condition", string())
+                .prop("delay", string().format(Format::Duration))
+                .prop("max_attempts", t(JType::Integer))
+                .prop("window", string().format(Format::Duration))
+                .closed(),
+        )
+        .prop("placement", placement.closed())
+        .closed()
+}
+
+fn generic_resources() -> Schema {
+    t(JType::Array).items(
+        t(JType::Object)
+            .prop(
+                "discrete_resource_spec",
+                t(JType::Object)
+                    .prop("kind", string())
+                    .prop("value", t(JType::Number))
+                    .closed(),
+            )
+            .closed(),
+    )
+}
+
+fn network(v: u32) -> Schema {
+    ts(&[JType::Object, JType::Null])
+        .prop_if(v >= 5, "name", string)
+        .prop("driver", string())
+        .prop("driver_opts", driver_opts())
+        .prop(
+            "ipam",
+            t(JType::Object)
+                .prop("driver", string())
+                .prop(
+                    "config",
+                    t(JType::Array).items(t(JType::Object).prop("subnet", string()).closed()),
+                )
+                .closed(),
+        )
+        .prop("external", external().closed())
+        .prop("internal", t(JType::Boolean))
+        .prop_if(v >= 2, "attachable", || t(JType::Boolean))
+        .prop("labels", list_or_dict())
+        .x_ext(v >= 7)
+        .closed()
+}
+
+fn volume(v: u32) -> Schema {
+    let topology = || {
+        t(JType::Array).items(t(JType::Object).prop("segments", list_or_dict()))
+    };
+    ts(&[JType::Object, JType::Null])
+        .prop_if(v >= 4, "name", string)
+        .prop("driver", string())
+        .prop("driver_opts", driver_opts())
+        .prop("external", external().closed())
+        .prop("labels", list_or_dict())
+        .prop_if(v >= 10, "x-cluster-spec", || {
+            t(JType::Object)
+                .prop("group", string())
+                .prop(
+                    "access_mode",
+                    t(JType::Object)
+                        .prop("scope", string())
+                        .prop("sharing", string())
+                        .prop("block_volume", t(JType::Object))
+                        .prop(
+                            "mount_volume",
+                            t(JType::Object)
+                                .prop("fs_type", string())
+                                .prop("mount_flags", t(JType::Array).items(string())),
+                        ),
+                )
+                .prop(
+                    "accessibility_requirements",
+                    t(JType::Object)
+                        .prop("requisite", topology())
+                        .prop("preferred", topology()),
+                )
+                .prop(
+                    "capacity_range",
+                    t(JType::Object)
+                        .prop("required_bytes", string())
+                        .prop("limit_bytes", string()),
+                )
+                .prop("availability", string())
+        })
+        .x_ext(v >= 7)
+        .closed()
+}
+
+fn secret(v: u32) -> Schema {
+    t(JType::Object)
+        .prop_if(v >= 5, "name", string)
+        .prop("file", string())
+        .prop("external", external())
+        .prop("labels", list_or_dict())
+        .prop_if(v >= 8, "driver", string)
+        .prop_if(v >= 8, "driver_opts", driver_opts)
+        .prop_if(v >= 8, "template_driver", string)
+        .x_ext(v >= 7)
+        .closed()
+}
+
+fn config(v: u32) -> Schema {
+    t(JType::Object)
+        .prop_if(v >= 5, "name", string)
+        .prop("file", string())
+        .prop("external", external())
+        .prop("labels", list_or_dict())
+        .prop_if(v >= 8, "template_driver", string)
+        .x_ext(v >= 7)
+        .closed()
+}
