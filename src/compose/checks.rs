@@ -57,7 +57,10 @@ pub const FORBIDDEN: [(&str, &str); 8] = [
     ("cpu_shares", "Set resource limits using deploy.resources"),
     ("cpuset", "Set resource limits using deploy.resources"),
     ("mem_limit", "Set resource limits using deploy.resources"),
-    ("memswap_limit", "Set resource limits using deploy.resources"),
+    (
+        "memswap_limit",
+        "Set resource limits using deploy.resources",
+    ),
 ];
 
 fn services(root: &Node) -> &[super::yaml::Entry] {

@@ -132,6 +132,9 @@ mod tests {
             "docker-compose.yml:12:7: services.web.deploy.replicas must be a integer"
         );
         assert_eq!(ComposeError::new("x").to_string(), "x");
-        assert_eq!(ComposeError::new("x").in_file("a.yml").to_string(), "a.yml: x");
+        assert_eq!(
+            ComposeError::new("x").in_file("a.yml").to_string(),
+            "a.yml: x"
+        );
     }
 }

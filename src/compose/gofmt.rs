@@ -48,7 +48,11 @@ fn shortest_digits(sci: &str) -> (String, i32) {
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(|c| *c != '.').collect();
     let digits = digits.trim_end_matches('0').to_string();
-    let digits = if digits.is_empty() { "0".to_string() } else { digits };
+    let digits = if digits.is_empty() {
+        "0".to_string()
+    } else {
+        digits
+    };
     (digits, exp + 1)
 }
 
@@ -100,10 +104,18 @@ pub fn format_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (digits, dp) = shortest_digits(&format!("{:e}", f.abs()));
     format_g_digits(f < 0.0, &digits, dp)
@@ -115,10 +127,18 @@ pub fn format_float32(f: f32) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let (digits, dp) = shortest_digits(&format!("{:e}", f.abs()));
     format_g_digits(f < 0.0, &digits, dp)
@@ -242,7 +262,10 @@ pub fn parse_duration(orig: &str) -> Result<i64, String> {
             .map(|(j, _)| j)
             .unwrap_or(s.len());
         if unit_len == 0 {
-            return Err(format!("time: missing unit in duration {}", time_quote(orig)));
+            return Err(format!(
+                "time: missing unit in duration {}",
+                time_quote(orig)
+            ));
         }
         let unit_str = &s[..unit_len];
         s = &s[unit_len..];
@@ -384,7 +407,12 @@ pub fn atoi(s: &str) -> Result<i64, String> {
 
 /// Go `strconv.ParseFloat(s, 64)` (decimal forms, `inf`, `nan`; no hex floats).
 pub fn parse_float(s: &str) -> Result<f64, String> {
-    let syntax = || format!("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(s));
+    let syntax = || {
+        format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            go_quote(s)
+        )
+    };
     let mut cleaned = String::with_capacity(s.len());
     if s.contains('_') {
         // Go allows `_` only between digits
@@ -449,12 +477,18 @@ mod tests {
         assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
         assert_eq!(parse_duration("0"), Ok(0));
         assert_eq!(parse_duration("1.5h"), Ok(5_400_000_000_000));
-        assert_eq!(parse_duration("10"), Err("time: missing unit in duration \"10\"".into()));
+        assert_eq!(
+            parse_duration("10"),
+            Err("time: missing unit in duration \"10\"".into())
+        );
         assert_eq!(
             parse_duration("1d"),
             Err("time: unknown unit \"d\" in duration \"1d\"".into())
         );
-        assert_eq!(parse_duration(""), Err("time: invalid duration \"\"".into()));
+        assert_eq!(
+            parse_duration(""),
+            Err("time: invalid duration \"\"".into())
+        );
         assert_eq!(parse_duration("-1s"), Ok(-1_000_000_000));
         assert_eq!(duration_string(90_000_000_000), "1m30s");
         assert_eq!(duration_string(60_000_000_000), "1m0s");

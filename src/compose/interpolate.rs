@@ -178,11 +178,20 @@ const CASTS: &[(&str, Cast)] = &[
     ("services.*.healthcheck.disable", Cast::Bool),
     ("services.*.deploy.replicas", Cast::Int),
     ("services.*.deploy.update_config.parallelism", Cast::Int),
-    ("services.*.deploy.update_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.update_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.rollback_config.parallelism", Cast::Int),
-    ("services.*.deploy.rollback_config.max_failure_ratio", Cast::Float),
+    (
+        "services.*.deploy.rollback_config.max_failure_ratio",
+        Cast::Float,
+    ),
     ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
-    ("services.*.deploy.placement.max_replicas_per_node", Cast::Int),
+    (
+        "services.*.deploy.placement.max_replicas_per_node",
+        Cast::Int,
+    ),
     ("services.*.ports.[].target", Cast::Int),
     ("services.*.ports.[].published", Cast::Int),
     ("services.*.ulimits.*", Cast::Int),
@@ -419,9 +428,15 @@ mod tests {
             &e,
         )
         .expect("ok");
-        let web = root.get("services").and_then(|s| s.get("web")).expect("web");
+        let web = root
+            .get("services")
+            .and_then(|s| s.get("web"))
+            .expect("web");
         let deploy = web.get("deploy").expect("deploy");
-        assert_eq!(deploy.get("replicas").map(|n| n.kind.clone()), Some(Kind::Int(3)));
+        assert_eq!(
+            deploy.get("replicas").map(|n| n.kind.clone()),
+            Some(Kind::Int(3))
+        );
         assert_eq!(
             deploy
                 .get("update_config")
@@ -429,10 +444,15 @@ mod tests {
                 .map(|n| n.kind.clone()),
             Some(Kind::Float(0.5))
         );
-        assert_eq!(web.get("tty").map(|n| n.kind.clone()), Some(Kind::Bool(true)));
+        assert_eq!(
+            web.get("tty").map(|n| n.kind.clone()),
+            Some(Kind::Bool(true))
+        );
         let db = root.get("services").and_then(|s| s.get("db")).expect("db");
         assert_eq!(
-            db.get("deploy").and_then(|d| d.get("replicas")).map(|n| n.kind.clone()),
+            db.get("deploy")
+                .and_then(|d| d.get("replicas"))
+                .map(|n| n.kind.clone()),
             Some(Kind::Str("3".into()))
         );
     }

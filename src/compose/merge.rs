@@ -353,7 +353,13 @@ mod tests {
             ..Config::default()
         };
         let m = merge(base, over);
-        assert_eq!(m.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["db", "web"]);
+        assert_eq!(
+            m.services
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["db", "web"]
+        );
         let web = &m.services[1];
         assert_eq!(web.image, "b");
         assert_eq!(web.cap_add, ["NET_ADMIN", "SYS_ADMIN"]);

@@ -264,7 +264,9 @@ fn index_locations(node: &Node, path: &str, file: &str, out: &mut types::Locatio
 /// and merge every file (no image check).
 pub fn load_config(files: &[ComposeFile], opts: &LoadOptions<'_>) -> Result<Loaded, ComposeError> {
     if files.is_empty() {
-        return Err(ComposeError::new("specify a Compose file (with --compose-file)"));
+        return Err(ComposeError::new(
+            "specify a Compose file (with --compose-file)",
+        ));
     }
     let mut raws = Vec::with_capacity(files.len());
     for f in files {
@@ -276,7 +278,9 @@ pub fn load_config(files: &[ComposeFile], opts: &LoadOptions<'_>) -> Result<Load
     let mut configs = Vec::with_capacity(files.len());
     for (file, raw) in files.iter().zip(&raws) {
         let version = version_of(raw);
-        let first = details_version.get_or_insert_with(|| version.clone()).clone();
+        let first = details_version
+            .get_or_insert_with(|| version.clone())
+            .clone();
         if first != version {
             return Err(ComposeError::new(format!(
                 "version mismatched between two composefiles : {first} and {version}"
@@ -284,7 +288,9 @@ pub fn load_config(files: &[ComposeFile], opts: &LoadOptions<'_>) -> Result<Load
             .with_path("version")
             .at_pos(
                 &file.name,
-                raw.entry("version").map(|e| e.key_pos).unwrap_or(Pos::new(1, 1)),
+                raw.entry("version")
+                    .map(|e| e.key_pos)
+                    .unwrap_or(Pos::new(1, 1)),
             ));
         }
         checks::check_forbidden(raw, &file.name)?;
@@ -294,8 +300,13 @@ pub fn load_config(files: &[ComposeFile], opts: &LoadOptions<'_>) -> Result<Load
         }
         schema::validate(&tree, &first, &file.name).map_err(|e| {
             if e.message.starts_with("unsupported Compose file version") {
-                let pos = raw.entry("version").map(|e| e.key_pos).unwrap_or(Pos::new(1, 1));
-                ComposeError::new(e.message).with_path("version").at_pos(&file.name, pos)
+                let pos = raw
+                    .entry("version")
+                    .map(|e| e.key_pos)
+                    .unwrap_or(Pos::new(1, 1));
+                ComposeError::new(e.message)
+                    .with_path("version")
+                    .at_pos(&file.name, pos)
             } else {
                 e
             }
@@ -345,7 +356,11 @@ pub fn config_yaml(cfg: &Config) -> String {
 /// Converts a loaded config into the specs a deploy of stack `stack` creates. Reads secret and
 /// config files through `opts.files`. Secret/config IDs are left empty: see
 /// [`ServicePlan::resolve_ids`].
-pub fn convert(stack: &str, cfg: &Config, opts: &LoadOptions<'_>) -> Result<StackSpec, ComposeError> {
+pub fn convert(
+    stack: &str,
+    cfg: &Config,
+    opts: &LoadOptions<'_>,
+) -> Result<StackSpec, ComposeError> {
     convert::convert(stack, cfg, opts)
 }
 

@@ -213,7 +213,10 @@ mod tests {
         );
         assert_eq!(
             expand("9090-9091:8080-8081"),
-            [(8080, 9090, "tcp".to_string()), (8081, 9091, "tcp".to_string())]
+            [
+                (8080, 9090, "tcp".to_string()),
+                (8081, 9091, "tcp".to_string())
+            ]
         );
         assert_eq!(
             expand("8000-8002:80"),
@@ -255,11 +258,19 @@ mod tests {
         assert_eq!(parse_port_spec("80/xyz"), Err("invalid proto: xyz".into()));
         assert_eq!(
             parse_port_spec("8000-8001:80-82"),
-            Err("invalid ranges specified for container and host Ports: 80-82 and 8000-8001".into())
+            Err(
+                "invalid ranges specified for container and host Ports: 80-82 and 8000-8001".into()
+            )
         );
         assert_eq!(parse_port_spec("a:80"), Err("invalid hostPort: a".into()));
-        assert_eq!(parse_port_spec("1.2.3:80:80"), Err("invalid IP address: 1.2.3".into()));
-        assert_eq!(parse_port_spec(""), Err("no port specified: <empty>".into()));
+        assert_eq!(
+            parse_port_spec("1.2.3:80:80"),
+            Err("invalid IP address: 1.2.3".into())
+        );
+        assert_eq!(
+            parse_port_spec(""),
+            Err("no port specified: <empty>".into())
+        );
         assert!(parse_port_spec("99999").is_err());
     }
 }

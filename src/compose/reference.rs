@@ -110,7 +110,10 @@ fn name_matches(s: &str) -> bool {
 fn tag_matches(s: &str) -> bool {
     let b = s.as_bytes();
     let w = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    !b.is_empty() && b.len() <= 128 && w(b[0]) && b.iter().all(|c| w(*c) || *c == b'.' || *c == b'-')
+    !b.is_empty()
+        && b.len() <= 128
+        && w(b[0])
+        && b.iter().all(|c| w(*c) || *c == b'.' || *c == b'-')
 }
 
 /// `[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][[:xdigit:]]{32,}`
@@ -158,9 +161,11 @@ fn validate_digest(s: &str) -> Result<(), String> {
         "sha512" => 64,
         _ => {
             // DigestRegexpAnchored: [a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+
-            let alg_ok = alg
-                .split(['.', '+', '_', '-'])
-                .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            let alg_ok = alg.split(['.', '+', '_', '-']).all(|p| {
+                !p.is_empty()
+                    && p.bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            });
             let enc_ok = enc
                 .bytes()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'=' | b'_' | b'-'));
@@ -173,14 +178,19 @@ fn validate_digest(s: &str) -> Result<(), String> {
     if enc.len() != size * 2 {
         return Err("invalid checksum digest length".into());
     }
-    if !enc.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) {
+    if !enc
+        .bytes()
+        .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    {
         return Err(invalid());
     }
     Ok(())
 }
 
 fn is_identifier(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+    s.len() == 64
+        && s.bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
 /// `reference.Parse` on an explicit `domain/remainder` string.
@@ -223,7 +233,9 @@ fn parse(s: &str) -> Result<Named, String> {
         return Err("invalid reference format".into());
     };
     let (domain, path) = match name.split_once('/') {
-        Some((d, rest)) if domain_and_port(d) && remote_name(rest) => (d.to_string(), rest.to_string()),
+        Some((d, rest)) if domain_and_port(d) && remote_name(rest) => {
+            (d.to_string(), rest.to_string())
+        }
         _ => (String::new(), name.clone()),
     };
     if path.len() > NAME_TOTAL_LENGTH_MAX {
@@ -245,7 +257,10 @@ fn parse(s: &str) -> Result<Named, String> {
 /// `splitDockerDomain`.
 fn split_docker_domain(name: &str) -> (String, String) {
     let Some((maybe_domain, maybe_remote)) = name.split_once('/') else {
-        return (DEFAULT_DOMAIN.into(), format!("{OFFICIAL_REPO_PREFIX}{name}"));
+        return (
+            DEFAULT_DOMAIN.into(),
+            format!("{OFFICIAL_REPO_PREFIX}{name}"),
+        );
     };
     let (domain, mut remote) = if maybe_domain == "localhost" {
         (maybe_domain.to_string(), maybe_remote.to_string())
@@ -355,7 +370,10 @@ mod tests {
         );
         assert_eq!(
             parse_any_reference("Nginx"),
-            Err("invalid reference format: repository name (library/Nginx) must be lowercase".into())
+            Err(
+                "invalid reference format: repository name (library/Nginx) must be lowercase"
+                    .into()
+            )
         );
         assert_eq!(
             parse_any_reference("nginx:"),
@@ -373,7 +391,10 @@ mod tests {
             parse_any_reference(&format!("nginx@sha256:{}", "a".repeat(40))),
             Err("invalid checksum digest length".into())
         );
-        assert_eq!(parse_any_reference(""), Err("invalid reference format".into()));
+        assert_eq!(
+            parse_any_reference(""),
+            Err("invalid reference format".into())
+        );
     }
 
     #[test]
@@ -382,7 +403,10 @@ mod tests {
         assert_eq!(normalize_image("docker.io/library/nginx"), "nginx:latest");
         assert_eq!(normalize_image("index.docker.io/foo/bar"), "foo/bar:latest");
         assert_eq!(normalize_image("nginx:1.25"), "nginx:1.25");
-        assert_eq!(normalize_image("localhost:5000/app"), "localhost:5000/app:latest");
+        assert_eq!(
+            normalize_image("localhost:5000/app"),
+            "localhost:5000/app:latest"
+        );
         let d = "busybox@sha256:38a203e1986cf79639cfb9b2e1d6e773de84002feea2d4eb006b52004ee8502d";
         assert_eq!(normalize_image(d), d);
         assert_eq!(normalize_image("/bad:"), "/bad:");

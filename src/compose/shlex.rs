@@ -114,6 +114,9 @@ mod tests {
             split("echo 'oops"),
             Err("EOF found when expecting closing quote".to_string())
         );
-        assert_eq!(split("a\\"), Err("EOF found after escape character".to_string()));
+        assert_eq!(
+            split("a\\"),
+            Err("EOF found after escape character".to_string())
+        );
     }
 }

@@ -116,7 +116,11 @@ fn parse_rat(s: &str) -> Option<(i128, i128)> {
     if digits.len() > 30 {
         return None;
     }
-    let mut n: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
+    let mut n: i128 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
     let mut d: i128 = 1;
     if exp10 >= 0 {
         if exp10 > 30 {
@@ -125,7 +129,11 @@ fn parse_rat(s: &str) -> Option<(i128, i128)> {
         n = n.checked_mul(10i128.checked_pow(exp10 as u32)?)?;
     } else {
         if -exp10 > 30 {
-            return if n == 0 { Some((0, 1)) } else { Some((n, i128::MAX)) };
+            return if n == 0 {
+                Some((0, 1))
+            } else {
+                Some((n, i128::MAX))
+            };
         }
         d = 10i128.checked_pow((-exp10) as u32)?;
     }
@@ -173,7 +181,10 @@ mod tests {
         assert_eq!(parse_cpus("2"), Ok(2_000_000_000));
         assert_eq!(parse_cpus("1/4"), Ok(250_000_000));
         assert_eq!(parse_cpus("1e-3"), Ok(1_000_000));
-        assert_eq!(parse_cpus("0.0000000001"), Err("value is too precise".into()));
+        assert_eq!(
+            parse_cpus("0.0000000001"),
+            Err("value is too precise".into())
+        );
         assert_eq!(
             parse_cpus("abc"),
             Err("failed to parse abc as a rational number".into())

@@ -8,7 +8,9 @@
 
 use super::types::{ServiceVolumeBind, ServiceVolumeConfig, ServiceVolumeVolume};
 
-const PROPAGATIONS: [&str; 6] = ["rprivate", "private", "rshared", "shared", "rslave", "slave"];
+const PROPAGATIONS: [&str; 6] = [
+    "rprivate", "private", "rshared", "shared", "rslave", "slave",
+];
 
 fn is_windows_drive(buffer: &[char], c: char) -> bool {
     c == ':' && buffer.len() == 1 && buffer[0].is_alphabetic()
@@ -127,13 +129,31 @@ mod tests {
 
     #[test]
     fn short_volumes_parse_like_the_cli() {
-        assert_eq!(p("/data"), ("volume".into(), "".into(), "/data".into(), false));
-        assert_eq!(p("db:/data"), ("volume".into(), "db".into(), "/data".into(), false));
-        assert_eq!(p("./x:/y:ro"), ("bind".into(), "./x".into(), "/y".into(), true));
-        assert_eq!(p("~/c:/etc/c/:ro"), ("bind".into(), "~/c".into(), "/etc/c/".into(), true));
-        assert_eq!(p("C:\\data:/data"), ("bind".into(), "C:\\data".into(), "/data".into(), false));
+        assert_eq!(
+            p("/data"),
+            ("volume".into(), "".into(), "/data".into(), false)
+        );
+        assert_eq!(
+            p("db:/data"),
+            ("volume".into(), "db".into(), "/data".into(), false)
+        );
+        assert_eq!(
+            p("./x:/y:ro"),
+            ("bind".into(), "./x".into(), "/y".into(), true)
+        );
+        assert_eq!(
+            p("~/c:/etc/c/:ro"),
+            ("bind".into(), "~/c".into(), "/etc/c/".into(), true)
+        );
+        assert_eq!(
+            p("C:\\data:/data"),
+            ("bind".into(), "C:\\data".into(), "/data".into(), false)
+        );
         // a one-letter named volume reads as a Windows drive
-        assert_eq!(p("a:/data"), ("volume".into(), "".into(), "a:/data".into(), false));
+        assert_eq!(
+            p("a:/data"),
+            ("volume".into(), "".into(), "a:/data".into(), false)
+        );
         let v = parse_volume("/a:/b:rshared,nocopy").expect("valid");
         assert_eq!(v.bind.map(|b| b.propagation), Some("rshared".into()));
         assert_eq!(v.volume.map(|b| b.nocopy), Some(true));

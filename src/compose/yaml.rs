@@ -304,7 +304,9 @@ impl Builder {
     fn count(&mut self, n: usize, pos: Pos) -> Result<(), ComposeError> {
         self.nodes = self.nodes.saturating_add(n);
         if self.nodes > MAX_NODES {
-            return Err(ComposeError::new("yaml: document contains excessive aliasing").with_pos(pos));
+            return Err(
+                ComposeError::new("yaml: document contains excessive aliasing").with_pos(pos),
+            );
         }
         Ok(())
     }
@@ -312,7 +314,7 @@ impl Builder {
     fn enter(&mut self, pos: Pos) -> Result<(), ComposeError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(
-                ComposeError::new(format!("yaml: exceeded max depth of {MAX_DEPTH}")).with_pos(pos)
+                ComposeError::new(format!("yaml: exceeded max depth of {MAX_DEPTH}")).with_pos(pos),
             );
         }
         self.count(1, pos)
@@ -326,7 +328,7 @@ impl Builder {
         };
         if self.stack.len() + height > MAX_DEPTH {
             return Err(
-                ComposeError::new(format!("yaml: exceeded max depth of {MAX_DEPTH}")).with_pos(pos)
+                ComposeError::new(format!("yaml: exceeded max depth of {MAX_DEPTH}")).with_pos(pos),
             );
         }
         // budget first, clone after: an alias bomb never gets to allocate
@@ -372,7 +374,9 @@ impl Builder {
             TagClass::None if !plain => Kind::Str(value.to_string()),
             TagClass::NonSpecific | TagClass::Custom => Kind::Str(value.to_string()),
             TagClass::None => resolve_plain(&value),
-            TagClass::Core(t) => resolve_tagged(t, &value).map_err(|m| yaml_err(pos, m).with_pos(pos))?,
+            TagClass::Core(t) => {
+                resolve_tagged(t, &value).map_err(|m| yaml_err(pos, m).with_pos(pos))?
+            }
         };
         let is_str = matches!(kind, Kind::Str(_)) || merge_key;
         let built = Built {
@@ -466,7 +470,9 @@ impl Builder {
                 match pending.take() {
                     None => {
                         let Some(text) = b.raw else {
-                            return Err(yaml_err(b.node.pos, "invalid map key").with_pos(b.node.pos));
+                            return Err(
+                                yaml_err(b.node.pos, "invalid map key").with_pos(b.node.pos)
+                            );
                         };
                         *pending = Some(PendingKey {
                             text,
@@ -582,9 +588,7 @@ fn resolve_tagged(tag: &str, value: &str) -> Result<Kind, String> {
             Kind::Uint(u) => Kind::Float(u as f64),
             other => other,
         }),
-        other => Err(format!(
-            "cannot decode !!{rtag} `{value}` as a !!{other}"
-        )),
+        other => Err(format!("cannot decode !!{rtag} `{value}` as a !!{other}")),
     }
 }
 
@@ -595,7 +599,9 @@ pub fn resolve_plain(s: &str) -> Kind {
         "true" | "True" | "TRUE" => return Kind::Bool(true),
         "false" | "False" | "FALSE" => return Kind::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Kind::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Kind::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Kind::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Kind::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -703,9 +709,9 @@ fn is_yaml_style_float(s: &str) -> bool {
 fn go_parse_float(s: &str) -> Option<f64> {
     let body = s.trim_start_matches(['+', '-']);
     if body.is_empty()
-        || !body
-            .bytes()
-            .all(|c| c.is_ascii_digit() || c == b'.' || c == b'e' || c == b'E' || c == b'+' || c == b'-')
+        || !body.bytes().all(|c| {
+            c.is_ascii_digit() || c == b'.' || c == b'e' || c == b'E' || c == b'+' || c == b'-'
+        })
     {
         return None;
     }
@@ -817,7 +823,12 @@ mod tests {
             "x: &a {p: 1, q: 2}\ny: &b {q: 3, r: 4}\nz:\n  <<: [*a, *b]\n  p: 9\nw:\n  <<: *b\n",
         );
         let z = n.get("z").expect("z");
-        let keys: Vec<_> = z.as_map().unwrap_or(&[]).iter().map(|e| e.key.clone()).collect();
+        let keys: Vec<_> = z
+            .as_map()
+            .unwrap_or(&[])
+            .iter()
+            .map(|e| e.key.clone())
+            .collect();
         assert_eq!(keys, ["p", "q", "r"]);
         assert_eq!(z.get("p").map(|v| v.kind.clone()), Some(Kind::Int(9)));
         assert_eq!(z.get("q").map(|v| v.kind.clone()), Some(Kind::Int(2)));
@@ -834,7 +845,12 @@ mod tests {
     #[test]
     fn duplicate_keys_are_errors() {
         let e = parse("a: 1\nb: 2\na: 3\n").expect_err("duplicate");
-        assert!(e.message.contains("mapping key \"a\" already defined at line 1"), "{}", e.message);
+        assert!(
+            e.message
+                .contains("mapping key \"a\" already defined at line 1"),
+            "{}",
+            e.message
+        );
         assert_eq!(e.line, Some(3));
     }
 
@@ -856,9 +872,15 @@ mod tests {
     #[test]
     fn tags() {
         let n = root("a: !!str 3\nb: !!int \"4\"\nc: !custom 5\nd: !!float 1\n");
-        assert_eq!(n.get("a").map(|v| v.kind.clone()), Some(Kind::Str("3".into())));
+        assert_eq!(
+            n.get("a").map(|v| v.kind.clone()),
+            Some(Kind::Str("3".into()))
+        );
         assert_eq!(n.get("b").map(|v| v.kind.clone()), Some(Kind::Int(4)));
-        assert_eq!(n.get("c").map(|v| v.kind.clone()), Some(Kind::Str("5".into())));
+        assert_eq!(
+            n.get("c").map(|v| v.kind.clone()),
+            Some(Kind::Str("5".into()))
+        );
         assert_eq!(n.get("d").map(|v| v.kind.clone()), Some(Kind::Float(1.0)));
         assert!(parse("a: !!int abc\n").is_err());
     }

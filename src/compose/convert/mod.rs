@@ -174,14 +174,21 @@ pub fn scope(namespace: &str, name: &str) -> String {
 }
 
 /// `AddStackLabel`.
-fn with_stack_label(namespace: &str, labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn with_stack_label(
+    namespace: &str,
+    labels: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut l = labels.clone();
     l.insert(LABEL_NAMESPACE.to_string(), namespace.to_string());
     l
 }
 
 /// Converts a loaded config for stack `stack` (see [`super::convert`]).
-pub fn convert(stack: &str, cfg: &Config, opts: &LoadOptions<'_>) -> Result<StackSpec, ComposeError> {
+pub fn convert(
+    stack: &str,
+    cfg: &Config,
+    opts: &LoadOptions<'_>,
+) -> Result<StackSpec, ComposeError> {
     let files: &dyn FileSource = opts.files;
     // network keys referenced by services (`getServicesNetworks`-like)
     let mut used: BTreeSet<String> = BTreeSet::new();

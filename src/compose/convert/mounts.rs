@@ -51,12 +51,9 @@ fn bind_options(v: &ServiceVolumeConfig) -> Result<Option<MountBindOptions>, Str
 }
 
 /// `convertVolumeToMount`.
-pub fn convert_mount(
-    stack: &str,
-    cfg: &Config,
-    v: &ServiceVolumeConfig,
-) -> Result<Mount, String> {
-    let incompatible = |what: &str, t: &str| format!("{what} options are incompatible with type {t}");
+pub fn convert_mount(stack: &str, cfg: &Config, v: &ServiceVolumeConfig) -> Result<Mount, String> {
+    let incompatible =
+        |what: &str, t: &str| format!("{what} options are incompatible with type {t}");
     match v.typ.as_str() {
         "volume" | "" => {
             let mut m = base(v, MountType::VOLUME);
@@ -96,7 +93,8 @@ pub fn convert_mount(
                 );
                 if !stack_volume.driver.is_empty() || stack_volume.driver_opts.is_some() {
                     opts.driver_config = Some(MountVolumeOptionsDriverConfig {
-                        name: (!stack_volume.driver.is_empty()).then(|| stack_volume.driver.clone()),
+                        name: (!stack_volume.driver.is_empty())
+                            .then(|| stack_volume.driver.clone()),
                         options: stack_volume
                             .driver_opts
                             .as_ref()

@@ -19,7 +19,11 @@ fn hash(m: BTreeMap<String, String>) -> HashMap<String, String> {
 pub fn networks(stack: &str, cfg: &Config, used: &BTreeSet<String>) -> Vec<NetworkPlan> {
     let mut out: Vec<NetworkPlan> = Vec::new();
     for key in used {
-        let nw = cfg.networks.get(key).cloned().unwrap_or_else(NetworkConfig::default);
+        let nw = cfg
+            .networks
+            .get(key)
+            .cloned()
+            .unwrap_or_else(NetworkConfig::default);
         if nw.external.external {
             out.push(NetworkPlan {
                 key: key.clone(),

@@ -24,7 +24,9 @@ use bollard::models::{
 
 use super::super::error::ComposeError;
 use super::super::gofmt::format_float32;
-use super::super::types::{Config, FileReferenceConfig, FileObjectConfig, ServiceConfig, UpdateConfig};
+use super::super::types::{
+    Config, FileObjectConfig, FileReferenceConfig, ServiceConfig, UpdateConfig,
+};
 use super::super::units::parse_cpus;
 use super::mounts::convert_mount;
 use super::{LABEL_IMAGE, ServicePlan, scope, with_stack_label};
@@ -89,8 +91,16 @@ fn file_object(
         } else {
             r.target.clone()
         },
-        uid: if r.uid.is_empty() { "0".into() } else { r.uid.clone() },
-        gid: if r.gid.is_empty() { "0".into() } else { r.gid.clone() },
+        uid: if r.uid.is_empty() {
+            "0".into()
+        } else {
+            r.uid.clone()
+        },
+        gid: if r.gid.is_empty() {
+            "0".into()
+        } else {
+            r.gid.clone()
+        },
         mode: r.mode.unwrap_or(0o444),
     })
 }
@@ -164,7 +174,10 @@ fn configs(
     let key = &svc.credential_spec.config;
     if !key.is_empty() {
         let Some(obj) = cfg.configs.get(key) else {
-            return Err(fail.err(format!("undefined config \"{key}\""), "credential_spec.config"));
+            return Err(fail.err(
+                format!("undefined config \"{key}\""),
+                "credential_spec.config",
+            ));
         };
         let name = if obj.name.is_empty() {
             scope(stack, key)
@@ -379,9 +392,8 @@ fn mode(svc: &ServiceConfig) -> Result<ServiceSpecMode, String> {
 
 fn resources(svc: &ServiceConfig) -> Result<TaskSpecResources, String> {
     let r = &svc.deploy.resources;
-    let cpus = |s: &str| -> Result<i64, String> {
-        if s.is_empty() { Ok(0) } else { parse_cpus(s) }
-    };
+    let cpus =
+        |s: &str| -> Result<i64, String> { if s.is_empty() { Ok(0) } else { parse_cpus(s) } };
     let nz = |v: i64| (v != 0).then_some(v);
     let limits = match &r.limits {
         None => None,
@@ -466,7 +478,10 @@ fn networks(
             Some(n) if !n.name.is_empty() => n.name.clone(),
             _ => scope(stack, key),
         };
-        let mut aliases = attach.as_ref().map(|a| a.aliases.clone()).unwrap_or_default();
+        let mut aliases = attach
+            .as_ref()
+            .map(|a| a.aliases.clone())
+            .unwrap_or_default();
         let driver_opts = attach
             .as_ref()
             .map(|a| a.driver_opts.clone())
@@ -516,8 +531,12 @@ fn endpoint(svc: &ServiceConfig) -> Result<EndpointSpec, String> {
         (
             p.published_port,
             p.target_port,
-            p.protocol.map(|x| x.as_ref().to_string()).unwrap_or_default(),
-            p.publish_mode.map(|x| x.as_ref().to_string()).unwrap_or_default(),
+            p.protocol
+                .map(|x| x.as_ref().to_string())
+                .unwrap_or_default(),
+            p.publish_mode
+                .map(|x| x.as_ref().to_string())
+                .unwrap_or_default(),
         )
     };
     ports.sort_by_key(key);
@@ -568,7 +587,11 @@ fn credential_spec(
     }
     Ok(Some(TaskSpecContainerSpecPrivilegesCredentialSpec {
         // the config *name*; `ServicePlan::resolve_ids` swaps in the ID
-        config: if c.config.is_empty() { None } else { config_name },
+        config: if c.config.is_empty() {
+            None
+        } else {
+            config_name
+        },
         file: some_str(&c.file),
         registry: some_str(&c.registry),
     }))
@@ -603,14 +626,18 @@ pub fn convert_service(
     cfg: &Config,
     svc: &ServiceConfig,
 ) -> Result<ServicePlan, ComposeError> {
-    let fail = Fail { cfg, key: &svc.name };
+    let fail = Fail {
+        cfg,
+        key: &svc.name,
+    };
     let secret_refs = secrets(stack, cfg, svc, &fail)?;
     let (config_refs, cred_config) = configs(stack, cfg, svc, &fail)?;
     let endpoint_spec = endpoint(svc).map_err(|e| fail.err(e, "deploy.endpoint_mode"))?;
     let mode = mode(svc).map_err(|e| fail.err(e, "deploy.mode"))?;
     let mut mounts = Vec::new();
     for (i, v) in svc.volumes.iter().flatten().enumerate() {
-        mounts.push(convert_mount(stack, cfg, v).map_err(|e| fail.err(e, &format!("volumes.{i}")))?);
+        mounts
+            .push(convert_mount(stack, cfg, v).map_err(|e| fail.err(e, &format!("volumes.{i}")))?);
     }
     let resources = resources(svc).map_err(|e| fail.err(e, "deploy.resources"))?;
     let restart = restart_policy(svc).map_err(|e| {
@@ -825,7 +852,10 @@ mod tests {
             Ok(Some(TaskSpecRestartPolicyConditionEnum::ANY))
         );
         let p = restart("on-failure:3").ok().flatten().unwrap_or_default();
-        assert_eq!(p.condition, Some(TaskSpecRestartPolicyConditionEnum::ON_FAILURE));
+        assert_eq!(
+            p.condition,
+            Some(TaskSpecRestartPolicyConditionEnum::ON_FAILURE)
+        );
         assert_eq!(p.max_attempts, Some(3));
         let p = restart("on-failure").ok().flatten().unwrap_or_default();
         assert_eq!(p.max_attempts, None);

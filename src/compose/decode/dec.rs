@@ -103,7 +103,10 @@ impl Dec {
             Kind::Int(i) => Some(i as u64),
             Kind::Uint(u) => Some(u),
             Kind::Float(f) if f < 0.0 => {
-                self.err(format!("cannot parse '{name}', {f:.6} overflows uint"), n.pos);
+                self.err(
+                    format!("cannot parse '{name}', {f:.6} overflows uint"),
+                    n.pos,
+                );
                 None
             }
             Kind::Float(f) => Some(f as u64),
@@ -198,7 +201,11 @@ impl Dec {
                 }
             },
             _ => {
-                self.hook_err(name, format!("invalid type {} for duration", n.go_type()), n.pos);
+                self.hook_err(
+                    name,
+                    format!("invalid type {} for duration", n.go_type()),
+                    n.pos,
+                );
                 None
             }
         }
@@ -222,7 +229,11 @@ impl Dec {
             },
             _ => {
                 // the CLI panics here ("invalid type for size")
-                self.hook_err(name, format!("invalid type for size {}", n.go_type()), n.pos);
+                self.hook_err(
+                    name,
+                    format!("invalid type for size {}", n.go_type()),
+                    n.pos,
+                );
                 0
             }
         }
@@ -230,7 +241,11 @@ impl Dec {
 
     /// `map[string]string` (hook `transformMapStringString`): values stringified, null → "".
     /// `None` when the key is absent or null.
-    pub fn string_map(&mut self, node: Option<&Node>, name: &str) -> Option<BTreeMap<String, String>> {
+    pub fn string_map(
+        &mut self,
+        node: Option<&Node>,
+        name: &str,
+    ) -> Option<BTreeMap<String, String>> {
         let n = node?;
         match &n.kind {
             Kind::Null => None,

@@ -294,7 +294,9 @@ fn update_config(dec: &mut Dec, node: Option<&Node>, name: &str) -> Option<Updat
     let g = |k: &str| n.get(k);
     Some(UpdateConfig {
         parallelism: dec.opt_uint(g("parallelism"), &field(name, "Parallelism"), "uint64"),
-        delay: dec.opt_duration(g("delay"), &field(name, "Delay")).unwrap_or(0),
+        delay: dec
+            .opt_duration(g("delay"), &field(name, "Delay"))
+            .unwrap_or(0),
         failure_action: dec.string(g("failure_action"), &field(name, "failure_action")),
         monitor: dec
             .opt_duration(g("monitor"), &field(name, "Monitor"))
@@ -324,14 +326,13 @@ fn decode_deploy(dec: &mut Dec, node: Option<&Node>) -> DeployConfig {
             reservations: struct_node(dec, r.get("reservations"), "Deploy.Resources.Reservations")
                 .map(|l| Resource {
                     nano_cpus: dec.string(l.get("cpus"), "Deploy.Resources.Reservations.cpus"),
-                    memory_bytes: dec
-                        .size(l.get("memory"), "Deploy.Resources.Reservations.memory"),
+                    memory_bytes: dec.size(l.get("memory"), "Deploy.Resources.Reservations.memory"),
                     generic_resources: generic_resources(dec, l.get("generic_resources")),
                 }),
         },
     };
-    let restart_policy = struct_node(dec, g("restart_policy"), "Deploy.restart_policy").map(|r| {
-        RestartPolicy {
+    let restart_policy =
+        struct_node(dec, g("restart_policy"), "Deploy.restart_policy").map(|r| RestartPolicy {
             condition: dec.string(r.get("condition"), "Deploy.restart_policy.Condition"),
             delay: dec.opt_duration(r.get("delay"), "Deploy.restart_policy.Delay"),
             max_attempts: dec.opt_uint(
@@ -340,8 +341,7 @@ fn decode_deploy(dec: &mut Dec, node: Option<&Node>) -> DeployConfig {
                 "uint64",
             ),
             window: dec.opt_duration(r.get("window"), "Deploy.restart_policy.Window"),
-        }
-    });
+        });
     let placement = match struct_node(dec, g("placement"), "Deploy.Placement") {
         None => Placement::default(),
         Some(p) => Placement {
@@ -518,13 +518,21 @@ fn service_networks(
 }
 
 /// `transformServicePort`: short syntax expanded, long syntax copied as written.
-fn ports(dec: &mut Dec, node: Option<&Node>, warnings: &mut Vec<String>) -> Option<Vec<ServicePortConfig>> {
+fn ports(
+    dec: &mut Dec,
+    node: Option<&Node>,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<ServicePortConfig>> {
     let n = node?;
     let items = match &n.kind {
         Kind::Null => return None,
         Kind::Seq(items) => items,
         _ => {
-            dec.hook_err("Ports", format!("invalid type {} for port", n.go_type()), n.pos);
+            dec.hook_err(
+                "Ports",
+                format!("invalid type {} for port", n.go_type()),
+                n.pos,
+            );
             return None;
         }
     };
@@ -536,7 +544,11 @@ fn ports(dec: &mut Dec, node: Option<&Node>, warnings: &mut Vec<String>) -> Opti
             Kind::Str(s) => Some(s.clone()),
             Kind::Map(_) => None,
             _ => {
-                dec.hook_err("Ports", format!("invalid type {} for port", it.go_type()), it.pos);
+                dec.hook_err(
+                    "Ports",
+                    format!("invalid type {} for port", it.go_type()),
+                    it.pos,
+                );
                 return None;
             }
         };
@@ -587,7 +599,10 @@ fn ulimits(dec: &mut Dec, node: Option<&Node>) -> BTreeMap<String, UlimitsConfig
                     },
                 );
             }
-            Kind::Map(_) => match (v.get("soft").map(|s| &s.kind), v.get("hard").map(|h| &h.kind)) {
+            Kind::Map(_) => match (
+                v.get("soft").map(|s| &s.kind),
+                v.get("hard").map(|h| &h.kind),
+            ) {
                 (Some(Kind::Int(soft)), Some(Kind::Int(hard))) => {
                     out.insert(
                         e.key.clone(),
@@ -605,7 +620,11 @@ fn ulimits(dec: &mut Dec, node: Option<&Node>) -> BTreeMap<String, UlimitsConfig
                     v.pos,
                 ),
             },
-            _ => dec.hook_err(&name, format!("invalid type {} for ulimits", v.go_type()), v.pos),
+            _ => dec.hook_err(
+                &name,
+                format!("invalid type {} for ulimits", v.go_type()),
+                v.pos,
+            ),
         }
     }
     out
@@ -637,9 +656,11 @@ fn volumes(dec: &mut Dec, node: Option<&Node>) -> Option<Vec<ServiceVolumeConfig
             },
             Kind::Map(_) => {
                 let g = |k: &str| it.get(k);
-                let sub = |dec: &mut Dec, k: &str, f: &str| struct_node(dec, g(k), &field(&name, f));
+                let sub =
+                    |dec: &mut Dec, k: &str, f: &str| struct_node(dec, g(k), &field(&name, f));
                 let bind = sub(dec, "bind", "Bind").map(|b| ServiceVolumeBind {
-                    propagation: dec.string(b.get("propagation"), &field(&name, "Bind.Propagation")),
+                    propagation: dec
+                        .string(b.get("propagation"), &field(&name, "Bind.Propagation")),
                 });
                 let volume = sub(dec, "volume", "Volume").map(|b| ServiceVolumeVolume {
                     nocopy: dec.boolean(b.get("nocopy"), &field(&name, "Volume.nocopy")),
@@ -733,7 +754,8 @@ fn resolve_environment(
         }
         update(&mut environment, vars, ctx.env);
     }
-    let declared: Vec<(String, Option<String>)> = std::mem::take(&mut svc.environment).into_iter().collect();
+    let declared: Vec<(String, Option<String>)> =
+        std::mem::take(&mut svc.environment).into_iter().collect();
     update(&mut environment, declared, ctx.env);
     svc.environment = environment;
     Ok(())

@@ -4,19 +4,22 @@
 
 use std::collections::BTreeMap;
 
-use super::dec::{Dec, field, index, key};
-use super::{Ctx, decode_error, extras, struct_node};
 use super::super::error::ComposeError;
 use super::super::paths::abs_path;
 use super::super::types::*;
 use super::super::yaml::{Kind, Node};
+use super::dec::{Dec, field, index, key};
+use super::{Ctx, decode_error, extras, struct_node};
 
 /// `versions.GreaterThanOrEqualTo(v, min)` on dotted numbers.
 pub fn version_at_least(v: &str, min: &str) -> bool {
     let parse = |s: &str| -> Vec<u64> { s.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
     let (a, b) = (parse(v), parse(min));
     for i in 0..a.len().max(b.len()) {
-        let (x, y) = (a.get(i).copied().unwrap_or(0), b.get(i).copied().unwrap_or(0));
+        let (x, y) = (
+            a.get(i).copied().unwrap_or(0),
+            b.get(i).copied().unwrap_or(0),
+        );
         if x != y {
             return x > y;
         }
@@ -40,7 +43,11 @@ fn external(dec: &mut Dec, node: Option<&Node>, name: &str) -> External {
             external: true,
         },
         _ => {
-            dec.hook_err(name, format!("invalid type {} for external", n.go_type()), n.pos);
+            dec.hook_err(
+                name,
+                format!("invalid type {} for external", n.go_type()),
+                n.pos,
+            );
             External::default()
         }
     }
@@ -149,7 +156,10 @@ fn cluster_spec(dec: &mut Dec, node: Option<&Node>, name: &str) -> Option<Cluste
             mount_volume: struct_node(dec, a.get("mount_volume"), &field(&an, "mount_volume")).map(
                 |m| MountVolume {
                     fs_type: dec.string(m.get("fs_type"), &field(&an, "mount_volume.fs_type")),
-                    mount_flags: dec.strings(m.get("mount_flags"), &field(&an, "mount_volume.mount_flags")),
+                    mount_flags: dec.strings(
+                        m.get("mount_flags"),
+                        &field(&an, "mount_volume.mount_flags"),
+                    ),
                 },
             ),
             block_volume: struct_node(dec, a.get("block_volume"), &field(&an, "block_volume"))
@@ -218,7 +228,11 @@ pub fn load_volumes(
             external: external(&mut dec, g("external"), &field(&name, "External")),
             labels: dec.labels(g("labels"), &field(&name, "Labels")),
             extras: BTreeMap::new(),
-            spec: cluster_spec(&mut dec, g("x-cluster-spec"), &field(&name, "x-cluster-spec")),
+            spec: cluster_spec(
+                &mut dec,
+                g("x-cluster-spec"),
+                &field(&name, "x-cluster-spec"),
+            ),
         };
         out.insert(e.key.clone(), (v, e.key_pos, &e.value));
     }

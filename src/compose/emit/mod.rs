@@ -78,7 +78,11 @@ fn strs(v: &[String]) -> Y {
 }
 
 fn string_map(v: &BTreeMap<String, String>) -> Y {
-    Y::sorted_map(v.iter().map(|(k, v)| (k.clone(), Y::Str(v.clone()))).collect())
+    Y::sorted_map(
+        v.iter()
+            .map(|(k, v)| (k.clone(), Y::Str(v.clone())))
+            .collect(),
+    )
 }
 
 fn bytes(v: i64) -> Y {
@@ -100,9 +104,12 @@ fn node(n: &Node) -> Y {
         }),
         Kind::Str(s) => Y::Str(s.clone()),
         Kind::Seq(items) => Y::Seq(items.iter().map(node).collect()),
-        Kind::Map(entries) => {
-            Y::sorted_map(entries.iter().map(|e| (e.key.clone(), node(&e.value))).collect())
-        }
+        Kind::Map(entries) => Y::sorted_map(
+            entries
+                .iter()
+                .map(|e| (e.key.clone(), node(&e.value)))
+                .collect(),
+        ),
     }
 }
 
@@ -131,25 +138,45 @@ fn config(cfg: &Config) -> Y {
     if !cfg.networks.is_empty() {
         m.put(
             "networks",
-            Y::sorted_map(cfg.networks.iter().map(|(k, n)| (k.clone(), network(n))).collect()),
+            Y::sorted_map(
+                cfg.networks
+                    .iter()
+                    .map(|(k, n)| (k.clone(), network(n)))
+                    .collect(),
+            ),
         );
     }
     if !cfg.volumes.is_empty() {
         m.put(
             "volumes",
-            Y::sorted_map(cfg.volumes.iter().map(|(k, v)| (k.clone(), volume(v))).collect()),
+            Y::sorted_map(
+                cfg.volumes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), volume(v)))
+                    .collect(),
+            ),
         );
     }
     if !cfg.secrets.is_empty() {
         m.put(
             "secrets",
-            Y::sorted_map(cfg.secrets.iter().map(|(k, v)| (k.clone(), file_object(v))).collect()),
+            Y::sorted_map(
+                cfg.secrets
+                    .iter()
+                    .map(|(k, v)| (k.clone(), file_object(v)))
+                    .collect(),
+            ),
         );
     }
     if !cfg.configs.is_empty() {
         m.put(
             "configs",
-            Y::sorted_map(cfg.configs.iter().map(|(k, v)| (k.clone(), file_object(v))).collect()),
+            Y::sorted_map(
+                cfg.configs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), file_object(v)))
+                    .collect(),
+            ),
         );
     }
     m.extras(&cfg.extras);
@@ -188,7 +215,10 @@ fn update_config(u: &UpdateConfig) -> Y {
         m.put("monitor", Y::Str(duration_string(u.monitor)));
     }
     if u.max_failure_ratio != 0.0 {
-        m.put("max_failure_ratio", Y::Plain(format_float32(u.max_failure_ratio)));
+        m.put(
+            "max_failure_ratio",
+            Y::Plain(format_float32(u.max_failure_ratio)),
+        );
     }
     m.s("order", &u.order);
     m.done()

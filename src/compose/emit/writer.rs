@@ -294,8 +294,21 @@ fn is_base60_float(s: &str) -> bool {
 fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "n" | "N" | "no" | "No" | "NO"
-            | "off" | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "on"
+            | "On"
+            | "ON"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "off"
+            | "Off"
+            | "OFF"
     )
 }
 
@@ -399,21 +412,28 @@ fn literal(out: &mut String, s: &str, col: usize) {
     } else if n == 1 || is_break(chars[n - 2]) {
         out.push('+');
     }
-    out.push('\n');
+    // no newline after the header: the first line break of the value ends the header line
+    // (so a leading newline is absorbed, exactly like libyaml/yaml.v3 does)
+    let mut at_header = true;
     let mut breaks = true;
     for c in &chars {
         if is_break(*c) {
             out.push(*c);
+            at_header = false;
             breaks = true;
         } else {
             if breaks {
+                if at_header {
+                    out.push('\n');
+                    at_header = false;
+                }
                 spaces(out, col);
             }
             out.push(*c);
             breaks = false;
         }
     }
-    if !breaks {
+    if !breaks || at_header {
         out.push('\n');
     }
 }
@@ -511,18 +531,26 @@ mod tests {
         assert_eq!(one(Y::Str("".into())), "k: \"\"\n");
         assert_eq!(one(Y::Str("true".into())), "k: \"true\"\n");
         assert_eq!(one(Y::Str("yes".into())), "k: \"yes\"\n");
-        assert_eq!(one(Y::Str("{{upstreams 80}}".into())), "k: '{{upstreams 80}}'\n");
+        assert_eq!(
+            one(Y::Str("{{upstreams 80}}".into())),
+            "k: '{{upstreams 80}}'\n"
+        );
         assert_eq!(one(Y::Str("* /x".into())), "k: '* /x'\n");
         assert_eq!(one(Y::Str("a: b".into())), "k: 'a: b'\n");
         assert_eq!(one(Y::Str("a #b".into())), "k: 'a #b'\n");
         assert_eq!(one(Y::Str("10/minute ".into())), "k: '10/minute '\n");
         assert_eq!(one(Y::Str("tab\there".into())), "k: \"tab\\there\"\n");
         assert_eq!(one(Y::Str("1:20".into())), "k: \"1:20\"\n");
-        assert_eq!(one(Y::Str("02:42:ac:11:65:43".into())), "k: 02:42:ac:11:65:43\n");
+        assert_eq!(
+            one(Y::Str("02:42:ac:11:65:43".into())),
+            "k: 02:42:ac:11:65:43\n"
+        );
         assert_eq!(one(Y::Str("a\nb".into())), "k: |-\n  a\n  b\n");
         assert_eq!(one(Y::Str("a\nb\n".into())), "k: |\n  a\n  b\n");
         assert_eq!(one(Y::Str("a\n\n".into())), "k: |+\n  a\n\n");
         assert_eq!(one(Y::Str(" a\nb".into())), "k: |2-\n   a\n  b\n");
+        // a leading newline is absorbed by the header line, as yaml.v3 does
+        assert_eq!(one(Y::Str("\na\nb".into())), "k: |2-\n  a\n  b\n");
         assert_eq!(one(Y::Str("a \nb".into())), "k: \"a \\nb\"\n");
     }
 
@@ -550,11 +578,29 @@ mod tests {
 
     #[test]
     fn keys_sort_like_yaml_v3() {
-        let mut keys = vec!["b", "a10", "a2", "A", "a", "x-1", "caddy.route", "caddy.route.1_x"];
+        let mut keys = vec![
+            "b",
+            "a10",
+            "a2",
+            "A",
+            "a",
+            "x-1",
+            "caddy.route",
+            "caddy.route.1_x",
+        ];
         keys.sort_by(|a, b| key_cmp(a, b));
         assert_eq!(
             keys,
-            ["A", "a", "a2", "a10", "b", "caddy.route", "caddy.route.1_x", "x-1"]
+            [
+                "A",
+                "a",
+                "a2",
+                "a10",
+                "b",
+                "caddy.route",
+                "caddy.route.1_x",
+                "x-1"
+            ]
         );
     }
 }

@@ -142,9 +142,7 @@ fn build(v: u32) -> Schema {
         .prop("version", string())
         .prop(
             "services",
-            t(JType::Object)
-                .pat(KeyPattern::Name, service(v))
-                .closed(),
+            t(JType::Object).pat(KeyPattern::Name, service(v)).closed(),
         )
         .prop(
             "networks",
@@ -221,10 +219,7 @@ fn service(v: u32) -> Schema {
             .prop("target", string())
             .prop("read_only", t(JType::Boolean))
             .prop("consistency", string())
-            .prop(
-                "bind",
-                t(JType::Object).prop("propagation", string()),
-            )
+            .prop("bind", t(JType::Object).prop("propagation", string()))
             .prop("volume", t(JType::Object).prop("nocopy", t(JType::Boolean)));
         if v >= 6 {
             let mut size = t(JType::Integer);
@@ -469,9 +464,7 @@ fn network(v: u32) -> Schema {
 }
 
 fn volume(v: u32) -> Schema {
-    let topology = || {
-        t(JType::Array).items(t(JType::Object).prop("segments", list_or_dict()))
-    };
+    let topology = || t(JType::Array).items(t(JType::Object).prop("segments", list_or_dict()));
     ts(&[JType::Object, JType::Null])
         .prop_if(v >= 4, "name", string)
         .prop("driver", string())

@@ -406,11 +406,7 @@ fn validate_object(s: &Schema, node: &Node, ctx: &mut Vec<String>, res: &mut Res
             res.inc();
         }
         if !found && !matched && s.closed {
-            res.add(
-                ErrKind::Additional(e.key.clone(), e.key_pos),
-                ctx,
-                node.pos,
-            );
+            res.add(ErrKind::Additional(e.key.clone(), e.key_pos), ctx, node.pos);
         }
     }
     res.inc();
@@ -555,10 +551,9 @@ fn json_marshal_check(node: &Node) -> Option<(String, Pos)> {
 /// Validates a file's tree against the schema of `version` (a key of [`defs::VERSIONS`]).
 pub fn validate(root: &Node, version: &str, file: &str) -> Result<(), ComposeError> {
     let Some(schema) = defs::schema(version) else {
-        return Err(ComposeError::new(format!(
-            "unsupported Compose file version: {version}"
-        ))
-        .in_file(file));
+        return Err(
+            ComposeError::new(format!("unsupported Compose file version: {version}")).in_file(file),
+        );
     };
     if let Some((msg, pos)) = json_marshal_check(root) {
         return Err(ComposeError::new(msg).at_pos(file, pos));
@@ -610,9 +605,7 @@ fn most_specific(errs: &[VErr], file: &str) -> ComposeError {
         }
         _ => (parent.field.clone(), parent.pos),
     };
-    ComposeError::new(message)
-        .with_path(path)
-        .at_pos(file, pos)
+    ComposeError::new(message).with_path(path).at_pos(file, pos)
 }
 
 #[cfg(test)]

@@ -90,7 +90,9 @@ fn messages_match_the_cli() {
 #[test]
 fn valid_files_pass() {
     assert_eq!(
-        check("services:\n  web:\n    image: x\n    deploy:\n      replicas: 1.0\n    ports: [80, \"8080:80\", {target: 90}]\n"),
+        check(
+            "services:\n  web:\n    image: x\n    deploy:\n      replicas: 1.0\n    ports: [80, \"8080:80\", {target: 90}]\n"
+        ),
         Ok(())
     );
     assert_eq!(check("version: \"3.0\"\nservices: {}\n"), Ok(()));
