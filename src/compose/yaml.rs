@@ -634,35 +634,96 @@ pub fn resolve_plain(s: &str) -> Kind {
     Kind::Str(s.to_string())
 }
 
-/// yaml.v3 only tries timestamps on values starting with four digits and a `-`.
-fn looks_like_timestamp(s: &str) -> bool {
+/// Whether yaml.v3 would read `s` as a timestamp (`resolve.go` `parseTimestamp`: the layouts
+/// `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999`, `2006-1-2`).
+pub fn looks_like_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
-    let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-    if digits != 4 || b.get(4) != Some(&b'-') {
+    let digits = |from: usize, min: usize, max: usize| -> Option<(u32, usize)> {
+        let n = b[from.min(b.len())..]
+            .iter()
+            .take(max)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if n < min {
+            return None;
+        }
+        let v = s[from..from + n].parse().ok()?;
+        Some((v, from + n))
+    };
+    if b.len() < 8 || b[..4].iter().any(|c| !c.is_ascii_digit()) || b[4] != b'-' {
         return false;
     }
-    // yyyy-m-d, optionally followed by a time part
-    let rest = &s[5..];
-    let mut parts = rest.splitn(2, '-');
-    let month = parts.next().unwrap_or("");
-    let Some(tail) = parts.next() else {
+    let Ok(year) = s[..4].parse::<u32>() else {
         return false;
     };
-    let day: String = tail.chars().take_while(|c| c.is_ascii_digit()).collect();
-    if month.is_empty() || month.len() > 2 || !month.bytes().all(|c| c.is_ascii_digit()) {
-        return false;
-    }
-    if day.is_empty() || day.len() > 2 {
-        return false;
-    }
-    let after = &tail[day.len()..];
-    let (Ok(m), Ok(d)) = (month.parse::<u32>(), day.parse::<u32>()) else {
+    let Some((month, i)) = digits(5, 1, 2) else {
         return false;
     };
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+    if b.get(i) != Some(&b'-') {
         return false;
     }
-    after.is_empty() || after.starts_with(['T', 't', ' '])
+    let Some((day, mut i)) = digits(i + 1, 1, 2) else {
+        return false;
+    };
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day < 1 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zone_required = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    let time = |i: usize| -> Option<usize> {
+        let (h, i) = digits(i, 1, 2)?;
+        if b.get(i) != Some(&b':') || h > 23 {
+            return None;
+        }
+        let (m, i) = digits(i + 1, 1, 2)?;
+        if b.get(i) != Some(&b':') || m > 59 {
+            return None;
+        }
+        let (sec, mut i) = digits(i + 1, 1, 2)?;
+        if sec > 59 {
+            return None;
+        }
+        if b.get(i) == Some(&b'.') {
+            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            i += 1 + n;
+        }
+        Some(i)
+    };
+    let Some(end) = time(i + 1) else {
+        return false;
+    };
+    i = end;
+    if !zone_required {
+        return i == b.len();
+    }
+    match b.get(i) {
+        Some(b'Z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            let rest = &s[i + 1..];
+            rest.len() == 5
+                && rest.as_bytes()[2] == b':'
+                && rest[..2].bytes().all(|c| c.is_ascii_digit())
+                && rest[3..].bytes().all(|c| c.is_ascii_digit())
+        }
+        _ => false,
+    }
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
@@ -715,7 +776,8 @@ fn go_parse_float(s: &str) -> Option<f64> {
     {
         return None;
     }
-    s.parse::<f64>().ok()
+    // Go reports a range error (and yaml.v3 then keeps the string) for overflows
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
 }
 
 /// Go `strconv.ParseInt(s, 0, 64)` (sign, `0x`/`0o`/`0b`, leading-zero octal).
@@ -806,6 +868,12 @@ mod tests {
         assert_eq!(get("o"), Some(Kind::Float(0.5)));
         assert_eq!(get("p"), Some(Kind::Uint(u64::MAX)));
         assert_eq!(get("q"), Some(Kind::Str("2001-12-14".into())));
+        assert!(looks_like_timestamp("2001-12-14"));
+        assert!(looks_like_timestamp("2001-12-14T21:59:43.10-05:00"));
+        assert!(looks_like_timestamp("2001-12-14 21:59:43.10"));
+        assert!(!looks_like_timestamp("2001-02-30"));
+        assert!(!looks_like_timestamp("2001-12-14 foo"));
+        assert!(!looks_like_timestamp("2001-12-14T21:59:43"));
     }
 
     #[test]

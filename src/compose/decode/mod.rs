@@ -311,6 +311,12 @@ fn decode_deploy(dec: &mut Dec, node: Option<&Node>) -> DeployConfig {
         return DeployConfig::default();
     };
     let g = |k: &str| n.get(k);
+    // fields in `types.DeployConfig` order, so errors come out in the CLI's order
+    let mode = dec.string(g("mode"), "Deploy.Mode");
+    let replicas = dec.opt_uint(g("replicas"), "Deploy.Replicas", "uint64");
+    let labels = dec.labels(g("labels"), "Deploy.Labels");
+    let update = update_config(dec, g("update_config"), "Deploy.update_config");
+    let rollback = update_config(dec, g("rollback_config"), "Deploy.rollback_config");
     let resources = match struct_node(dec, g("resources"), "Deploy.Resources") {
         None => Resources::default(),
         Some(r) => Resources {
@@ -369,11 +375,11 @@ fn decode_deploy(dec: &mut Dec, node: Option<&Node>) -> DeployConfig {
         },
     };
     DeployConfig {
-        mode: dec.string(g("mode"), "Deploy.Mode"),
-        replicas: dec.opt_uint(g("replicas"), "Deploy.Replicas", "uint64"),
-        labels: dec.labels(g("labels"), "Deploy.Labels"),
-        update_config: update_config(dec, g("update_config"), "Deploy.update_config"),
-        rollback_config: update_config(dec, g("rollback_config"), "Deploy.rollback_config"),
+        mode,
+        replicas,
+        labels,
+        update_config: update,
+        rollback_config: rollback,
         resources,
         restart_policy,
         placement,

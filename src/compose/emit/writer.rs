@@ -6,7 +6,7 @@
 
 use std::cmp::Ordering;
 
-use super::super::yaml::{Kind, resolve_plain};
+use super::super::yaml::{Kind, looks_like_timestamp, resolve_plain};
 
 /// A value to emit.
 #[derive(Debug, Clone, PartialEq)]
@@ -340,8 +340,12 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     style
 }
 
+/// What `resolve("", s)` would tag the plain string as; timestamps count as non-strings.
 fn resolve_plain_tag(s: &str) -> Kind {
     if s.is_empty() {
+        return Kind::Null;
+    }
+    if looks_like_timestamp(s) {
         return Kind::Null;
     }
     resolve_plain(s)
