@@ -460,7 +460,7 @@ fn networks(
     stack: &str,
     cfg: &Config,
     svc: &ServiceConfig,
-) -> Result<Vec<NetworkAttachmentConfig>, String> {
+) -> Result<Vec<NetworkAttachmentConfig>, (String, String)> {
     let default_only: BTreeMap<String, Option<super::super::types::ServiceNetworkConfig>> =
         [("default".to_string(), None)].into();
     let nets = if svc.networks.is_empty() {
@@ -472,7 +472,7 @@ fn networks(
     for (key, attach) in nets {
         let declared = cfg.networks.get(key);
         if declared.is_none() && key != "default" {
-            return Err(format!("undefined network \"{key}\""));
+            return Err((key.clone(), format!("undefined network \"{key}\"")));
         }
         let target = match declared {
             Some(n) if !n.name.is_empty() => n.name.clone(),
@@ -516,8 +516,8 @@ fn endpoint(svc: &ServiceConfig) -> Result<EndpointSpec, String> {
                 "sctp" => Some(EndpointPortConfigProtocolEnum::SCTP),
                 _ => Some(EndpointPortConfigProtocolEnum::EMPTY),
             },
-            target_port: Some(i64::from(p.target)),
-            published_port: Some(i64::from(p.published)),
+            target_port: (p.target != 0).then_some(i64::from(p.target)),
+            published_port: (p.published != 0).then_some(i64::from(p.published)),
             publish_mode: match p.mode.to_lowercase().as_str() {
                 "" => None,
                 "ingress" => Some(EndpointPortConfigPublishModeEnum::INGRESS),
@@ -649,7 +649,8 @@ pub fn convert_service(
         fail.err(e, field)
     })?;
     let health = healthcheck(svc).map_err(|e| fail.err(e, "healthcheck"))?;
-    let nets = networks(stack, cfg, svc).map_err(|e| fail.err(e, "networks"))?;
+    let nets =
+        networks(stack, cfg, svc).map_err(|(key, e)| fail.err(e, &format!("networks.{key}")))?;
     let dns_config = (!svc.dns.is_empty() || !svc.dns_search.is_empty()).then(|| {
         TaskSpecContainerSpecDnsConfig {
             nameservers: some_vec(
