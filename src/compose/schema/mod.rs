@@ -581,29 +581,23 @@ fn most_specific(errs: &[VErr], file: &str) -> ComposeError {
         }
     }
     let parent = &errs[best];
-    let description = match (&parent.kind, errs.get(best + 1)) {
-        (ErrKind::OneOf, Some(child)) => child.description(),
-        _ => parent.description(),
+    let child = match (&parent.kind, errs.get(best + 1)) {
+        (ErrKind::OneOf, Some(child)) => Some(child),
+        _ => None,
     };
+    let description = child.unwrap_or(parent).description();
     let message = format!("{} {}", parent.field, description);
-    let (path, pos) = match &parent.kind {
-        ErrKind::Additional(key, key_pos) => {
-            let base = if parent.field == "(root)" {
-                String::new()
-            } else {
-                format!("{}.", parent.field)
-            };
-            (format!("{base}{key}"), *key_pos)
-        }
-        ErrKind::Required(key) => {
-            let base = if parent.field == "(root)" {
-                String::new()
-            } else {
-                format!("{}.", parent.field)
-            };
-            (format!("{base}{key}"), parent.pos)
-        }
-        _ => (parent.field.clone(), parent.pos),
+    // locate the error that explains the problem (the child of a oneOf failure)
+    let at = child.unwrap_or(parent);
+    let base = if at.field == "(root)" {
+        String::new()
+    } else {
+        format!("{}.", at.field)
+    };
+    let (path, pos) = match &at.kind {
+        ErrKind::Additional(key, key_pos) => (format!("{base}{key}"), *key_pos),
+        ErrKind::Required(key) => (format!("{base}{key}"), at.pos),
+        _ => (at.field.clone(), at.pos),
     };
     ComposeError::new(message).with_path(path).at_pos(file, pos)
 }
