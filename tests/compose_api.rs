@@ -282,19 +282,15 @@ fn errors_point_at_file_line_column_and_path() {
         "docker-compose.yml:5:17: services.web.deploy.replicas must be a integer"
     );
     // an additional property points at its key
-    let err = load(&format!("{WEB}    platform: linux\n"))
-        .err()
-        .expect("fails");
+    let err = load(&format!("{WEB}    platform: linux\n")).expect_err("fails");
     assert_eq!((err.line, err.column), (Some(4), Some(5)));
     assert_eq!(err.path.as_deref(), Some("services.web.platform"));
     // a missing required property points at its parent
-    let err = load(&format!("{WEB}    volumes:\n      - target: /x\n"))
-        .err()
-        .expect("fails");
+    let err = load(&format!("{WEB}    volumes:\n      - target: /x\n")).expect_err("fails");
     assert_eq!((err.line, err.column), (Some(5), Some(9)));
     assert_eq!(err.path.as_deref(), Some("services.web.volumes.0.type"));
     // YAML syntax errors have a position too
-    let err = load("services:\n  web: [\n").err().expect("fails");
+    let err = load("services:\n  web: [\n").expect_err("fails");
     assert!(
         err.line.is_some() && err.message.starts_with("yaml: line"),
         "{err}"
@@ -303,14 +299,10 @@ fn errors_point_at_file_line_column_and_path() {
 
 #[test]
 fn in_memory_deploys_report_missing_files_where_they_are_named() {
-    let err = convert(&format!("{WEB}    env_file: .env\n"))
-        .err()
-        .expect("fails");
+    let err = convert(&format!("{WEB}    env_file: .env\n")).expect_err("fails");
     assert_eq!(err.message, "open /srv/app/.env: no such file or directory");
     assert_eq!((err.line, err.column), (Some(4), Some(15)));
-    let err = convert(&format!("{WEB}secrets:\n  s:\n    file: ./s.txt\n"))
-        .err()
-        .expect("fails");
+    let err = convert(&format!("{WEB}secrets:\n  s:\n    file: ./s.txt\n")).expect_err("fails");
     assert_eq!(
         err.message,
         "open /srv/app/s.txt: no such file or directory"
@@ -320,9 +312,7 @@ fn in_memory_deploys_report_missing_files_where_they_are_named() {
     // a secret without `file:` reads the working directory itself
     let mut files = MemoryFiles::default();
     files.insert("/srv/app/s.txt", "x");
-    let err = convert_with(&format!("{WEB}secrets:\n  s: {{}}\n"), &files)
-        .err()
-        .expect("fails");
+    let err = convert_with(&format!("{WEB}secrets:\n  s: {{}}\n"), &files).expect_err("fails");
     assert_eq!(err.message, "read /srv/app: is a directory");
     // with the file present it converts
     let spec = convert_with(&format!("{WEB}secrets:\n  s:\n    file: ./s.txt\n"), &files);

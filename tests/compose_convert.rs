@@ -55,7 +55,7 @@ fn canonical(v: Value) -> Option<Value> {
         Value::Object(o) => {
             let mut m = Map::new();
             for (k, v) in o {
-                if k == "ForceUpdate" && v == Value::from(0) {
+                if k == "ForceUpdate" && v.as_f64() == Some(0.0) {
                     continue;
                 }
                 let k = k.to_lowercase();

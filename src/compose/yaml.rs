@@ -262,11 +262,7 @@ impl Builder {
             match event {
                 Event::StreamStart | Event::StreamEnd => {}
                 Event::DocumentStart(..) => in_doc = true,
-                Event::DocumentEnd => {
-                    if in_doc {
-                        return Ok(self.root);
-                    }
-                }
+                Event::DocumentEnd if in_doc => return Ok(self.root),
                 Event::Alias(id) => self.alias(id, pos)?,
                 Event::Scalar(value, style, anchor, tag) => {
                     self.scalar(value, style, anchor, tag, pos)?

@@ -149,36 +149,22 @@ fn analyze(s: &str) -> Analysis {
     for i in 0..n {
         let c = chars[i];
         let followed_by_ws = i + 1 >= n || chars[i + 1] == ' ' || chars[i + 1] == '\t';
-        if i == 0 {
+        let indicator = if i == 0 {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => block_indicators = true,
-                '?' | ':' => {
-                    if followed_by_ws {
-                        block_indicators = true;
-                    }
-                }
-                '-' => {
-                    if followed_by_ws {
-                        block_indicators = true;
-                    }
-                }
-                _ => {}
+                | '%' | '@' | '`' => true,
+                '?' | ':' | '-' => followed_by_ws,
+                _ => false,
             }
         } else {
             match c {
-                ':' => {
-                    if followed_by_ws {
-                        block_indicators = true;
-                    }
-                }
-                '#' => {
-                    if preceded_by_ws {
-                        block_indicators = true;
-                    }
-                }
-                _ => {}
+                ':' => followed_by_ws,
+                '#' => preceded_by_ws,
+                _ => false,
             }
+        };
+        if indicator {
+            block_indicators = true;
         }
         if c == '\t' {
             tabs = true;
@@ -326,10 +312,8 @@ fn choose_style(s: &str, simple_key: bool) -> Style {
     if simple_key && a.multiline {
         style = Style::Double;
     }
-    if style == Style::Plain {
-        if !a.block_plain_allowed || (s.is_empty() && simple_key) {
-            style = Style::Single;
-        }
+    if style == Style::Plain && (!a.block_plain_allowed || (s.is_empty() && simple_key)) {
+        style = Style::Single;
     }
     if style == Style::Single && !a.single_quoted_allowed {
         style = Style::Double;
