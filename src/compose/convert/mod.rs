@@ -32,8 +32,11 @@
 //! * The CLI creates networks referenced but not declared (with defaults) before failing on
 //!   `undefined network`; here the whole conversion fails first, so nothing is created.
 
+mod helpers;
 mod mounts;
 mod objects;
+mod policy;
+mod refs;
 mod service;
 
 use std::collections::{BTreeMap, BTreeSet};
