@@ -255,18 +255,29 @@ pub fn interpolate_tree(
         return Ok(());
     };
     for e in entries.iter_mut() {
-        let path = e.key.clone();
+        let path = Paths {
+            go: e.key.clone(),
+            concrete: e.key.clone(),
+        };
         walk(&mut e.value, &path, &lookup, file)?;
     }
     Ok(())
 }
 
+/// The CLI's path (`[]` for list items, used in messages and for casts) and the concrete one
+/// (with indices, reported in [`ComposeError::path`]).
+struct Paths {
+    go: String,
+    concrete: String,
+}
+
 fn walk(
     node: &mut Node,
-    path: &str,
+    paths: &Paths,
     lookup: &dyn Fn(&str) -> Option<String>,
     file: &str,
 ) -> Result<(), ComposeError> {
+    let path = paths.go.as_str();
     let pos = node.pos;
     match &mut node.kind {
         Kind::Str(s) => {
@@ -278,7 +289,7 @@ fn walk(
                             "invalid interpolation format for {path}: {}; you may need to escape any $ with another $",
                             go_quote(&t)
                         ),
-                        path,
+                        &paths.concrete,
                         file,
                         pos,
                     ));
@@ -296,7 +307,7 @@ fn walk(
                             format!(
                                 "error while interpolating {path}: failed to cast to expected type: {e}"
                             ),
-                            path,
+                            &paths.concrete,
                             file,
                             pos,
                         ));
@@ -311,14 +322,20 @@ fn walk(
                 return Ok(());
             }
             for e in entries.iter_mut() {
-                let p = format!("{path}.{}", e.key);
+                let p = Paths {
+                    go: format!("{path}.{}", e.key),
+                    concrete: format!("{}.{}", paths.concrete, e.key),
+                };
                 walk(&mut e.value, &p, lookup, file)?;
             }
             Ok(())
         }
         Kind::Seq(items) => {
-            let p = format!("{path}.[]");
-            for item in items.iter_mut() {
+            for (i, item) in items.iter_mut().enumerate() {
+                let p = Paths {
+                    go: format!("{path}.[]"),
+                    concrete: format!("{}.{i}", paths.concrete),
+                };
                 walk(item, &p, lookup, file)?;
             }
             Ok(())
@@ -328,9 +345,7 @@ fn walk(
 }
 
 fn located(message: String, path: &str, file: &str, pos: Pos) -> ComposeError {
-    ComposeError::new(message)
-        .with_path(path.replace(".[]", "[]"))
-        .at_pos(file, pos)
+    ComposeError::new(message).with_path(path).at_pos(file, pos)
 }
 
 #[cfg(test)]

@@ -129,6 +129,7 @@ fn error_messages_carry_dotted_paths() {
         "invalid interpolation format for services.web.ports.[]: \"$\"; you may need to escape any $ with another $"
     );
     assert_eq!((err.line, err.column), (Some(4), Some(9)));
+    assert_eq!(err.path.as_deref(), Some("services.web.ports.0"));
     let err = run("services:\n  web:\n    deploy:\n      replicas: $N\n", &e).expect_err("bad");
     assert_eq!(
         err.message,
