@@ -9,7 +9,8 @@
 //! The comparison ignores what the daemon treats as absent (null, false, "", {}, [] and the
 //! zero `ForceUpdate`), and the CLI v28 → v29 changes the spec follows: ports compared as a
 //! set (v28 sorted them by published port only, unstably), invalid `dns` entries dropped,
-//! `restart: on-failure` without a count leaving `MaxAttempts` unset.
+//! `restart: on-failure` without a count leaving `MaxAttempts` unset; and what the daemon
+//! normalises anyway (enum case, unknown isolation values as `default`).
 
 use std::collections::BTreeMap;
 use std::fs;
