@@ -64,6 +64,14 @@ fn canonical(v: Value) -> Option<Value> {
                     ("protocol" | "publishmode", Value::String(s)) => {
                         Value::String(s.to_lowercase())
                     }
+                    // the daemon stores isolation values other than process/hyperv as default
+                    ("isolation", Value::String(s)) => {
+                        let l = s.to_lowercase();
+                        match l.as_str() {
+                            "" | "process" | "hyperv" => Value::String(l),
+                            _ => Value::String("default".into()),
+                        }
+                    }
                     // v28 sorted ports by published port only (unstable); v29 by all fields
                     ("ports", Value::Array(ports)) => {
                         let mut ports: Vec<Value> =
