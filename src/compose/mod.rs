@@ -48,7 +48,7 @@
 //! * Inputs that make the CLI panic (e.g. `ulimits: {x: {soft: "a"}}` with a name the schema
 //!   does not check) are errors here.
 //! * Hex floats and `0x` rationals are not accepted in `cpus`/casts (Go's parsers accept them).
-//! * See [`convert`] for the differences in the request bodies.
+//! * See [`mod@convert`] for the differences in the request bodies.
 
 mod checks;
 pub mod convert;
@@ -156,7 +156,7 @@ pub(crate) fn read_file(files: &dyn FileSource, path: &str) -> Result<Vec<u8>, S
     })
 }
 
-/// Options for [`load`], [`load_config`] and [`convert`].
+/// Options for [`load`], [`load_config`] and [`convert()`].
 #[derive(Clone, Copy)]
 pub struct LoadOptions<'a> {
     /// The variables used for interpolation, `environment:` pass-through, bare `env_file`

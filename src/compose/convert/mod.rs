@@ -13,8 +13,18 @@
 //! and [`ServicePlan::resolve_ids`] fills the IDs (and a credential spec's config ID) once the
 //! stack module has created the objects, with the CLI's `secret not found: <name>` errors.
 //!
+//! # What the stack module still has to do
+//! * fill secret/config IDs ([`ServicePlan::resolve_ids`]) after creating/updating them;
+//! * tag the image (`super::normalize_image`) and, per `--resolve-image`, pin its digest and set
+//!   `TaskTemplate.Placement.Platforms` (STACK_DEPLOY_SPEC 5.5);
+//! * on update, copy `TaskTemplate.ForceUpdate` from the running spec (5.4);
+//! * check that external networks exist and are swarm-scoped (5.1 step 6).
+//!
 //! # Differences from the Go client's request bodies
 //! The stored spec is what matters; these differ only textually or are normalised:
+//! * bollard spells the health check field `HealthCheck`, Go `Healthcheck`; the daemon's JSON
+//!   decoding ignores case, so both store the same. Zero values Go sends explicitly
+//!   (`ForceUpdate: 0`, `NoNewPrivileges: false`, `Internal: false`, …) are omitted here.
 //! * Go always sends `Privileges: {CredentialSpec: null, SELinuxContext: null, …}`; here
 //!   `Privileges: {}` (or with a credential spec). Both store the same.
 //! * `Resources: {}`, `Placement: {}`, `EndpointSpec: {}` are always sent, as in Go.
@@ -186,7 +196,7 @@ fn with_stack_label(
     l
 }
 
-/// Converts a loaded config for stack `stack` (see [`super::convert`]).
+/// Converts a loaded config for stack `stack` (see [`super::convert()`]).
 pub fn convert(
     stack: &str,
     cfg: &Config,
