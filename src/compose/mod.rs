@@ -3,8 +3,10 @@
 //! docker/cli `cli/compose/*` and `cli/command/stack/*`), as a pure module: no Docker calls, and
 //! file access only through a [`FileSource`].
 //!
-//! The reference is `STACK_DEPLOY_SPEC.md` (sections 2, 3, 4, 6 `config`, 7, 8); parity is
-//! checked against docker CLI 28.2.2 on a corpus of real stack files (`tests/compose_corpus.rs`).
+//! The reference is `STACK_DEPLOY_SPEC.md` (sections 2, 3, 4, 6 `config`, 7, 8). Parity with
+//! docker CLI 28.2.2 is checked on a corpus of real stack files (`tests/compose/corpus.rs`) and
+//! on CLI output recorded for focused fixtures (`tests/compose/loader.rs`,
+//! `tests/compose/convert.rs`).
 //!
 //! # Pipeline
 //! ```text
