@@ -157,6 +157,7 @@ pub fn go_sprint(node: &Node) -> String {
         Kind::Uint(u) => u.to_string(),
         Kind::Float(f) => format_float(*f),
         Kind::Str(s) => s.clone(),
+        Kind::Time(t) => t.go_string(),
         Kind::Seq(items) => {
             let parts: Vec<String> = items.iter().map(go_sprint).collect();
             format!("[{}]", parts.join(" "))

@@ -46,7 +46,8 @@
 //!   preferences omitted.
 //! * `oom_score_adj` is validated (v3.13) but, as in every CLI version, never reaches the
 //!   service (the Go struct field has no `mapstructure` tag).
-//! * Unquoted YAML timestamps stay strings (yaml.v3 turns them into `time.Time`).
+//! * Unquoted timestamps are printed the way Go prints `time.Time`; a `+00:00` offset reads as
+//!   UTC, as it does for the CLI on a machine whose local zone is UTC.
 //! * Inputs that make the CLI panic (e.g. `ulimits: {x: {soft: "a"}}` with a name the schema
 //!   does not check) are errors here.
 //! * Hex floats and `0x` rationals are not accepted in `cpus`/casts (Go's parsers accept them).

@@ -9,7 +9,8 @@
 //!   `0o`, `0b` and a leading `0` means octal (`0440` → 288); `~`, `null`, empty → null;
 //! * anchors, aliases and `<<` merge keys (a mapping or a list of mappings; keys written in the
 //!   mapping win, then earlier merged mappings win over later ones, as in yaml.v3 `decode.go`);
-//! * duplicate keys are an error (`mapping key "x" already defined at line N`).
+//! * duplicate keys are an error (`mapping key "x" already defined at line N`);
+//! * unquoted timestamps (`2001-12-14`) become [`Kind::Time`], like yaml.v3's `time.Time`.
 //!
 //! Built from the event stream of `granit-parser` (the pure-Rust YAML 1.2 parser that
 //! serde-saphyr already uses, so it costs no extra build) because its events carry spans, which
@@ -17,16 +18,14 @@
 //!
 //! Hostile input is bounded: nesting is limited to [`MAX_DEPTH`] levels and alias expansion to
 //! [`MAX_NODES`] nodes in total (billion-laughs), both reported as errors, never as panics.
-//!
-//! Deviation: yaml.v3 turns unquoted timestamps (`2001-12-14`) into `time.Time` values; here
-//! they stay strings (the CLI would later print them as `2001-12-14 00:00:00 +0000 UTC` in
-//! labels/environment).
 
 mod builder;
 mod resolve;
+mod time;
 
 use super::error::{ComposeError, Pos};
-pub use resolve::{looks_like_timestamp, resolve_plain};
+pub use resolve::resolve_plain;
+pub use time::{Timestamp, looks_like_timestamp};
 
 /// Deepest nesting accepted (collections inside collections, after alias expansion).
 pub const MAX_DEPTH: usize = 200;
@@ -57,6 +56,8 @@ pub enum Kind {
     Float(f64),
     /// A string.
     Str(String),
+    /// An unquoted timestamp (a Go `time.Time` in the CLI).
+    Time(Timestamp),
     /// A sequence.
     Seq(Vec<Node>),
     /// A mapping, in document order (merged keys after the mapping's own keys).
@@ -139,6 +140,7 @@ impl Node {
             Kind::Uint(_) => "uint64",
             Kind::Float(_) => "float64",
             Kind::Str(_) => "string",
+            Kind::Time(_) => "time.Time",
             Kind::Seq(_) => "[]interface {}",
             Kind::Map(_) => {
                 if self.is_string_map() {

@@ -348,6 +348,7 @@ pub fn go_kind(node: &Node) -> &'static str {
         Kind::Uint(_) => "uint64",
         Kind::Float(_) => "float64",
         Kind::Str(_) => "string",
+        Kind::Time(_) => "struct",
         Kind::Seq(_) => "slice",
         Kind::Map(_) => "map",
     }

@@ -105,6 +105,7 @@ fn node(n: &Node) -> Y {
             s => s.to_string(),
         }),
         Kind::Str(s) => Y::Str(s.clone()),
+        Kind::Time(t) => Y::Plain(t.rfc3339()),
         Kind::Seq(items) => Y::Seq(items.iter().map(node).collect()),
         Kind::Map(entries) => Y::sorted_map(
             entries

@@ -179,7 +179,7 @@ pub(crate) fn validate_recursive(s: &Schema, node: &Node, ctx: &mut Vec<String>,
             validate_schema(s, node, ctx, res);
             validate_common(s, node, ctx, res);
         }
-        Kind::Str(_) => {
+        Kind::Str(_) | Kind::Time(_) => {
             if typed && !s.types.contains(&JType::String) {
                 type_err(res, ctx);
                 return;
@@ -219,9 +219,9 @@ pub(crate) fn validate_schema(s: &Schema, node: &Node, ctx: &mut Vec<String>, re
 
 pub(crate) fn validate_common(s: &Schema, node: &Node, ctx: &mut [String], res: &mut Res) {
     if !s.enumeration.is_empty() {
-        let ok = match &node.kind {
-            Kind::Str(v) => s.enumeration.iter().any(|e| e == v),
-            _ => false,
+        let ok = match string_value(node) {
+            Some(v) => s.enumeration.iter().any(|e| *e == v),
+            None => false,
         };
         if !ok {
             let allowed: Vec<String> = s.enumeration.iter().map(|e| go_quote(e)).collect();
@@ -294,11 +294,20 @@ pub(crate) fn validate_object(s: &Schema, node: &Node, ctx: &mut Vec<String>, re
     res.inc();
 }
 
+/// The JSON string a value marshals to (timestamps become RFC 3339 strings).
+fn string_value(node: &Node) -> Option<String> {
+    match &node.kind {
+        Kind::Str(s) => Some(s.clone()),
+        Kind::Time(t) => Some(t.rfc3339()),
+        _ => None,
+    }
+}
+
 pub(crate) fn validate_string(s: &Schema, node: &Node, ctx: &mut [String], res: &mut Res) {
-    if let (Some(f), Kind::Str(v)) = (s.format, &node.kind) {
+    if let (Some(f), Some(v)) = (s.format, string_value(node)) {
         let ok = match f {
-            Format::Ports => parse_port_spec(v).is_ok(),
-            Format::Duration => parse_duration(v).is_ok(),
+            Format::Ports => parse_port_spec(&v).is_ok(),
+            Format::Duration => parse_duration(&v).is_ok(),
             Format::Expose => true,
         };
         if !ok {
@@ -390,6 +399,7 @@ pub(crate) fn canonical(node: &Node) -> String {
         Kind::Uint(u) => format_float(*u as f64),
         Kind::Float(f) => format_float(*f),
         Kind::Str(s) => serde_json::to_string(s).unwrap_or_default(),
+        Kind::Time(t) => serde_json::to_string(&t.rfc3339()).unwrap_or_default(),
         Kind::Seq(items) => {
             let parts: Vec<String> = items.iter().map(canonical).collect();
             format!("[{}]", parts.join(","))

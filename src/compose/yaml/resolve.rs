@@ -1,6 +1,7 @@
 //! Scalar resolution of untagged and tagged plain scalars, like yaml.v3 `resolve.go`.
 
 use super::Kind;
+use super::time::Timestamp;
 
 /// Resolves an explicitly tagged (`!!int`, `!!bool`, …) scalar like yaml.v3 `resolve`.
 pub(crate) fn resolve_tagged(tag: &str, value: &str) -> Result<Kind, String> {
@@ -10,6 +11,7 @@ pub(crate) fn resolve_tagged(tag: &str, value: &str) -> Result<Kind, String> {
         Kind::Bool(_) => "bool",
         Kind::Int(_) | Kind::Uint(_) => "int",
         Kind::Float(_) => "float",
+        Kind::Time(_) => "timestamp",
         _ => "str",
     };
     match tag {
@@ -21,7 +23,7 @@ pub(crate) fn resolve_tagged(tag: &str, value: &str) -> Result<Kind, String> {
                 .map_err(|_| "!!binary value contains invalid base64 data".to_string())?;
             Ok(Kind::Str(String::from_utf8_lossy(&bytes).into_owned()))
         }
-        "timestamp" | "merge" => Ok(Kind::Str(value.to_string())),
+        "merge" => Ok(Kind::Str(value.to_string())),
         t if t == rtag => Ok(resolved),
         "float" if rtag == "int" => Ok(match resolved {
             Kind::Int(i) => Kind::Float(i as f64),
@@ -53,8 +55,8 @@ pub fn resolve_plain(s: &str) -> Kind {
             }
         }
         b'+' | b'-' | b'0'..=b'9' => {
-            if looks_like_timestamp(s) {
-                return Kind::Str(s.to_string());
+            if let Some(ts) = Timestamp::parse(s) {
+                return Kind::Time(ts);
             }
             let plain: String = s.chars().filter(|&c| c != '_').collect();
             if let Some(i) = go_parse_int_base0(&plain) {
@@ -72,98 +74,6 @@ pub fn resolve_plain(s: &str) -> Kind {
         _ => {}
     }
     Kind::Str(s.to_string())
-}
-
-/// Whether yaml.v3 would read `s` as a timestamp (`resolve.go` `parseTimestamp`: the layouts
-/// `2006-1-2T15:4:5.999999999Z07:00` (also with `t`), `2006-1-2 15:4:5.999999999`, `2006-1-2`).
-pub fn looks_like_timestamp(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |from: usize, min: usize, max: usize| -> Option<(u32, usize)> {
-        let n = b[from.min(b.len())..]
-            .iter()
-            .take(max)
-            .take_while(|c| c.is_ascii_digit())
-            .count();
-        if n < min {
-            return None;
-        }
-        let v = s[from..from + n].parse().ok()?;
-        Some((v, from + n))
-    };
-    if b.len() < 8 || b[..4].iter().any(|c| !c.is_ascii_digit()) || b[4] != b'-' {
-        return false;
-    }
-    let Ok(year) = s[..4].parse::<u32>() else {
-        return false;
-    };
-    let Some((month, i)) = digits(5, 1, 2) else {
-        return false;
-    };
-    if b.get(i) != Some(&b'-') {
-        return false;
-    }
-    let Some((day, mut i)) = digits(i + 1, 1, 2) else {
-        return false;
-    };
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
-    };
-    if day < 1 || day > days {
-        return false;
-    }
-    if i == b.len() {
-        return true;
-    }
-    let zone_required = match b[i] {
-        b'T' | b't' => true,
-        b' ' => false,
-        _ => return false,
-    };
-    let time = |i: usize| -> Option<usize> {
-        let (h, i) = digits(i, 1, 2)?;
-        if b.get(i) != Some(&b':') || h > 23 {
-            return None;
-        }
-        let (m, i) = digits(i + 1, 1, 2)?;
-        if b.get(i) != Some(&b':') || m > 59 {
-            return None;
-        }
-        let (sec, mut i) = digits(i + 1, 1, 2)?;
-        if sec > 59 {
-            return None;
-        }
-        if b.get(i) == Some(&b'.') {
-            let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-            if n == 0 {
-                return None;
-            }
-            i += 1 + n;
-        }
-        Some(i)
-    };
-    let Some(end) = time(i + 1) else {
-        return false;
-    };
-    i = end;
-    if !zone_required {
-        return i == b.len();
-    }
-    match b.get(i) {
-        Some(b'Z') => i + 1 == b.len(),
-        Some(b'+' | b'-') => {
-            let rest = &s[i + 1..];
-            rest.len() == 5
-                && rest.as_bytes()[2] == b':'
-                && rest[..2].bytes().all(|c| c.is_ascii_digit())
-                && rest[3..].bytes().all(|c| c.is_ascii_digit())
-        }
-        _ => false,
-    }
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
