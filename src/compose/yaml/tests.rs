@@ -26,7 +26,13 @@ fn scalars_resolve_like_yaml_v3() {
     assert_eq!(get("n"), Some(Kind::Int(1000)));
     assert_eq!(get("o"), Some(Kind::Float(0.5)));
     assert_eq!(get("p"), Some(Kind::Uint(u64::MAX)));
-    assert_eq!(get("q"), Some(Kind::Str("2001-12-14".into())));
+    assert!(matches!(get("q"), Some(Kind::Time(_))));
+    let t = Timestamp::parse("2001-12-14T21:59:43.10-05:00").expect("timestamp");
+    assert_eq!(t.go_string(), "2001-12-14 21:59:43.1 -0500 -0500");
+    assert_eq!(t.rfc3339(), "2001-12-14T21:59:43.1-05:00");
+    let t = Timestamp::parse("2024-1-2").expect("timestamp");
+    assert_eq!(t.go_string(), "2024-01-02 00:00:00 +0000 UTC");
+    assert_eq!(t.rfc3339(), "2024-01-02T00:00:00Z");
     assert!(looks_like_timestamp("2001-12-14"));
     assert!(looks_like_timestamp("2001-12-14T21:59:43.10-05:00"));
     assert!(looks_like_timestamp("2001-12-14 21:59:43.10"));
