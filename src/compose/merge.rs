@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use super::types::*;
+use super::yaml::{Kind, Node};
 
 /// Merges `over` into `base` (`merge`).
 pub fn merge(mut base: Config, over: Config) -> Config {
@@ -227,7 +228,33 @@ fn merge_service(b: &mut ServiceConfig, o: ServiceConfig) {
     string(&mut b.userns_mode, o.userns_mode);
     keyed(&mut b.volumes, o.volumes, |v| v.target.clone());
     string(&mut b.working_dir, o.working_dir);
-    b.extras.extend(o.extras);
+    for (k, v) in o.extras {
+        match b.extras.get_mut(&k) {
+            Some(d) => merge_any(d, v),
+            None => {
+                b.extras.insert(k, v);
+            }
+        }
+    }
+}
+
+/// mergo on `map[string]any` values: maps merge recursively, lists are appended, anything
+/// else is replaced by the override.
+fn merge_any(dst: &mut Node, src: Node) {
+    match (&mut dst.kind, src.kind) {
+        (Kind::Map(d), Kind::Map(s)) => {
+            for e in s {
+                match d.iter_mut().find(|x| x.key == e.key) {
+                    Some(x) => merge_any(&mut x.value, e.value),
+                    None => d.push(e),
+                }
+            }
+        }
+        (Kind::Seq(d), Kind::Seq(s)) => d.extend(s),
+        (_, kind) => {
+            *dst = Node::new(src.pos, kind);
+        }
+    }
 }
 
 /// `mergeShellCommand`: replaced when the override is non-empty.
