@@ -7,6 +7,8 @@
 //! * `convert` — `StackSpec` goldens (`BLESS=1` rewrites) checked against the API requests
 //!   CLI 28.2.2 sent for the same files (`tests/fixtures/compose/convert`);
 //! * `corpus` — parity on the shared compose corpus when `BERTH_COMPOSE_CORPUS` is set;
+//! * `differential` — random files against recorded CLI behaviour, when
+//!   `BERTH_COMPOSE_DIFF_DIR` is set (`tests/fixtures/compose/random-diff.py`);
 //! * `fuzz` — a bounded, deterministic no-panic check.
 
 #[path = "compose/api.rs"]
@@ -15,6 +17,8 @@ mod api;
 mod convert;
 #[path = "compose/corpus.rs"]
 mod corpus;
+#[path = "compose/differential.rs"]
+mod differential;
 #[path = "compose/fuzz.rs"]
 mod fuzz;
 #[path = "compose/loader.rs"]

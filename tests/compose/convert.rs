@@ -44,7 +44,7 @@ fn load_and_convert(dir: &Path) -> Result<StackSpec, compose::ComposeError> {
 /// Drops what the daemon treats as unset, recursively; keys are compared case-insensitively
 /// (Go's JSON decoding is: bollard spells `HealthCheck` where Go writes `Healthcheck`), enum
 /// strings the daemon upper-cases are lower-cased, numbers compared as floats (`0` = `0.0`).
-fn canonical(v: Value) -> Option<Value> {
+pub(crate) fn canonical(v: Value) -> Option<Value> {
     match v {
         Value::Number(n) => Some(Value::from(n.as_f64().unwrap_or(f64::NAN))),
         Value::Null | Value::Bool(false) => None,
@@ -108,7 +108,7 @@ fn canonical(v: Value) -> Option<Value> {
 }
 
 /// Our requests, keyed like the recording: path + name.
-fn our_requests(spec: &StackSpec) -> BTreeMap<String, Value> {
+pub(crate) fn our_requests(spec: &StackSpec) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for n in &spec.networks {
         if let Some(c) = &n.create {
@@ -154,7 +154,7 @@ fn our_requests(spec: &StackSpec) -> BTreeMap<String, Value> {
     out
 }
 
-fn cli_requests(text: &str) -> BTreeMap<String, Value> {
+pub(crate) fn cli_requests(text: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     for line in text.lines() {
         let Ok(v) = serde_json::from_str::<Value>(line) else {
