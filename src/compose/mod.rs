@@ -386,6 +386,3 @@ pub fn validate_stack_name(raw: &str) -> Result<String, ComposeError> {
 pub fn normalize_image(image: &str) -> String {
     reference::normalize_image(image)
 }
-
-#[cfg(test)]
-mod tests;
