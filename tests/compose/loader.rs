@@ -71,7 +71,19 @@ fn check_case(dir: &Path) -> Vec<String> {
     let abs_dir = dir.to_string_lossy().into_owned();
     let disk = DiskFiles;
     let opts = LoadOptions::new(&env, &wd, &disk);
-    let localize = |s: &str| s.replace(&abs_dir, "<WD>").replace(&wd_text, "<WD>");
+    // a relative `../x` resolves outside the case directory: keep that machine-independent too
+    let parent_dir = dir
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let localize = |s: &str| {
+        let s = s.replace(&abs_dir, "<WD>").replace(&wd_text, "<WD>");
+        if parent_dir.is_empty() {
+            s
+        } else {
+            s.replace(&parent_dir, "<WD>/..")
+        }
+    };
 
     let err_text = read("err").unwrap_or_default();
     // a documented, deliberate difference replaces the CLI's message
