@@ -5,6 +5,8 @@
 //! within seconds when Docker comes back.
 
 pub mod error;
+pub mod raw;
+pub mod services;
 pub mod swarm;
 pub mod tasks;
 pub mod time;

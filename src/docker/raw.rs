@@ -1,0 +1,104 @@
+//! Raw JSON calls, for the few places where bollard's typed models would lose information.
+//!
+//! Why: an update must send back the spec exactly as Docker holds it, changed only where the
+//! user asked. bollard's typed `ServiceSpec` cannot guarantee that: its container spec expects
+//! `"HealthCheck"` (the swagger's spelling) where Docker sends `"Healthcheck"`, so a typed
+//! read-modify-write silently drops every health check, and fields newer than the model (or
+//! unknown to it) would vanish the same way. So services are read and written as JSON here.
+//!
+//! How, without a second HTTP client: bollard applies a request modifier to every request it
+//! builds. A plain GET rides on `ping()` (which returns the body as text) with its path swapped;
+//! a write rides on the typed call with its body swapped for the raw JSON. Transport, API
+//! version, timeouts and error mapping stay bollard's.
+
+use bollard::Docker;
+use bollard::models::ServiceSpec;
+use bollard::query_parameters::UpdateServiceOptions;
+use serde_json::Value;
+
+use super::DockerError;
+
+/// `GET {path}` (e.g. `/services/abc`) on the API, parsed as JSON.
+pub async fn get(docker: &Docker, path: &str) -> Result<Value, DockerError> {
+    check_path(path)?;
+    let path = path.to_string();
+    let client = docker.clone().with_request_modifier(move |mut req| {
+        let uri = req.uri().to_string();
+        if let Some(i) = uri.rfind("/_ping")
+            && let Ok(new) = format!("{}{}", &uri[..i], path).parse()
+        {
+            *req.uri_mut() = new;
+        }
+        req
+    });
+    let text = client.ping().await?;
+    serde_json::from_str(&text)
+        .map_err(|e| DockerError::Other(format!("Docker sent a reply berth could not read: {e}")))
+}
+
+/// `POST /services/{id}/update?version=…[&rollback=previous]` with `spec` sent verbatim.
+/// Returns Docker's warnings.
+pub async fn update_service(
+    docker: &Docker,
+    id: &str,
+    version: u64,
+    spec: &Value,
+    rollback: bool,
+) -> Result<Vec<String>, DockerError> {
+    check_path(id)?;
+    let body: Vec<u8> = serde_json::to_vec(spec)
+        .map_err(|e| DockerError::Other(format!("cannot encode the service spec: {e}")))?;
+    let client = docker.clone().with_request_modifier(move |mut req| {
+        *req.body_mut() = bollard::body_full(body.clone().into());
+        req
+    });
+    let opts = UpdateServiceOptions {
+        version: i32::try_from(version).unwrap_or(i32::MAX),
+        rollback: rollback.then(|| "previous".to_string()),
+        ..Default::default()
+    };
+    let resp = client
+        .update_service(id, ServiceSpec::default(), opts, None)
+        .await?;
+    Ok(resp.warnings.unwrap_or_default())
+}
+
+/// A client whose requests carry `details=1`: log lines then start with the task and node
+/// they came from (bollard's `LogsOptions` has no such field).
+pub fn with_log_details(docker: &Docker) -> Docker {
+    docker.clone().with_request_modifier(|mut req| {
+        let uri = req.uri().to_string();
+        let sep = if uri.contains('?') { '&' } else { '?' };
+        if let Ok(new) = format!("{uri}{sep}details=1").parse() {
+            *req.uri_mut() = new;
+        }
+        req
+    })
+}
+
+/// Object ids and names go into API paths: only plain characters, never `..` or `/` tricks.
+fn check_path(path: &str) -> Result<(), DockerError> {
+    let ok = path
+        .split('/')
+        .filter(|seg| !seg.is_empty())
+        .all(super::services::is_plain_ref);
+    if ok {
+        Ok(())
+    } else {
+        Err(DockerError::NotFound(format!("no such object: {path}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_with_tricks_are_refused() {
+        assert!(check_path("/services/abc123").is_ok());
+        assert!(check_path("/services/web_app.1").is_ok());
+        assert!(check_path("/services/../containers/json").is_err());
+        assert!(check_path("/services/a?b=1").is_err());
+        assert!(check_path("/services/%2e%2e").is_err());
+    }
+}

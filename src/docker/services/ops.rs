@@ -1,0 +1,353 @@
+//! Creating, changing and removing services. Every change reads the spec and its version,
+//! edits only its own field of the JSON Docker holds, and writes it back with that version:
+//! nothing else in the spec can be lost, and a concurrent change is refused, not overwritten.
+
+use std::time::Duration;
+
+use bollard::Docker;
+use serde_json::Value;
+
+use super::spec::{self, NewService, Resources};
+use super::{flags, inspect_raw, reference};
+use crate::docker::{DockerError, raw};
+
+/// How long to wait for a registry to tell an image's digest.
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why a change was not made.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ChangeError {
+    /// The input does not fit this service (the message says why); nothing was sent.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Docker(#[from] DockerError),
+}
+
+impl ChangeError {
+    pub fn user_message(&self) -> String {
+        match self {
+            ChangeError::Invalid(m) => m.clone(),
+            ChangeError::Docker(e) => e.user_message(),
+        }
+    }
+}
+
+/// A change Docker accepted.
+#[derive(Debug, Clone, Default)]
+pub struct Changed {
+    pub id: String,
+    pub name: String,
+    /// what changed, for the audit log and the flash message (never secret values)
+    pub detail: String,
+    /// Docker's warnings and berth's own (e.g. no registry to resolve the image)
+    pub warnings: Vec<String>,
+}
+
+/// The current spec and version of a service.
+struct Current {
+    id: String,
+    name: String,
+    version: u64,
+    spec: Value,
+    has_previous: bool,
+}
+
+async fn current(docker: &Docker, id: &str) -> Result<Current, DockerError> {
+    let raw = inspect_raw(docker, id).await?;
+    Ok(Current {
+        id: raw["ID"].as_str().unwrap_or(id).to_string(),
+        name: raw["Spec"]["Name"].as_str().unwrap_or(id).to_string(),
+        version: raw["Version"]["Index"].as_u64().unwrap_or(0),
+        spec: raw.get("Spec").cloned().unwrap_or(Value::Null),
+        has_previous: raw.get("PreviousSpec").is_some_and(|p| !p.is_null()),
+    })
+}
+
+async fn write(
+    docker: &Docker,
+    cur: &Current,
+    spec: &Value,
+    rollback: bool,
+) -> Result<Vec<String>, DockerError> {
+    raw::update_service(docker, &cur.id, cur.version, spec, rollback)
+        .await
+        .map_err(|e| match e {
+            DockerError::Refused(m) if m.contains("out of sequence") => DockerError::Conflict(
+                "the service changed while berth was updating it; nothing was changed. Reload the page and try again."
+                    .into(),
+            ),
+            other => other,
+        })
+}
+
+/// Reads the service, lets `edit` change its spec, writes it back.
+async fn change(
+    docker: &Docker,
+    id: &str,
+    edit: impl FnOnce(&mut Value) -> Result<String, String>,
+) -> Result<Changed, ChangeError> {
+    let cur = current(docker, id).await?;
+    let mut spec = cur.spec.clone();
+    let detail = edit(&mut spec).map_err(ChangeError::Invalid)?;
+    let warnings = write(docker, &cur, &spec, false).await?;
+    Ok(Changed {
+        id: cur.id,
+        name: cur.name,
+        detail,
+        warnings,
+    })
+}
+
+/// The image reference to deploy: pinned to the digest the registry reports for its tag
+/// (as `docker service create/update` does), or as typed with a warning when no registry
+/// answers. A reference given only by digest is used as is.
+pub async fn resolve_image(docker: &Docker, image: &str) -> (String, Option<String>) {
+    let Ok(r) = reference::parse(image) else {
+        return (image.to_string(), None);
+    };
+    if r.digest.is_some() && r.tag.is_none() {
+        return (image.to_string(), None);
+    }
+    let query = r.name_tag();
+    let answer =
+        tokio::time::timeout(RESOLVE_TIMEOUT, docker.inspect_registry_image(&query, None)).await;
+    match answer {
+        Ok(Ok(d)) => match d.descriptor.digest {
+            Some(digest) if !digest.is_empty() => (format!("{query}@{digest}"), None),
+            _ => (
+                image.to_string(),
+                Some(no_digest(image, "the registry sent no digest")),
+            ),
+        },
+        Ok(Err(e)) => {
+            let why = crate::docker::error::humanize(&DockerError::from(e).detail());
+            (image.to_string(), Some(no_digest(image, &why)))
+        }
+        Err(_) => (
+            image.to_string(),
+            Some(no_digest(image, "the registry did not answer in time")),
+        ),
+    }
+}
+
+fn no_digest(image: &str, why: &str) -> String {
+    format!(
+        "berth could not ask a registry for the digest of {image} ({why}). Each node uses its own copy of that tag, so nodes may run different versions of the image."
+    )
+}
+
+/// Creates a service (image pinned like the CLI would). Returns its id and the warnings.
+pub async fn create(docker: &Docker, mut new: NewService) -> Result<Changed, DockerError> {
+    let (image, warning) = resolve_image(docker, new.image()).await;
+    new.set_image(image.clone());
+    let name = new.name().to_string();
+    let resp = docker.create_service(new.spec, None).await?;
+    let mut warnings: Vec<String> = warning.into_iter().collect();
+    warnings.extend(resp.warnings.unwrap_or_default());
+    Ok(Changed {
+        id: resp.id.unwrap_or_default(),
+        detail: format!("image {image}"),
+        name,
+        warnings,
+    })
+}
+
+pub async fn scale(docker: &Docker, id: &str, replicas: u64) -> Result<Changed, ChangeError> {
+    change(docker, id, |s| {
+        let before = s["Mode"]["Replicated"]["Replicas"].as_u64();
+        spec::set_replicas(s, replicas)?;
+        Ok(match before {
+            Some(b) => format!("replicas {b} → {replicas}"),
+            None => format!("replicas {replicas}"),
+        })
+    })
+    .await
+}
+
+/// Deploys `image`, re-resolving its tag even when it is the image already running; when the
+/// reference comes out unchanged the tasks are still replaced (force update), so they pull
+/// the tag again.
+pub async fn update_image(docker: &Docker, id: &str, image: &str) -> Result<Changed, ChangeError> {
+    let image = image.trim();
+    reference::parse(image).map_err(ChangeError::Invalid)?;
+    let (resolved, warning) = resolve_image(docker, image).await;
+    let mut changed = change(docker, id, |s| {
+        let before = spec::image_of(s).to_string();
+        if before == resolved {
+            spec::bump_force_update(s)?;
+            Ok(format!(
+                "image {resolved} (unchanged: tasks restarted to pull it again)"
+            ))
+        } else {
+            spec::set_image(s, &resolved)?;
+            Ok(format!("image {before} → {resolved}"))
+        }
+    })
+    .await?;
+    changed.warnings.splice(0..0, warning);
+    Ok(changed)
+}
+
+/// Replaces the environment with `env` (the complete new set).
+pub async fn set_env(docker: &Docker, id: &str, env: Vec<String>) -> Result<Changed, ChangeError> {
+    change(docker, id, |s| {
+        let before = spec::env_of(s);
+        spec::set_env(s, &env)?;
+        Ok(env_change(&before, &env))
+    })
+    .await
+}
+
+/// What changed in an environment, by variable name only (values may be secrets).
+pub fn env_change(before: &[String], after: &[String]) -> String {
+    let key = |e: &String| e.split('=').next().unwrap_or_default().to_string();
+    let find = |list: &[String], k: &str| list.iter().find(|e| key(e) == k).cloned();
+    let mut added = Vec::new();
+    let mut changed = Vec::new();
+    let mut removed = Vec::new();
+    for e in after {
+        match find(before, &key(e)) {
+            None => added.push(key(e)),
+            Some(old) if &old != e => changed.push(key(e)),
+            _ => {}
+        }
+    }
+    for e in before {
+        if find(after, &key(e)).is_none() {
+            removed.push(key(e));
+        }
+    }
+    let mut parts = Vec::new();
+    for (label, list) in [("added", added), ("changed", changed), ("removed", removed)] {
+        if !list.is_empty() {
+            parts.push(format!("{label} {}", list.join(", ")));
+        }
+    }
+    if parts.is_empty() {
+        "environment unchanged".into()
+    } else {
+        format!("environment: {}", parts.join("; "))
+    }
+}
+
+pub async fn set_ports(
+    docker: &Docker,
+    id: &str,
+    lines: &[String],
+) -> Result<Changed, ChangeError> {
+    let ports = flags::parse_ports(lines).map_err(ChangeError::Invalid)?;
+    change(docker, id, |s| {
+        let before: Vec<String> = spec::ports_of(s).iter().map(flags::format_port).collect();
+        spec::set_ports(s, &ports)?;
+        let after: Vec<String> = ports.iter().map(flags::format_port).collect();
+        Ok(format!(
+            "ports [{}] → [{}]",
+            before.join(" "),
+            after.join(" ")
+        ))
+    })
+    .await
+}
+
+pub async fn set_constraints(
+    docker: &Docker,
+    id: &str,
+    lines: &[String],
+) -> Result<Changed, ChangeError> {
+    let constraints = flags::parse_constraints(lines).map_err(ChangeError::Invalid)?;
+    change(docker, id, |s| {
+        let before = spec::constraints_of(s);
+        spec::set_constraints(s, &constraints)?;
+        Ok(format!(
+            "constraints [{}] → [{}]",
+            before.join(", "),
+            constraints.join(", ")
+        ))
+    })
+    .await
+}
+
+pub async fn set_resources(
+    docker: &Docker,
+    id: &str,
+    new: Resources,
+) -> Result<Changed, ChangeError> {
+    change(docker, id, |s| {
+        let before = spec::resources_of(s);
+        spec::set_resources(s, &new)?;
+        let show = |r: &Resources| {
+            let i = spec::ResourcesInput::from_resources(r);
+            let f = |x: &str| {
+                if x.is_empty() {
+                    "-".to_string()
+                } else {
+                    x.to_string()
+                }
+            };
+            format!(
+                "limits cpu {} mem {}, reservations cpu {} mem {}",
+                f(&i.limit_cpu),
+                f(&i.limit_memory),
+                f(&i.reserve_cpu),
+                f(&i.reserve_memory)
+            )
+        };
+        Ok(format!("resources {} → {}", show(&before), show(&new)))
+    })
+    .await
+}
+
+/// Replaces every task with a fresh one, the spec otherwise unchanged (`--force`).
+pub async fn redeploy(docker: &Docker, id: &str) -> Result<Changed, ChangeError> {
+    change(docker, id, |s| {
+        spec::bump_force_update(s)?;
+        Ok("rolling restart of every task".into())
+    })
+    .await
+}
+
+/// Docker's own rollback to the spec before the last update (`rollback=previous`).
+pub async fn rollback(docker: &Docker, id: &str) -> Result<Changed, ChangeError> {
+    let cur = current(docker, id).await?;
+    if !cur.has_previous {
+        return Err(ChangeError::Invalid(
+            "This service has not been updated since it was created: there is no previous spec to roll back to."
+                .into(),
+        ));
+    }
+    let warnings = write(docker, &cur, &cur.spec, true).await?;
+    Ok(Changed {
+        id: cur.id,
+        name: cur.name,
+        detail: "rolled back to the previous spec".into(),
+        warnings,
+    })
+}
+
+/// Removes the service (its tasks stop).
+pub async fn remove(docker: &Docker, id: &str) -> Result<Changed, DockerError> {
+    let cur = current(docker, id).await?;
+    docker.delete_service(&cur.id).await?;
+    Ok(Changed {
+        id: cur.id,
+        name: cur.name,
+        detail: "removed".into(),
+        warnings: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_changes_name_variables_never_values() {
+        let before = vec!["A=1".to_string(), "B=secret".into(), "C=3".into()];
+        let after = vec!["A=1".to_string(), "B=other".into(), "D=4".into()];
+        let d = env_change(&before, &after);
+        assert_eq!(d, "environment: added D; changed B; removed C");
+        assert!(!d.contains("secret") && !d.contains("other"));
+        assert_eq!(env_change(&before, &before), "environment unchanged");
+    }
+}
