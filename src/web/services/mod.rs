@@ -1,0 +1,135 @@
+//! The services pages and actions: list, detail (spec, tasks, live rollout), create, the
+//! small update forms, logs (page, plain text, server-sent events).
+//!
+//! Reusable by other areas (the stack pages): [`TaskRow`] with `templates/services/_tasks.html`
+//! (it renders a variable `tasks: Vec<TaskRow>`), [`problems`], and
+//! [`crate::docker::services::ServiceSummary`].
+
+mod create;
+mod detail;
+mod list;
+mod logs;
+mod update;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+use crate::docker::tasks::TaskInfo;
+use crate::docker::time::age;
+use crate::error::AppError;
+
+pub use detail::{Problem, problems};
+
+/// Pages and actions (behind the session layer and the request timeout).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/services", get(list::show).post(create::create))
+        .route("/services/new", get(create::form))
+        .route("/services/{id}", get(detail::show))
+        .route("/services/{id}/live", get(detail::live))
+        .route("/services/{id}/logs", get(logs::page))
+        .route("/services/{id}/logs.txt", get(logs::text))
+        .route("/services/{id}/scale", post(update::scale))
+        .route("/services/{id}/image", post(update::image))
+        .route("/services/{id}/env", post(update::env))
+        .route("/services/{id}/ports", post(update::ports))
+        .route("/services/{id}/constraints", post(update::constraints))
+        .route("/services/{id}/resources", post(update::resources))
+        .route("/services/{id}/redeploy", post(update::redeploy))
+        .route("/services/{id}/rollback", post(update::rollback))
+        .route("/services/{id}/delete", post(update::delete))
+}
+
+/// Long-lived responses (server-sent events), outside the request timeout.
+pub fn streams() -> Router<AppState> {
+    Router::new().route("/services/{id}/logs/stream", get(logs::stream))
+}
+
+/// Ids in URLs go into Docker API paths: refuse anything but plain characters early.
+fn check_id(id: &str) -> Result<(), AppError> {
+    if crate::docker::services::is_plain_ref(id) {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(format!("There is no service {id:?}.")))
+    }
+}
+
+/// One task as a table row (`docker service ps`), for service and stack pages.
+#[derive(Debug, Clone, Default)]
+pub struct TaskRow {
+    pub id: String,
+    pub short_id: String,
+    /// `web.3`, or `web.<node id>` for a global service
+    pub name: String,
+    pub service_id: String,
+    pub node: String,
+    pub image: String,
+    pub desired: String,
+    pub state: String,
+    /// ok, warn, bad or muted
+    pub state_class: &'static str,
+    /// how long it has been in its state ("12 s")
+    pub since: String,
+    /// the error of a failed task, or why a pending one waits
+    pub problem: String,
+    pub failed: bool,
+    /// an older task of the same slot (history, like `\_` in `docker service ps`)
+    pub history: bool,
+    pub ports: String,
+    pub exit_code: String,
+}
+
+/// Rows for `tasks` (sorted like `docker service ps`); `service_name` maps service ids to
+/// names, `nodes` node ids to hostnames.
+pub fn task_rows(
+    tasks: &[TaskInfo],
+    service_name: impl Fn(&str) -> String,
+    nodes: &HashMap<String, String>,
+) -> Vec<TaskRow> {
+    let mut seen: Vec<(String, Option<i64>, String)> = Vec::new();
+    tasks
+        .iter()
+        .map(|t| {
+            let slot_key = (
+                t.service_id.clone(),
+                t.slot,
+                if t.slot.is_some() {
+                    String::new()
+                } else {
+                    t.node_id.clone()
+                },
+            );
+            let history = seen.contains(&slot_key);
+            if !history {
+                seen.push(slot_key);
+            }
+            TaskRow {
+                id: t.id.clone(),
+                short_id: t.id.chars().take(12).collect(),
+                name: t.display_name(&service_name(&t.service_id)),
+                service_id: t.service_id.clone(),
+                node: nodes
+                    .get(&t.node_id)
+                    .cloned()
+                    .unwrap_or_else(|| t.node_id.chars().take(12).collect()),
+                image: t.image.clone(),
+                desired: t.desired_state.clone(),
+                state: t.state.clone(),
+                state_class: t.state_class(),
+                since: t.since.map(age).unwrap_or_default(),
+                problem: t.problem().to_string(),
+                failed: t.is_failure(),
+                history,
+                ports: t.ports.join(", "),
+                exit_code: t
+                    .exit_code
+                    .filter(|c| *c != 0 || t.state == "failed")
+                    .map(|c| c.to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
+}

@@ -1,1 +1,0 @@
-//! Services pages and actions against a real swarm.

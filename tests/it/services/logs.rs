@@ -1,0 +1,127 @@
+//! Logs: plain text (tail, timestamps, task filter) and the server-sent event stream.
+
+use super::*;
+use crate::harness::unique;
+
+#[tokio::test]
+async fn logs_txt_and_the_stream_show_the_services_output() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svclogs"));
+    lab.docker_cli(
+        1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            &name,
+            "--replicas",
+            "2",
+            "--init",
+            IMAGE,
+            "sh",
+            "-c",
+            "echo hello from $HOSTNAME; echo '<b>oops</b>' >&2; exec sleep 3600",
+        ],
+    )
+    .unwrap();
+    wait_running(lab, &name, 2).await;
+    let id = inspect(lab, &name)["ID"].as_str().unwrap().to_string();
+
+    let text = eventually(30, "both tasks' lines in logs.txt", || async {
+        let r = app.get(&format!("/services/{id}/logs.txt")).await;
+        (r.body.matches("hello from").count() == 2 && r.body.matches("oops").count() == 2)
+            .then_some(r)
+    })
+    .await;
+    assert_eq!(text.header("content-type"), "text/plain; charset=utf-8");
+    // each line says which task and node it came from, like `docker service logs`
+    assert!(
+        text.body
+            .lines()
+            .all(|l| l.starts_with(&format!("{name}."))),
+        "{}",
+        text.body
+    );
+    assert!(text.body.contains("@bl-"), "{}", text.body);
+    assert!(
+        text.body.contains("| <b>oops</b>"),
+        "plain text is not escaped: {}",
+        text.body
+    );
+
+    // tail is per task (as Docker does it), timestamps on request
+    let tail = app
+        .get(&format!("/services/{id}/logs.txt?tail=1&timestamps=1"))
+        .await
+        .expect(200);
+    assert_eq!(tail.body.lines().count(), 2, "{}", tail.body);
+    assert!(
+        tail.body.lines().all(|l| l.starts_with("20")),
+        "{}",
+        tail.body
+    );
+
+    // one task only
+    let tasks = lab
+        .docker_cli(
+            1,
+            &[
+                "service",
+                "ps",
+                "-q",
+                "--filter",
+                "desired-state=running",
+                &name,
+            ],
+        )
+        .unwrap();
+    let task = tasks.lines().next().unwrap().trim();
+    let full_task = lab
+        .docker_cli(1, &["inspect", "--format", "{{.ID}}", task])
+        .unwrap();
+    let one = app
+        .get(&format!(
+            "/services/{id}/logs.txt?task={}",
+            full_task.trim()
+        ))
+        .await
+        .expect(200);
+    assert_eq!(one.body.matches("hello from").count(), 1, "{}", one.body);
+    app.get(&format!("/services/{id}/logs.txt?task=nosuchtask"))
+        .await
+        .expect(404);
+    app.get(&format!("/services/{id}/logs.txt?tail=lots"))
+        .await
+        .expect(400);
+    let dl = app
+        .get(&format!("/services/{id}/logs.txt?download=1"))
+        .await;
+    assert!(dl.header("content-disposition").starts_with("attachment"));
+
+    // the stream: server-sent events, lines as JSON (the browser renders them as text)
+    let sse = app
+        .get(&format!("/services/{id}/logs/stream?follow=0&tail=10"))
+        .await
+        .expect(200);
+    assert!(sse.header("content-type").starts_with("text/event-stream"));
+    assert_eq!(sse.body.matches("event: line").count(), 4, "{}", sse.body);
+    assert!(sse.body.contains("\"x\":\"hello from"), "{}", sse.body);
+    assert!(sse.body.contains("\"err\":true"), "{}", sse.body);
+    assert!(
+        sse.body.contains(&format!("\"task\":\"{name}.")),
+        "{}",
+        sse.body
+    );
+    assert!(sse.body.contains("event: end"));
+
+    // the page holds the viewer, pointed at the stream
+    let page = app.get(&format!("/services/{id}/logs")).await.expect(200);
+    page.contains(&format!(
+        "data-log-stream=\"{}\"",
+        html(&format!("/services/{id}/logs/stream?tail=200&task="))
+    ));
+    page.contains("logs.txt");
+}

@@ -1,0 +1,425 @@
+//! Updates change only their part of the spec, whatever else the service has.
+
+use serde_json::json;
+
+use super::*;
+use crate::harness::unique;
+
+/// A CLI-created service with many options, its id, and its spec before any change.
+async fn setup(lab: &'static Lab, cleanup: &mut Cleanup) -> (String, String, Value) {
+    let name = cleanup.add(&unique("svcupd"));
+    let id = cli_service(lab, &name, port());
+    (name.clone(), id, spec(lab, &name))
+}
+
+#[tokio::test]
+async fn editing_env_changes_the_env_and_nothing_else() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    assert!(before["TaskTemplate"]["ContainerSpec"]["Healthcheck"].is_object());
+
+    // values are hidden until revealed
+    let page = app.get(&format!("/services/{id}")).await.expect(200);
+    page.contains("SECRET").lacks("hunter2");
+    let revealed = app
+        .get(&format!("/services/{id}?reveal=env"))
+        .await
+        .expect(200);
+    revealed.contains("hunter2");
+
+    // repeated fields and lines both count; the value keeps its spaces and '='
+    let r = app
+        .post(
+            &format!("/services/{id}/env"),
+            &[("env", "A=2\nNEW=x=y "), ("env", "SECRET=hunter2")],
+        )
+        .await
+        .expect_redirect(&format!("/services/{id}"));
+    drop(r);
+    let after = spec(lab, &name);
+    assert_only_changed(
+        &before,
+        &after,
+        &["TaskTemplate", "ContainerSpec", "Env"],
+        json!(["A=2", "NEW=x=y ", "SECRET=hunter2"]),
+    );
+    let page = app.get(&format!("/services/{id}")).await;
+    page.contains("Saved the environment")
+        .contains("added NEW; changed A");
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.contains(&("service.env".into(), name.clone(), "ok".into())),
+        "{audit:?}"
+    );
+    // the audit detail names variables, never values
+    let detail: String =
+        sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'service.env'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert!(
+        !detail.contains("hunter2") && !detail.contains("x=y"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn editing_the_image_changes_only_the_image_and_the_same_image_forces_a_restart() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    let other = format!("berth-test/busybox:{}", unique("t"));
+    lab.docker_cli(1, &["tag", IMAGE, &other]).unwrap();
+
+    let r = app
+        .post(&format!("/services/{id}/image"), &[("image", &other)])
+        .await;
+    r.expect_redirect(&format!("/services/{id}"));
+    let after = spec(lab, &name);
+    // no registry answers in the lab: the tag is kept as typed, with a warning
+    assert_only_changed(
+        &before,
+        &after,
+        &["TaskTemplate", "ContainerSpec", "Image"],
+        json!(other),
+    );
+    app.get(&format!("/services/{id}"))
+        .await
+        .contains("could not ask a registry for the digest");
+
+    // the same image again: re-resolved, and the tasks are replaced (ForceUpdate + 1)
+    app.post(&format!("/services/{id}/image"), &[("image", &other)])
+        .await
+        .expect_redirect(&format!("/services/{id}"));
+    let again = spec(lab, &name);
+    let force = after["TaskTemplate"]["ForceUpdate"].as_u64().unwrap_or(0);
+    assert_only_changed(
+        &after,
+        &again,
+        &["TaskTemplate", "ForceUpdate"],
+        json!(force + 1),
+    );
+
+    // an invalid reference is refused and changes nothing
+    let bad = app
+        .post(
+            &format!("/services/{id}/image"),
+            &[("image", "Not/A Valid:image")],
+        )
+        .await
+        .expect(422);
+    bad.contains("not a valid image reference")
+        .contains("Not/A Valid:image");
+    assert_eq!(spec(lab, &name), again);
+    let _ = lab.docker_cli(1, &["rmi", &other]);
+}
+
+#[tokio::test]
+async fn editing_ports_changes_only_the_ports() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    let (p1, p2) = (port(), port());
+    // the form shows the current ports in the long syntax (host mode)
+    app.get(&format!("/services/{id}"))
+        .await
+        .contains("target=80,protocol=tcp,mode=host");
+    app.post(
+        &format!("/services/{id}/ports"),
+        &[(
+            "ports",
+            &format!("published={p1},target=8080,mode=host\n{p2}:53/udp"),
+        )],
+    )
+    .await
+    .expect_redirect(&format!("/services/{id}"));
+    let after = spec(lab, &name);
+    assert_only_changed(
+        &before,
+        &after,
+        &["EndpointSpec", "Ports"],
+        json!([
+            {"Protocol": "tcp", "TargetPort": 8080, "PublishedPort": p1, "PublishMode": "host"},
+            {"Protocol": "udp", "TargetPort": 53, "PublishedPort": p2, "PublishMode": "ingress"}
+        ]),
+    );
+
+    // bad syntax: refused with the reason, values kept, nothing changed
+    let bad = app
+        .post(&format!("/services/{id}/ports"), &[("ports", "80:http")])
+        .await
+        .expect(422);
+    bad.contains("not a port number").contains("80:http");
+    assert_eq!(spec(lab, &name), after);
+}
+
+#[tokio::test]
+async fn editing_constraints_changes_only_the_constraints() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    app.post(
+        &format!("/services/{id}/constraints"),
+        &[("constraints", "node.role==manager\nnode.platform.os==linux")],
+    )
+    .await
+    .expect_redirect(&format!("/services/{id}"));
+    let after = spec(lab, &name);
+    assert_only_changed(
+        &before,
+        &after,
+        &["TaskTemplate", "Placement", "Constraints"],
+        json!(["node.role==manager", "node.platform.os==linux"]),
+    );
+    let bad = app
+        .post(
+            &format!("/services/{id}/constraints"),
+            &[("constraints", "node.colour==red")],
+        )
+        .await
+        .expect(422);
+    bad.contains("not a constraint key swarm knows");
+    assert_eq!(spec(lab, &name), after);
+}
+
+#[tokio::test]
+async fn editing_resources_changes_only_the_resources() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    // the form shows what the CLI set
+    let page = app.get(&format!("/services/{id}")).await;
+    page.contains("value=\"64MiB\"").contains("value=\"0.5\"");
+    app.post(
+        &format!("/services/{id}/resources"),
+        &[
+            ("limit_cpu", "0.75"),
+            ("limit_memory", "128M"),
+            ("reserve_cpu", ""),
+            ("reserve_memory", "16MiB"),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/services/{id}"));
+    let after = spec(lab, &name);
+    let mut resources = before["TaskTemplate"]["Resources"].clone();
+    resources["Limits"]["NanoCPUs"] = json!(750_000_000);
+    resources["Limits"]["MemoryBytes"] = json!(128 << 20);
+    resources["Reservations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("NanoCPUs");
+    assert_only_changed(&before, &after, &["TaskTemplate", "Resources"], resources);
+
+    let bad = app
+        .post(
+            &format!("/services/{id}/resources"),
+            &[("limit_memory", "lots")],
+        )
+        .await
+        .expect(422);
+    bad.contains("is not a size").contains("value=\"lots\"");
+    assert_eq!(spec(lab, &name), after);
+}
+
+#[tokio::test]
+async fn rollback_restores_the_previous_spec() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    // nothing to roll back to yet
+    let none = app
+        .post(&format!("/services/{id}/rollback"), &[])
+        .await
+        .expect(422);
+    none.contains("no previous spec");
+    app.post(&format!("/services/{id}/env"), &[("env", "ONLY=this")])
+        .await
+        .expect_redirect(&format!("/services/{id}"));
+    assert_ne!(spec(lab, &name), before);
+    app.post(&format!("/services/{id}/rollback"), &[])
+        .await
+        .expect_redirect(&format!("/services/{id}"));
+    assert_eq!(
+        spec(lab, &name),
+        before,
+        "the rollback restores the spec exactly"
+    );
+    // Docker's own rollback: the update status says so
+    eventually(30, "rollback state", || async {
+        let s = inspect(lab, &name);
+        s["UpdateStatus"]["State"]
+            .as_str()
+            .filter(|st| st.starts_with("rollback"))
+            .map(|_| ())
+    })
+    .await;
+    let audit = app.audit_actions().await;
+    assert!(audit.contains(&("service.rollback".into(), name.clone(), "ok".into())));
+    assert!(audit.contains(&("service.rollback".into(), name, "failed".into())));
+}
+
+#[tokio::test]
+async fn scaling_changes_only_the_replicas_and_a_global_service_has_none() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    app.post(&format!("/services/{id}/scale"), &[("replicas", "3")])
+        .await
+        .expect_redirect(&format!("/services/{id}"));
+    assert_only_changed(
+        &before,
+        &spec(lab, &name),
+        &["Mode", "Replicated", "Replicas"],
+        json!(3),
+    );
+    let bad = app
+        .post(&format!("/services/{id}/scale"), &[("replicas", "many")])
+        .await
+        .expect(422);
+    bad.contains("not a number of replicas");
+
+    let global = c.add(&unique("svcglob"));
+    lab.docker_cli(
+        1,
+        &[
+            "service", "create", "--detach", "--quiet", "--mode", "global", "--name", &global,
+            "--init", IMAGE, "sleep", "3600",
+        ],
+    )
+    .unwrap();
+    let gspec = spec(lab, &global);
+    let gid = inspect(lab, &global)["ID"].as_str().unwrap().to_string();
+    app.get(&format!("/services/{gid}"))
+        .await
+        .expect(200)
+        .lacks("name=\"replicas\"");
+    let r = app
+        .post(&format!("/services/{gid}/scale"), &[("replicas", "2")])
+        .await
+        .expect(422);
+    r.contains("global service");
+    assert_eq!(spec(lab, &global), gspec);
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&("service.scale".into(), global, "failed".into()))
+    );
+}
+
+#[tokio::test]
+async fn redeploy_replaces_the_tasks_and_the_page_follows_until_settled() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svcredeploy"));
+    lab.docker_cli(
+        1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            &name,
+            "--replicas",
+            "2",
+            "--init",
+            "--update-delay",
+            "1s",
+            IMAGE,
+            "sh",
+            "-c",
+            HELLO,
+        ],
+    )
+    .unwrap();
+    wait_running(lab, &name, 2).await;
+    let id = inspect(lab, &name)["ID"].as_str().unwrap().to_string();
+    let before = spec(lab, &name);
+    app.post(&format!("/services/{id}/redeploy"), &[])
+        .await
+        .expect_redirect(&format!("/services/{id}"));
+    assert_only_changed(
+        &before,
+        &spec(lab, &name),
+        &["TaskTemplate", "ForceUpdate"],
+        json!(1),
+    );
+    // the live part follows the rollout: in motion first, then settled with the update done
+    let first = app
+        .get_htmx(&format!("/services/{id}/live"))
+        .await
+        .expect(200);
+    first.contains("id=\"svc-live\"").lacks("<html");
+    let settled = eventually(60, "the redeploy settles", || async {
+        let b = app.get_htmx(&format!("/services/{id}/live")).await.body;
+        (b.contains("data-settled=\"true\"") && b.contains(">updated<")).then_some(b)
+    })
+    .await;
+    assert!(settled.contains("every 10s"), "{settled}");
+    // the old tasks are history now
+    assert!(settled.contains("task-history"), "{settled}");
+}
+
+#[tokio::test]
+async fn removing_needs_confirmation() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svcdel"));
+    lab.docker_cli(
+        1,
+        &[
+            "service", "create", "--detach", "--quiet", "--name", &name, IMAGE, "sleep", "3600",
+        ],
+    )
+    .unwrap();
+    let id = inspect(lab, &name)["ID"].as_str().unwrap().to_string();
+    let r = app
+        .post(&format!("/services/{id}/delete"), &[])
+        .await
+        .expect(422);
+    r.contains("Tick the box");
+    assert!(exists(lab, &name));
+    app.post(&format!("/services/{id}/delete"), &[("confirm", "yes")])
+        .await
+        .expect_redirect("/services");
+    assert!(!exists(lab, &name));
+    app.get("/services")
+        .await
+        .contains(&format!("Service {name} removed."));
+    let audit = app.audit_actions().await;
+    assert!(audit.contains(&("service.delete".into(), name.clone(), "ok".into())));
+    // gone: 404, not an error page about Docker
+    app.get(&format!("/services/{id}")).await.expect(404);
+}
+
+#[tokio::test]
+async fn actions_need_the_csrf_token() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svccsrf"));
+    lab.docker_cli(
+        1,
+        &[
+            "service", "create", "--detach", "--quiet", "--name", &name, IMAGE, "sleep", "3600",
+        ],
+    )
+    .unwrap();
+    let before = spec(lab, &name);
+    app.post_raw(
+        &format!("/services/{name}/scale"),
+        &[("replicas", "4")],
+        &[],
+    )
+    .await
+    .expect(403);
+    app.post_raw(
+        &format!("/services/{name}/delete"),
+        &[("confirm", "yes")],
+        &[],
+    )
+    .await
+    .expect(403);
+    assert_eq!(spec(lab, &name), before);
+}
