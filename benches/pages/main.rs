@@ -7,6 +7,7 @@
 
 mod common;
 mod dashboard;
+mod services;
 
 fn main() {
     let sections: Vec<String> = std::env::args()
@@ -22,6 +23,9 @@ fn main() {
         let ctx = common::Bench::new().await;
         if want("dashboard") {
             dashboard::run(&ctx).await;
+        }
+        if want("services") {
+            services::run(&ctx).await;
         }
     });
 }

@@ -123,7 +123,12 @@ pub fn task_rows(
                 problem: t.problem().to_string(),
                 failed: t.is_failure(),
                 history,
-                ports: t.ports.join(", "),
+                ports: {
+                    // Docker reports a host-mode port once per address family
+                    let mut p = t.ports.clone();
+                    p.dedup();
+                    p.join(", ")
+                },
                 exit_code: t
                     .exit_code
                     .filter(|c| *c != 0 || t.state == "failed")
