@@ -64,39 +64,56 @@ async fn current(docker: &Docker, id: &str) -> Result<Current, DockerError> {
     })
 }
 
+/// How often a write is tried again when swarm changed the service in between (its updater
+/// records the state of a rollout in the service object, which bumps the version).
+const ATTEMPTS: usize = 5;
+
+fn out_of_sequence(e: &DockerError) -> bool {
+    matches!(e, DockerError::Refused(m) if m.contains("out of sequence"))
+}
+
+fn stale() -> DockerError {
+    DockerError::Conflict(
+        "the service kept changing while berth was updating it; nothing was changed. Reload the page and try again."
+            .into(),
+    )
+}
+
 async fn write(
     docker: &Docker,
     cur: &Current,
     spec: &Value,
     rollback: bool,
 ) -> Result<Vec<String>, DockerError> {
-    raw::update_service(docker, &cur.id, cur.version, spec, rollback)
-        .await
-        .map_err(|e| match e {
-            DockerError::Refused(m) if m.contains("out of sequence") => DockerError::Conflict(
-                "the service changed while berth was updating it; nothing was changed. Reload the page and try again."
-                    .into(),
-            ),
-            other => other,
-        })
+    raw::update_service(docker, &cur.id, cur.version, spec, rollback).await
 }
 
-/// Reads the service, lets `edit` change its spec, writes it back.
+/// Reads the service, lets `edit` change its spec, writes it back with the version read.
+/// When swarm wrote the service in between, reads it again and applies `edit` again: the
+/// edit only ever sets its own field, so it composes with whatever changed meanwhile.
 async fn change(
     docker: &Docker,
     id: &str,
-    edit: impl FnOnce(&mut Value) -> Result<String, String>,
+    edit: impl Fn(&mut Value) -> Result<String, String>,
 ) -> Result<Changed, ChangeError> {
-    let cur = current(docker, id).await?;
-    let mut spec = cur.spec.clone();
-    let detail = edit(&mut spec).map_err(ChangeError::Invalid)?;
-    let warnings = write(docker, &cur, &spec, false).await?;
-    Ok(Changed {
-        id: cur.id,
-        name: cur.name,
-        detail,
-        warnings,
-    })
+    for _ in 0..ATTEMPTS {
+        let cur = current(docker, id).await?;
+        let mut spec = cur.spec.clone();
+        let detail = edit(&mut spec).map_err(ChangeError::Invalid)?;
+        match write(docker, &cur, &spec, false).await {
+            Ok(warnings) => {
+                return Ok(Changed {
+                    id: cur.id,
+                    name: cur.name,
+                    detail,
+                    warnings,
+                });
+            }
+            Err(e) if out_of_sequence(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(stale().into())
 }
 
 /// The image reference to deploy: pinned to the digest the registry reports for its tag
@@ -309,20 +326,28 @@ pub async fn redeploy(docker: &Docker, id: &str) -> Result<Changed, ChangeError>
 
 /// Docker's own rollback to the spec before the last update (`rollback=previous`).
 pub async fn rollback(docker: &Docker, id: &str) -> Result<Changed, ChangeError> {
-    let cur = current(docker, id).await?;
-    if !cur.has_previous {
-        return Err(ChangeError::Invalid(
-            "This service has not been updated since it was created: there is no previous spec to roll back to."
-                .into(),
-        ));
+    for _ in 0..ATTEMPTS {
+        let cur = current(docker, id).await?;
+        if !cur.has_previous {
+            return Err(ChangeError::Invalid(
+                "This service has not been updated since it was created: there is no previous spec to roll back to."
+                    .into(),
+            ));
+        }
+        match write(docker, &cur, &cur.spec, true).await {
+            Ok(warnings) => {
+                return Ok(Changed {
+                    id: cur.id,
+                    name: cur.name,
+                    detail: "rolled back to the previous spec".into(),
+                    warnings,
+                });
+            }
+            Err(e) if out_of_sequence(&e) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    let warnings = write(docker, &cur, &cur.spec, true).await?;
-    Ok(Changed {
-        id: cur.id,
-        name: cur.name,
-        detail: "rolled back to the previous spec".into(),
-        warnings,
-    })
+    Err(stale().into())
 }
 
 /// Removes the service (its tasks stop).

@@ -165,7 +165,8 @@ impl Forms {
                 .as_u64()
                 .map(|n| n.to_string())
                 .unwrap_or_default(),
-            image: spec::image_of(&d.spec).to_string(),
+            // the tag is resolved again on deploy: a stale digest must not stick to a new tag
+            image: services::reference::split(spec::image_of(&d.spec)).without_digest(),
             env: spec::env_of(&d.spec).join("\n"),
             ports: spec::ports_of(&d.spec)
                 .iter()
@@ -279,13 +280,32 @@ fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> Detail
     }
 }
 
-/// The live part alone (polled by the page).
+#[derive(Template, WebTemplate)]
+#[template(path = "services/_gone.html")]
+struct GonePartial {
+    services_url: &'static str,
+}
+
+/// The live part alone (polled by the page). Once the service is gone it says so and answers
+/// 286, which stops htmx polling.
 pub async fn live(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     check_id(&id)?;
     let docker = ctx.state.docker.manager()?;
-    let (s, tasks, nodes) = services::live(&docker, &id).await?;
-    Ok(LivePartial {
-        live: Live::new(s, &tasks, &nodes),
+    match services::live(&docker, &id).await {
+        Ok((s, tasks, nodes)) => Ok(LivePartial {
+            live: Live::new(s, &tasks, &nodes),
+        }
+        .into_response()),
+        Err(e) if e.is_not_found() => {
+            let stop = StatusCode::from_u16(286).unwrap_or(StatusCode::OK);
+            Ok((
+                stop,
+                GonePartial {
+                    services_url: urls::SERVICES,
+                },
+            )
+                .into_response())
+        }
+        Err(e) => Err(e.into()),
     }
-    .into_response())
 }

@@ -113,6 +113,31 @@ async fn editing_the_image_changes_only_the_image_and_the_same_image_forces_a_re
         .contains("Not/A Valid:image");
     assert_eq!(spec(lab, &name), again);
     let _ = lab.docker_cli(1, &["rmi", &other]);
+
+    // a pinned image: the form offers the tag (resolved again on deploy), the page the digest
+    let pinned = c.add(&unique("svcpinned"));
+    let digest = format!("sha256:{}", "ab".repeat(32));
+    lab.docker_cli(
+        1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            &pinned,
+            "--no-resolve-image",
+            &format!("{IMAGE}@{digest}"),
+        ],
+    )
+    .unwrap();
+    let pid = inspect(lab, &pinned)["ID"].as_str().unwrap().to_string();
+    let page = app.get(&format!("/services/{pid}")).await.expect(200);
+    page.contains(&format!("name=\"image\" value=\"{IMAGE}\""))
+        .contains(&format!("{IMAGE}@{digest}"));
+    app.get(&format!("/services?q={pinned}"))
+        .await
+        .contains("@ababababab");
 }
 
 #[tokio::test]
@@ -390,8 +415,12 @@ async fn removing_needs_confirmation() {
         .contains(&format!("Service {name} removed."));
     let audit = app.audit_actions().await;
     assert!(audit.contains(&("service.delete".into(), name.clone(), "ok".into())));
-    // gone: 404, not an error page about Docker
+    // gone: 404, not an error page about Docker; an open page stops polling (htmx 286)
     app.get(&format!("/services/{id}")).await.expect(404);
+    app.get_htmx(&format!("/services/{id}/live"))
+        .await
+        .expect(286)
+        .contains("This service no longer exists");
 }
 
 #[tokio::test]
@@ -422,4 +451,31 @@ async fn actions_need_the_csrf_token() {
     .await
     .expect(403);
     assert_eq!(spec(lab, &name), before);
+}
+
+#[tokio::test]
+async fn quick_successive_updates_during_a_rollout_all_apply() {
+    // swarm's updater writes the service (its update status) while a rollout runs, so the
+    // version read a moment ago can go stale: berth reads again and applies the edit again
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, _) = setup(lab, &mut c).await;
+    for i in 0..10 {
+        for (action, fields) in [
+            ("env", vec![("env", format!("ROUND={i}"))]),
+            ("rollback", vec![]),
+            ("redeploy", vec![]),
+            ("scale", vec![("replicas", "2".to_string())]),
+        ] {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let r = app.post(&format!("/services/{id}/{action}"), &fields).await;
+            let alert = r
+                .body
+                .lines()
+                .find(|l| l.contains("alert-error"))
+                .unwrap_or("");
+            assert_eq!(r.status, 303, "{action} in round {i}: {alert}");
+        }
+    }
+    assert_eq!(spec(lab, &name)["Mode"]["Replicated"]["Replicas"], 2);
 }
