@@ -125,3 +125,58 @@ async fn logs_txt_and_the_stream_show_the_services_output() {
     ));
     page.contains("logs.txt");
 }
+
+#[tokio::test]
+async fn logs_come_from_every_node_through_the_manager() {
+    let multi = lab("multi");
+    let _guard = multi.exclusive().await;
+    let app = TestApp::signed_in(&multi.manager_host()).await;
+    let mut c = Cleanup::new(multi);
+    let name = c.add(&unique("svcglobal"));
+    multi
+        .docker_cli(
+            1,
+            &[
+                "service",
+                "create",
+                "--detach",
+                "--quiet",
+                "--name",
+                &name,
+                "--mode",
+                "global",
+                "--init",
+                "--hostname",
+                "{{.Node.Hostname}}",
+                IMAGE,
+                "sh",
+                "-c",
+                "echo hello from $HOSTNAME; exec sleep 3600",
+            ],
+        )
+        .unwrap();
+    let id = inspect(multi, &name)["ID"].as_str().unwrap().to_string();
+    let text = eventually(60, "a line from each of the 3 nodes", || async {
+        let r = app.get(&format!("/services/{id}/logs.txt")).await;
+        (1..=3)
+            .all(|n| {
+                r.body
+                    .contains(&format!("hello from bl-{}-n{n}", multi.name))
+            })
+            .then_some(r.body)
+    })
+    .await;
+    for n in 1..=3 {
+        // the prefix names the node the task runs on, as the line itself does
+        let node = format!("bl-{}-n{n}", multi.name);
+        assert!(
+            text.contains(&format!("@{node} | hello from {node}")),
+            "{text}"
+        );
+    }
+    // the page lists one task per node, by hostname
+    let page = app.get(&format!("/services/{id}")).await.expect(200);
+    for n in 1..=3 {
+        page.contains(&format!("<td>bl-{}-n{n}</td>", multi.name));
+    }
+}

@@ -87,6 +87,11 @@ async fn editing_the_image_changes_only_the_image_and_the_same_image_forces_a_re
     app.get(&format!("/services/{id}"))
         .await
         .contains("could not ask a registry for the digest");
+    assert!(app.audit_actions().await.contains(&(
+        "service.image".into(),
+        name.clone(),
+        "ok".into()
+    )));
 
     // the same image again: re-resolved, and the tasks are replaced (ForceUpdate + 1)
     app.post(&format!("/services/{id}/image"), &[("image", &other)])
@@ -177,6 +182,15 @@ async fn editing_ports_changes_only_the_ports() {
         .expect(422);
     bad.contains("not a port number").contains("80:http");
     assert_eq!(spec(lab, &name), after);
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.contains(&("service.ports".into(), name.clone(), "ok".into())),
+        "{audit:?}"
+    );
+    assert!(
+        audit.contains(&("service.ports".into(), name, "failed".into())),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -206,6 +220,15 @@ async fn editing_constraints_changes_only_the_constraints() {
         .expect(422);
     bad.contains("not a constraint key swarm knows");
     assert_eq!(spec(lab, &name), after);
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.contains(&("service.constraints".into(), name.clone(), "ok".into())),
+        "{audit:?}"
+    );
+    assert!(
+        audit.contains(&("service.constraints".into(), name, "failed".into())),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -246,6 +269,15 @@ async fn editing_resources_changes_only_the_resources() {
         .expect(422);
     bad.contains("is not a size").contains("value=\"lots\"");
     assert_eq!(spec(lab, &name), after);
+    let audit = app.audit_actions().await;
+    assert!(
+        audit.contains(&("service.resources".into(), name.clone(), "ok".into())),
+        "{audit:?}"
+    );
+    assert!(
+        audit.contains(&("service.resources".into(), name, "failed".into())),
+        "{audit:?}"
+    );
 }
 
 #[tokio::test]
@@ -383,6 +415,10 @@ async fn redeploy_replaces_the_tasks_and_the_page_follows_until_settled() {
     })
     .await;
     assert!(settled.contains("every 10s"), "{settled}");
+    // the list shows the update state too
+    app.get(&format!("/services?q={name}"))
+        .await
+        .contains(">updated</span>");
     // the old tasks are history now
     assert!(settled.contains("task-history"), "{settled}");
 }
@@ -478,4 +514,17 @@ async fn quick_successive_updates_during_a_rollout_all_apply() {
         }
     }
     assert_eq!(spec(lab, &name)["Mode"]["Replicated"]["Replicas"], 2);
+    let audit = app.audit_actions().await;
+    for action in [
+        "service.env",
+        "service.rollback",
+        "service.redeploy",
+        "service.scale",
+    ] {
+        let n = audit
+            .iter()
+            .filter(|(a, t, o)| a == action && *t == name && o == "ok")
+            .count();
+        assert_eq!(n, 10, "{action}: {audit:?}");
+    }
 }
