@@ -1,6 +1,7 @@
 //! Services pages and actions against a real swarm: what the user sees, and what Docker holds
 //! afterwards (`docker service inspect`).
 
+mod actions;
 mod browser;
 mod create;
 mod list;
