@@ -90,7 +90,6 @@ impl NewPage {
             "limit_memory",
             "reserve_cpu",
             "reserve_memory",
-            "reserve_cpu",
             "restart_condition",
             "restart_delay",
             "restart_max_attempts",
@@ -204,7 +203,22 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
             return Ok(refuse(errors));
         }
     };
-    let docker = ctx.state.docker.manager()?;
+    let docker = match ctx.state.docker.manager() {
+        Ok(d) => d,
+        Err(e) => {
+            // keep what the user typed: they can submit again once Docker is back
+            ctx.audit(
+                "service.create",
+                &target,
+                Outcome::Failed,
+                Some(&e.user_message()),
+            )
+            .await;
+            let mut errors = FieldErrors::default();
+            errors.add("form", e.user_message());
+            return Ok(refuse(errors));
+        }
+    };
     match ops::create(&docker, new).await {
         Ok(c) => {
             ctx.audit("service.create", &c.name, Outcome::Ok, Some(&c.detail))

@@ -100,10 +100,13 @@ impl Names {
         if id.is_empty() {
             return String::new();
         }
-        self.tasks
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| format!("{}.{}", self.service, &id[..id.len().min(12)]))
+        self.tasks.get(id).cloned().unwrap_or_else(|| {
+            format!(
+                "{}.{}",
+                self.service,
+                id.chars().take(12).collect::<String>()
+            )
+        })
     }
 
     fn node(&self, id: &str) -> String {

@@ -200,3 +200,38 @@ async fn each_bad_input_is_refused_with_its_message_and_nothing_changes() {
         .count();
     assert_eq!(failed, 6);
 }
+
+#[tokio::test]
+async fn a_create_while_docker_is_away_keeps_the_form() {
+    let chaos = lab("chaos");
+    let _guard = chaos.exclusive().await;
+    let app = TestApp::signed_in(&chaos.manager_host()).await;
+    let name = unique("svcaway");
+    let stopped = chaos.stop_node(1);
+    eventually(30, "berth sees Docker gone", || async {
+        let s = app.state.docker.refresh().await;
+        (!s.is_manager()).then_some(())
+    })
+    .await;
+    let r = app
+        .post(
+            "/services",
+            &[("name", &name), ("image", IMAGE), ("env", "KEEP=me")],
+        )
+        .await
+        .expect(422);
+    r.contains("Docker is unreachable")
+        .contains(&name)
+        .contains("KEEP=me");
+    // the list says why it is empty instead of failing
+    app.get("/services")
+        .await
+        .expect(200)
+        .contains("Services are unavailable");
+    stopped.start();
+    eventually(60, "Docker back", || async {
+        app.state.docker.refresh().await.is_manager().then_some(())
+    })
+    .await;
+    assert!(!exists(chaos, &name));
+}
