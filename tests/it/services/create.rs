@@ -235,3 +235,37 @@ async fn a_create_while_docker_is_away_keeps_the_form() {
     .await;
     assert!(!exists(chaos, &name));
 }
+
+#[tokio::test]
+async fn a_host_mode_port_from_the_form_serves() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svchttp"));
+    let published = port();
+    app.post(
+        "/services",
+        &[
+            ("name", &name),
+            ("image", IMAGE),
+            ("command", "sh -c 'mkdir -p /www && echo served-by-berth > /www/index.html && exec httpd -f -p 80 -h /www'"),
+            ("init", "1"),
+            ("ports", &format!("published={published},target=80,mode=host")),
+        ],
+    )
+    .await
+    .expect(303);
+    let addr = format!("{}:{published}", lab.ip(1));
+    let body = eventually(60, "the service answers on its host port", || {
+        let addr = addr.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(&addr).await.ok()?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").await.ok()?;
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.ok()?;
+            out.contains("served-by-berth").then_some(out)
+        }
+    })
+    .await;
+    assert!(body.starts_with("HTTP/1."), "{body}");
+}
