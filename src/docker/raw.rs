@@ -18,10 +18,15 @@ use serde_json::Value;
 
 use super::DockerError;
 
-/// `GET {path}` (e.g. `/services/abc`) on the API, parsed as JSON.
-pub async fn get(docker: &Docker, path: &str) -> Result<Value, DockerError> {
+/// `GET {path}[?{query}]` (e.g. `/services/abc`, `insertDefaults=true`) on the API, as JSON.
+/// The query is berth's own, never user input.
+pub async fn get(docker: &Docker, path: &str, query: &str) -> Result<Value, DockerError> {
     check_path(path)?;
-    let path = path.to_string();
+    let path = if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    };
     let client = docker.clone().with_request_modifier(move |mut req| {
         let uri = req.uri().to_string();
         if let Some(i) = uri.rfind("/_ping")

@@ -243,12 +243,24 @@ pub fn is_plain_ref(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
-/// The service as Docker holds it (raw JSON), found by id, name or id prefix.
+/// The service exactly as Docker stores it (raw JSON), found by id, name or id prefix: what
+/// an update must send back.
 pub async fn inspect_raw(docker: &Docker, id: &str) -> Result<Value, DockerError> {
+    inspect(docker, id, false).await
+}
+
+/// The service with Docker's defaults filled in (`insertDefaults`), as `docker service
+/// inspect` shows it: for display only, never to write back.
+pub async fn inspect_with_defaults(docker: &Docker, id: &str) -> Result<Value, DockerError> {
+    inspect(docker, id, true).await
+}
+
+async fn inspect(docker: &Docker, id: &str, defaults: bool) -> Result<Value, DockerError> {
     if !is_plain_ref(id) {
         return Err(DockerError::NotFound(format!("service {id} not found")));
     }
-    super::raw::get(docker, &format!("/services/{id}")).await
+    let query = if defaults { "insertDefaults=true" } else { "" };
+    super::raw::get(docker, &format!("/services/{id}"), query).await
 }
 
 /// One service, everything its page shows.
@@ -258,7 +270,7 @@ pub struct ServiceDetail {
     pub version: u64,
     /// Docker keeps the spec before the last update: a rollback is possible
     pub has_previous: bool,
-    /// the spec as Docker holds it
+    /// the spec as `docker service inspect` shows it (Docker's defaults filled in)
     pub spec: Value,
     pub view: SpecView,
     /// every task Docker still knows, history included
@@ -308,7 +320,7 @@ type Read = (
 async fn read(docker: &Docker, id: &str) -> Result<Read, DockerError> {
     let filter = [("service", id)];
     let (raw, mut tasks, nodes) = tokio::try_join!(
-        inspect_raw(docker, id),
+        inspect_with_defaults(docker, id),
         tasks::list(docker, &filter),
         node_names(docker),
     )?;

@@ -459,6 +459,8 @@ mod tests {
                 "RestartPolicy": {"Condition": "on-failure", "Delay": 3000000000i64, "MaxAttempts": 5},
                 "Networks": [{"Target": "n1", "Aliases": ["w"]}]
             },
+            "UpdateConfig": {"Parallelism": 2, "FailureAction": "continue", "Order": "start-first"},
+            "RollbackConfig": {"Parallelism": 1, "FailureAction": "pause", "Monitor": 5000000000i64, "MaxFailureRatio": 0, "Order": "stop-first"},
             "EndpointSpec": {"Mode": "vip", "Ports": [{"Protocol": "tcp", "TargetPort": 80, "PublishedPort": 8080, "PublishMode": "host"}]}
         });
         let names = HashMap::from([("n1".to_string(), "backend".to_string())]);
@@ -476,5 +478,8 @@ mod tests {
         assert!(v.mounts[0].read_only);
         assert_eq!(v.secrets[0].mode, "0444");
         assert!(v.container.contains(&("Stop grace period", "3s".into())));
+        assert!(v.update_config.contains(&("Order", "start-first".into())));
+        assert!(v.rollback_config.contains(&("Monitor", "5s".into())));
+        assert!(v.rollback_config.contains(&("Order", "stop-first".into())));
     }
 }

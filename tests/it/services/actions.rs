@@ -34,13 +34,13 @@ async fn redeploy_replaces_the_tasks_and_the_page_follows_until_settled() {
     .unwrap();
     wait_running(lab, &name, 2).await;
     let id = inspect(lab, &name)["ID"].as_str().unwrap().to_string();
-    let before = spec(lab, &name);
+    let before = specs(lab, &name).await;
     app.post(&format!("/services/{id}/redeploy"), &[])
         .await
         .expect_redirect(&format!("/services/{id}"));
-    assert_only_changed(
+    assert_only(
         &before,
-        &spec(lab, &name),
+        &specs(lab, &name).await,
         &["TaskTemplate", "ForceUpdate"],
         json!(1),
     );
@@ -112,7 +112,7 @@ async fn actions_need_the_csrf_token() {
         ],
     )
     .unwrap();
-    let before = spec(lab, &name);
+    let before = specs(lab, &name).await;
     app.post_raw(
         &format!("/services/{name}/scale"),
         &[("replicas", "4")],
@@ -127,7 +127,7 @@ async fn actions_need_the_csrf_token() {
     )
     .await
     .expect(403);
-    assert_eq!(spec(lab, &name), before);
+    assert_eq!(specs(lab, &name).await, before);
 }
 
 #[tokio::test]

@@ -145,6 +145,8 @@ async fn the_page_shows_the_spec_in_sections() {
         "CPU reservation",
         "on-failure",
         "start-first",
+        // the rollback policy the CLI sets by default
+        "stop-first",
         "Health check",
         &format!("{name}-data"),
         "/data",

@@ -63,6 +63,48 @@ pub fn spec(lab: &Lab, name: &str) -> Value {
     inspect(lab, name)["Spec"].clone()
 }
 
+/// The spec exactly as Docker stores it: `GET /services/NAME` without `insertDefaults` (which
+/// `docker service inspect` always adds), read straight from the socket.
+pub async fn stored(lab: &Lab, name: &str) -> Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sock = format!("/run/berth-lab/{}/node1.sock", lab.name);
+    let mut s = tokio::net::UnixStream::connect(&sock).await.unwrap();
+    s.write_all(format!("GET /v1.41/services/{name} HTTP/1.0\r\nHost: docker\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let (head, body) = out.split_once("\r\n\r\n").unwrap();
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}\n{body}"
+    );
+    let v: Value = serde_json::from_str(body).unwrap();
+    v["Spec"].clone()
+}
+
+/// Both views of a spec: `docker service inspect` (Docker's defaults filled in) and what
+/// Docker stores. A change must show in both exactly where intended, and nowhere else.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Specs {
+    pub cli: Value,
+    pub stored: Value,
+}
+
+pub async fn specs(lab: &Lab, name: &str) -> Specs {
+    Specs {
+        cli: spec(lab, name),
+        stored: stored(lab, name).await,
+    }
+}
+
+/// [`assert_only_changed`] for both views.
+#[track_caller]
+pub fn assert_only(before: &Specs, after: &Specs, path: &[&str], expected: Value) {
+    assert_only_changed(&before.cli, &after.cli, path, expected.clone());
+    assert_only_changed(&before.stored, &after.stored, path, expected);
+}
+
 pub fn exists(lab: &Lab, name: &str) -> bool {
     lab.docker_cli(1, &["service", "inspect", name]).is_ok()
 }

@@ -6,10 +6,11 @@ use super::*;
 use crate::harness::unique;
 
 /// A CLI-created service with many options, its id, and its spec before any change.
-pub(super) async fn setup(lab: &'static Lab, cleanup: &mut Cleanup) -> (String, String, Value) {
+pub(super) async fn setup(lab: &'static Lab, cleanup: &mut Cleanup) -> (String, String, Specs) {
     let name = cleanup.add(&unique("svcupd"));
     let id = cli_service(lab, &name, port());
-    (name.clone(), id, spec(lab, &name))
+    let before = specs(lab, &name).await;
+    (name, id, before)
 }
 
 #[tokio::test]
@@ -17,7 +18,11 @@ async fn editing_env_changes_the_env_and_nothing_else() {
     let (lab, app) = app().await;
     let mut c = Cleanup::new(lab);
     let (name, id, before) = setup(lab, &mut c).await;
-    assert!(before["TaskTemplate"]["ContainerSpec"]["Healthcheck"].is_object());
+    assert!(before.stored["TaskTemplate"]["ContainerSpec"]["Healthcheck"].is_object());
+    // Docker stores no rollback policy for it; `docker service inspect` shows the defaults
+    assert!(
+        before.stored.get("RollbackConfig").is_none() && before.cli["RollbackConfig"].is_object()
+    );
 
     // values are hidden until revealed
     let page = app.get(&format!("/services/{id}")).await.expect(200);
@@ -37,8 +42,8 @@ async fn editing_env_changes_the_env_and_nothing_else() {
         .await
         .expect_redirect(&format!("/services/{id}"));
     drop(r);
-    let after = spec(lab, &name);
-    assert_only_changed(
+    let after = specs(lab, &name).await;
+    assert_only(
         &before,
         &after,
         &["TaskTemplate", "ContainerSpec", "Env"],
@@ -76,9 +81,9 @@ async fn editing_the_image_changes_only_the_image_and_the_same_image_forces_a_re
         .post(&format!("/services/{id}/image"), &[("image", &other)])
         .await;
     r.expect_redirect(&format!("/services/{id}"));
-    let after = spec(lab, &name);
+    let after = specs(lab, &name).await;
     // no registry answers in the lab: the tag is kept as typed, with a warning
-    assert_only_changed(
+    assert_only(
         &before,
         &after,
         &["TaskTemplate", "ContainerSpec", "Image"],
@@ -97,9 +102,11 @@ async fn editing_the_image_changes_only_the_image_and_the_same_image_forces_a_re
     app.post(&format!("/services/{id}/image"), &[("image", &other)])
         .await
         .expect_redirect(&format!("/services/{id}"));
-    let again = spec(lab, &name);
-    let force = after["TaskTemplate"]["ForceUpdate"].as_u64().unwrap_or(0);
-    assert_only_changed(
+    let again = specs(lab, &name).await;
+    let force = after.stored["TaskTemplate"]["ForceUpdate"]
+        .as_u64()
+        .unwrap_or(0);
+    assert_only(
         &after,
         &again,
         &["TaskTemplate", "ForceUpdate"],
@@ -116,7 +123,7 @@ async fn editing_the_image_changes_only_the_image_and_the_same_image_forces_a_re
         .expect(422);
     bad.contains("not a valid image reference")
         .contains("Not/A Valid:image");
-    assert_eq!(spec(lab, &name), again);
+    assert_eq!(specs(lab, &name).await, again);
     let _ = lab.docker_cli(1, &["rmi", &other]);
 
     // a pinned image: the form offers the tag (resolved again on deploy), the page the digest
@@ -164,8 +171,8 @@ async fn editing_ports_changes_only_the_ports() {
     )
     .await
     .expect_redirect(&format!("/services/{id}"));
-    let after = spec(lab, &name);
-    assert_only_changed(
+    let after = specs(lab, &name).await;
+    assert_only(
         &before,
         &after,
         &["EndpointSpec", "Ports"],
@@ -181,7 +188,7 @@ async fn editing_ports_changes_only_the_ports() {
         .await
         .expect(422);
     bad.contains("not a port number").contains("80:http");
-    assert_eq!(spec(lab, &name), after);
+    assert_eq!(specs(lab, &name).await, after);
     let audit = app.audit_actions().await;
     assert!(
         audit.contains(&("service.ports".into(), name.clone(), "ok".into())),
@@ -204,8 +211,8 @@ async fn editing_constraints_changes_only_the_constraints() {
     )
     .await
     .expect_redirect(&format!("/services/{id}"));
-    let after = spec(lab, &name);
-    assert_only_changed(
+    let after = specs(lab, &name).await;
+    assert_only(
         &before,
         &after,
         &["TaskTemplate", "Placement", "Constraints"],
@@ -219,7 +226,7 @@ async fn editing_constraints_changes_only_the_constraints() {
         .await
         .expect(422);
     bad.contains("not a constraint key swarm knows");
-    assert_eq!(spec(lab, &name), after);
+    assert_eq!(specs(lab, &name).await, after);
     let audit = app.audit_actions().await;
     assert!(
         audit.contains(&("service.constraints".into(), name.clone(), "ok".into())),
@@ -250,15 +257,17 @@ async fn editing_resources_changes_only_the_resources() {
     )
     .await
     .expect_redirect(&format!("/services/{id}"));
-    let after = spec(lab, &name);
-    let mut resources = before["TaskTemplate"]["Resources"].clone();
-    resources["Limits"]["NanoCPUs"] = json!(750_000_000);
-    resources["Limits"]["MemoryBytes"] = json!(128 << 20);
-    resources["Reservations"]
-        .as_object_mut()
-        .unwrap()
-        .remove("NanoCPUs");
-    assert_only_changed(&before, &after, &["TaskTemplate", "Resources"], resources);
+    let after = specs(lab, &name).await;
+    for (b, a) in [(&before.cli, &after.cli), (&before.stored, &after.stored)] {
+        let mut resources = b["TaskTemplate"]["Resources"].clone();
+        resources["Limits"]["NanoCPUs"] = json!(750_000_000);
+        resources["Limits"]["MemoryBytes"] = json!(128 << 20);
+        resources["Reservations"]
+            .as_object_mut()
+            .unwrap()
+            .remove("NanoCPUs");
+        assert_only_changed(b, a, &["TaskTemplate", "Resources"], resources);
+    }
 
     let bad = app
         .post(
@@ -268,7 +277,7 @@ async fn editing_resources_changes_only_the_resources() {
         .await
         .expect(422);
     bad.contains("is not a size").contains("value=\"lots\"");
-    assert_eq!(spec(lab, &name), after);
+    assert_eq!(specs(lab, &name).await, after);
     let audit = app.audit_actions().await;
     assert!(
         audit.contains(&("service.resources".into(), name.clone(), "ok".into())),
@@ -294,12 +303,12 @@ async fn rollback_restores_the_previous_spec() {
     app.post(&format!("/services/{id}/env"), &[("env", "ONLY=this")])
         .await
         .expect_redirect(&format!("/services/{id}"));
-    assert_ne!(spec(lab, &name), before);
+    assert_ne!(specs(lab, &name).await, before);
     app.post(&format!("/services/{id}/rollback"), &[])
         .await
         .expect_redirect(&format!("/services/{id}"));
     assert_eq!(
-        spec(lab, &name),
+        specs(lab, &name).await,
         before,
         "the rollback restores the spec exactly"
     );
@@ -325,9 +334,9 @@ async fn scaling_changes_only_the_replicas_and_a_global_service_has_none() {
     app.post(&format!("/services/{id}/scale"), &[("replicas", "3")])
         .await
         .expect_redirect(&format!("/services/{id}"));
-    assert_only_changed(
+    assert_only(
         &before,
-        &spec(lab, &name),
+        &specs(lab, &name).await,
         &["Mode", "Replicated", "Replicas"],
         json!(3),
     );
