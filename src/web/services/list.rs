@@ -71,7 +71,6 @@ pub async fn show(ctx: Ctx, headers: HeaderMap, Query(q): Query<ListQuery>) -> A
         .filter(|s| !s.stack.is_empty())
         .map(|s| s.stack.clone())
         .collect();
-    stacks.dedup();
     stacks.sort();
     stacks.dedup();
     let total = all.len();
