@@ -32,6 +32,12 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let monitor = tokio::spawn(state.docker.clone().monitor());
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
+    let stopping = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // long-lived responses (log streams, deploy progress) end on this
+        stopping.begin_shutdown();
+    };
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

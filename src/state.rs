@@ -21,6 +21,7 @@ pub struct Inner {
     pub throttle: LoginThrottle,
     pub assets: Assets,
     needs_setup: AtomicBool,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
 
 #[derive(Clone)]
@@ -46,6 +47,7 @@ impl AppState {
             throttle: LoginThrottle::default(),
             assets: Assets::load(),
             needs_setup: AtomicBool::new(true),
+            shutdown: tokio::sync::watch::Sender::new(false),
             config,
         }));
         if let Some(path) = state.config.admin_password_file.clone() {
@@ -103,6 +105,19 @@ impl AppState {
     /// True while no admin exists: every page leads to /setup.
     pub fn needs_setup(&self) -> bool {
         self.needs_setup.load(Ordering::SeqCst)
+    }
+
+    /// Resolves when berth starts shutting down: long-lived responses (log streams, deploy
+    /// progress) end on it, so a graceful shutdown does not wait for browsers to close them.
+    pub fn shutting_down(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.shutdown.subscribe();
+        async move {
+            let _ = rx.wait_for(|stopping| *stopping).await;
+        }
+    }
+
+    pub(crate) fn begin_shutdown(&self) {
+        self.shutdown.send_replace(true);
     }
 
     pub(crate) fn setup_done(&self) {

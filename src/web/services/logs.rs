@@ -312,6 +312,8 @@ pub async fn stream(
     let end = stream::once(async {
         Ok::<_, Infallible>(Event::default().event("end").data("The log stream ended."))
     });
+    // end the stream when berth shuts down, so a graceful shutdown does not wait for browsers
+    let lines = lines.take_until(ctx.state.shutting_down());
     let sse =
         Sse::new(lines.chain(end)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)));
     let mut resp = sse.into_response();

@@ -180,3 +180,72 @@ async fn logs_come_from_every_node_through_the_manager() {
         page.contains(&format!("<td>bl-{}-n{n}</td>", multi.name));
     }
 }
+
+/// A browser following a service's logs must not hold up berth's graceful shutdown: the
+/// stream ends when berth starts shutting down.
+#[tokio::test]
+async fn an_open_log_stream_does_not_hold_up_a_graceful_shutdown() {
+    use crate::harness::TestServer;
+    use http_body_util::BodyExt;
+
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svcfollow"));
+    lab.docker_cli(
+        1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            &name,
+            "--init",
+            IMAGE,
+            "sh",
+            "-c",
+            "echo started; exec sleep 3600",
+        ],
+    )
+    .unwrap();
+    wait_running(lab, &name, 1).await;
+    let id = inspect(lab, &name)["ID"].as_str().unwrap().to_string();
+    let cookie = format!("berth_session={}", app.cookie("berth_session").unwrap());
+    let server = TestServer::start(app.state.clone()).await;
+
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<http_body_util::Empty<hyper::body::Bytes>>();
+    let req = hyper::Request::get(format!("{}/services/{id}/logs/stream", server.url))
+        .header("cookie", cookie)
+        .body(http_body_util::Empty::new())
+        .unwrap();
+    let resp = client.request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let mut body = resp.into_body();
+    // read until the first log line arrived: the stream is open and following
+    let mut seen = String::new();
+    while !seen.contains("started") {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(30), body.frame())
+            .await
+            .expect("a log line within 30 s")
+            .expect("the stream is open")
+            .unwrap();
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    let t = std::time::Instant::now();
+    tokio::time::timeout(std::time::Duration::from_secs(10), server.stop())
+        .await
+        .expect("berth stops within 10 s although a browser still follows the logs");
+    println!(
+        "figure: graceful shutdown with an open log stream took {:?}",
+        t.elapsed()
+    );
+    // the browser got the end of the stream
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(5), body.collect()).await;
+    if let Ok(Ok(rest)) = rest {
+        let text = String::from_utf8_lossy(&rest.to_bytes()).to_string();
+        assert!(text.contains("event: end"), "{text}");
+    }
+}
