@@ -11,6 +11,7 @@ pub mod docker;
 pub mod error;
 pub mod healthcheck;
 pub mod state;
+pub mod textdiff;
 pub mod web;
 
 use std::future::Future;

@@ -56,6 +56,7 @@
 mod checks;
 pub mod convert;
 mod decode;
+pub mod dotenv;
 mod emit;
 mod envfile;
 mod error;
@@ -67,6 +68,7 @@ mod ports;
 mod reference;
 mod schema;
 mod shlex;
+pub mod source;
 pub mod types;
 mod units;
 mod volumespec;
