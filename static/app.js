@@ -129,6 +129,168 @@
     initLogs(document);
   }
 
+  // ---- stacks: compose editor ----------------------------------------------------------------
+  // <textarea data-editor="yaml" data-ace-base="/static/vendor/ace-builds-X"> becomes an Ace
+  // editor (YAML highlighting, line numbers, search); the textarea stays the form field. The
+  // form is checked on the server as you type (POST data-validate-url, JSON) and problems are
+  // marked on their lines. Without JavaScript the textarea and the Check button do the same.
+  var aceLoading = null;
+
+  function loadAce(base) {
+    if (window.ace) return Promise.resolve(window.ace);
+    if (aceLoading) return aceLoading;
+    ["css/ace.css", "css/theme/github.css", "css/theme/github_dark.css"].forEach(function (f) {
+      var l = document.createElement("link");
+      l.rel = "stylesheet";
+      l.href = base + "/" + f;
+      document.head.appendChild(l);
+    });
+    aceLoading = new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = base + "/src-min-noconflict/ace.js";
+      s.onload = function () { resolve(window.ace); };
+      s.onerror = reject;
+      document.head.appendChild(s);
+    });
+    return aceLoading;
+  }
+
+  function darkScheme() {
+    return window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  }
+
+  function initEditors(root) {
+    root.querySelectorAll("textarea[data-editor=yaml]").forEach(function (ta) {
+      if (ta.dataset.upgraded) return;
+      ta.dataset.upgraded = "1";
+      var base = ta.getAttribute("data-ace-base");
+      loadAce(base).then(function (ace) {
+        ace.config.set("useStrictCSP", true);
+        ace.config.set("basePath", base + "/src-min-noconflict");
+        var host = document.createElement("div");
+        host.className = "ace-host";
+        ta.parentNode.insertBefore(host, ta);
+        ta.classList.add("upgraded");
+        var editor = ace.edit(host, {
+          mode: "ace/mode/yaml",
+          theme: darkScheme() ? "ace/theme/github_dark" : "ace/theme/github",
+          value: ta.value,
+          tabSize: 2,
+          useSoftTabs: true,
+          showPrintMargin: false,
+          fontSize: "13px",
+          minLines: 24,
+          maxLines: 60
+        });
+        editor.session.setUseWorker(false); // the server's check is the authority
+        editor.clearSelection();
+        ta.aceEditor = editor;
+        editor.session.on("change", function () {
+          ta.value = editor.getValue();
+          scheduleCheck(ta.form);
+        });
+        markProblems(ta.form);
+      }, function () { /* no Ace: the textarea keeps working */ });
+    });
+    root.querySelectorAll("form[data-validate-url]").forEach(function (form) {
+      if (form.dataset.validating) return;
+      form.dataset.validating = "1";
+      form.addEventListener("input", function (ev) {
+        if (ev.target.name === "env" || ev.target.name === "name") scheduleCheck(form);
+      });
+      var button = form.querySelector("[data-validate-button]");
+      if (button) {
+        button.addEventListener("click", function (ev) {
+          ev.preventDefault();
+          check(form);
+        });
+      }
+    });
+  }
+
+  function scheduleCheck(form) {
+    if (!form) return;
+    clearTimeout(form.checkTimer);
+    form.checkTimer = setTimeout(function () { check(form); }, 600);
+  }
+
+  function check(form) {
+    var body = new URLSearchParams(new FormData(form));
+    fetch(form.getAttribute("data-validate-url"), {
+      method: "POST",
+      headers: { "Accept": "application/json" },
+      body: body,
+      credentials: "same-origin"
+    }).then(function (r) { return r.json(); }).then(function (v) {
+      showValidation(form, v);
+    }, function () { /* offline: keep the last result */ });
+  }
+
+  function showValidation(form, v) {
+    var box = form.querySelector("#validation");
+    if (!box) return;
+    box.textContent = "";
+    var div = document.createElement("div");
+    if (v.ok) {
+      div.className = "alert alert-ok";
+      div.setAttribute("data-testid", "validation-ok");
+      div.textContent = "Valid: " + v.services.length + " service" + (v.services.length === 1 ? "" : "s") +
+        " (" + v.services.join(", ") + ").";
+    } else {
+      div.className = "alert alert-error";
+      div.setAttribute("data-testid", "validation-errors");
+      var strong = document.createElement("strong");
+      strong.textContent = "Not deployable yet.";
+      div.appendChild(strong);
+      var ul = document.createElement("ul");
+      ul.className = "problems";
+      v.problems.forEach(function (p) {
+        var li = document.createElement("li");
+        li.setAttribute("data-field", p.field);
+        if (p.line) li.setAttribute("data-line", p.line);
+        if (p.column) li.setAttribute("data-column", p.column);
+        var where = document.createElement("span");
+        where.className = "where";
+        where.textContent = (p.field === "env" ? "variables" : p.field) + (p.line ? " line " + p.line + (p.column ? ":" + p.column : "") : "");
+        li.appendChild(where);
+        li.appendChild(document.createTextNode(" " + p.message));
+        ul.appendChild(li);
+      });
+      div.appendChild(ul);
+    }
+    box.appendChild(div);
+    (v.warnings || []).forEach(function (w) {
+      var info = document.createElement("div");
+      info.className = "alert alert-info";
+      info.textContent = w;
+      box.appendChild(info);
+    });
+    markProblems(form);
+  }
+
+  // Puts the listed compose problems on their lines in Ace; a click on one jumps there.
+  function markProblems(form) {
+    if (!form) return;
+    var ta = form.querySelector("textarea[data-editor=yaml]");
+    var editor = ta && ta.aceEditor;
+    if (!editor) return;
+    var notes = [];
+    form.querySelectorAll("#validation li[data-field=compose][data-line]").forEach(function (li) {
+      var row = parseInt(li.getAttribute("data-line"), 10) - 1;
+      var col = parseInt(li.getAttribute("data-column") || "1", 10) - 1;
+      notes.push({ row: row, column: col, type: "error", text: li.textContent.trim() });
+      li.classList.add("jump");
+      li.addEventListener("click", function () {
+        editor.gotoLine(row + 1, col, true);
+        editor.focus();
+      });
+    });
+    editor.session.setAnnotations(notes);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { initEditors(document); });
+  document.addEventListener("htmx:load", function (ev) { initEditors(ev.detail.elt || document); });
+
   function selectText(el) {
     var range = document.createRange();
     range.selectNodeContents(el);

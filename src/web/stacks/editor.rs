@@ -1,0 +1,168 @@
+//! The compose editor: a plain form (name, compose, env) that works without JavaScript, which
+//! app.js upgrades to Ace with YAML highlighting, line numbers and validation as you type.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use serde::{Deserialize, Serialize};
+
+use super::super::page::{Ctx, Layout};
+use crate::compose::source::{self, Problem};
+use crate::compose::{FileSource, MemoryFiles};
+use crate::error::{AppError, AppResult};
+
+/// Where Ace lives (static/vendor, fetched by scripts/fetch-assets).
+pub const ACE_BASE: &str = "/static/vendor/ace-builds-1.45.2";
+
+/// What the editor shows under the form after a check.
+#[derive(Debug, Default)]
+pub struct Validation {
+    pub checked: bool,
+    pub problems: Vec<Problem>,
+    pub warnings: Vec<String>,
+    pub services: Vec<String>,
+}
+
+impl Validation {
+    pub fn ok(&self) -> bool {
+        self.checked && self.problems.is_empty()
+    }
+
+    pub fn field_problems(&self, field: &str) -> Vec<&Problem> {
+        self.problems.iter().filter(|p| p.field.as_str() == field).collect()
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/editor.html")]
+pub struct EditorPage {
+    pub layout: Layout,
+    /// true: a new stack (the name is editable); false: a new version of `name`
+    pub is_new: bool,
+    pub name: String,
+    pub compose: String,
+    pub env: String,
+    pub prune: bool,
+    pub validation: Validation,
+    /// where the Deploy button posts
+    pub action: String,
+    pub ace_base: &'static str,
+    /// a notice above the form (e.g. "this stack was made elsewhere; deploying takes it over")
+    pub notice: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SourceForm {
+    pub name: String,
+    pub compose: String,
+    pub env: String,
+    pub prune: String,
+}
+
+impl SourceForm {
+    pub fn prune(&self) -> bool {
+        matches!(self.prune.as_str(), "yes" | "on" | "true" | "1")
+    }
+}
+
+const SAMPLE: &str = "services:\n  web:\n    image: nginx:1.27\n    deploy:\n      replicas: 2\n    ports:\n      - \"8080:80\"\n";
+
+pub async fn new_form(ctx: Ctx) -> AppResult<Response> {
+    Ok(EditorPage {
+        layout: ctx.layout("New stack", "stacks"),
+        is_new: true,
+        name: String::new(),
+        compose: SAMPLE.to_string(),
+        env: String::new(),
+        prune: false,
+        validation: Validation::default(),
+        action: super::super::urls::STACKS.to_string(),
+        ace_base: ACE_BASE,
+        notice: None,
+    }
+    .into_response())
+}
+
+/// Checks a source off the async threads.
+pub async fn check(
+    name: String,
+    compose: String,
+    env: String,
+    files: MemoryFiles,
+) -> AppResult<Result<source::Checked, Vec<Problem>>> {
+    tokio::task::spawn_blocking(move || source::check(&name, &compose, &env, &files as &dyn FileSource))
+        .await
+        .map_err(|e| AppError::Internal(format!("compose check failed: {e}")))
+}
+
+#[derive(Serialize)]
+struct JsonProblem {
+    field: &'static str,
+    line: Option<u32>,
+    column: Option<u32>,
+    path: Option<String>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct JsonValidation {
+    ok: bool,
+    problems: Vec<JsonProblem>,
+    warnings: Vec<String>,
+    services: Vec<String>,
+}
+
+fn wants_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json"))
+}
+
+/// `POST /stacks/validate`: JSON for the editor's as-you-type check (`Accept: application/json`),
+/// else the editor page again with the problems listed and the text kept.
+pub async fn validate(ctx: Ctx, headers: HeaderMap, Form(f): Form<SourceForm>) -> AppResult<Response> {
+    let result = check(f.name.clone(), f.compose.clone(), f.env.clone(), MemoryFiles::default()).await?;
+    let validation = match result {
+        Ok(c) => Validation { checked: true, problems: vec![], services: c.service_keys(), warnings: c.warnings },
+        Err(problems) => Validation { checked: true, problems, ..Default::default() },
+    };
+    if wants_json(&headers) {
+        let body = JsonValidation {
+            ok: validation.ok(),
+            problems: validation
+                .problems
+                .iter()
+                .map(|p| JsonProblem {
+                    field: p.field.as_str(),
+                    line: p.line,
+                    column: p.column,
+                    path: p.path.clone(),
+                    message: p.message.clone(),
+                })
+                .collect(),
+            warnings: validation.warnings.clone(),
+            services: validation.services.clone(),
+        };
+        return Ok(Json(body).into_response());
+    }
+    // the page again: a new stack unless the name is one berth holds
+    let existing = crate::db::stacks::latest(&ctx.state.db, f.name.trim()).await?.is_some();
+    let status = if validation.ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = EditorPage {
+        layout: ctx.layout(if existing { "Edit stack" } else { "New stack" }, "stacks"),
+        is_new: !existing,
+        action: if existing { super::super::urls::stack(f.name.trim()) } else { super::super::urls::STACKS.to_string() },
+        prune: f.prune(),
+        name: f.name,
+        compose: f.compose,
+        env: f.env,
+        validation,
+        ace_base: ACE_BASE,
+        notice: None,
+    };
+    Ok((status, page).into_response())
+}
