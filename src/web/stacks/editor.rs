@@ -31,7 +31,10 @@ impl Validation {
     }
 
     pub fn field_problems(&self, field: &str) -> Vec<&Problem> {
-        self.problems.iter().filter(|p| p.field.as_str() == field).collect()
+        self.problems
+            .iter()
+            .filter(|p| p.field.as_str() == field)
+            .collect()
     }
 }
 
@@ -93,9 +96,11 @@ pub async fn check(
     env: String,
     files: MemoryFiles,
 ) -> AppResult<Result<source::Checked, Vec<Problem>>> {
-    tokio::task::spawn_blocking(move || source::check(&name, &compose, &env, &files as &dyn FileSource))
-        .await
-        .map_err(|e| AppError::Internal(format!("compose check failed: {e}")))
+    tokio::task::spawn_blocking(move || {
+        source::check(&name, &compose, &env, &files as &dyn FileSource)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("compose check failed: {e}")))
 }
 
 #[derive(Serialize)]
@@ -124,11 +129,30 @@ fn wants_json(headers: &HeaderMap) -> bool {
 
 /// `POST /stacks/validate`: JSON for the editor's as-you-type check (`Accept: application/json`),
 /// else the editor page again with the problems listed and the text kept.
-pub async fn validate(ctx: Ctx, headers: HeaderMap, Form(f): Form<SourceForm>) -> AppResult<Response> {
-    let result = check(f.name.clone(), f.compose.clone(), f.env.clone(), MemoryFiles::default()).await?;
+pub async fn validate(
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<SourceForm>,
+) -> AppResult<Response> {
+    let result = check(
+        f.name.clone(),
+        f.compose.clone(),
+        f.env.clone(),
+        MemoryFiles::default(),
+    )
+    .await?;
     let validation = match result {
-        Ok(c) => Validation { checked: true, problems: vec![], services: c.service_keys(), warnings: c.warnings },
-        Err(problems) => Validation { checked: true, problems, ..Default::default() },
+        Ok(c) => Validation {
+            checked: true,
+            problems: vec![],
+            services: c.service_keys(),
+            warnings: c.warnings,
+        },
+        Err(problems) => Validation {
+            checked: true,
+            problems,
+            ..Default::default()
+        },
     };
     if wants_json(&headers) {
         let body = JsonValidation {
@@ -150,12 +174,22 @@ pub async fn validate(ctx: Ctx, headers: HeaderMap, Form(f): Form<SourceForm>) -
         return Ok(Json(body).into_response());
     }
     // the page again: a new stack unless the name is one berth holds
-    let existing = crate::db::stacks::latest(&ctx.state.db, f.name.trim()).await?.is_some();
-    let status = if validation.ok() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let existing = crate::db::stacks::latest(&ctx.state.db, f.name.trim())
+        .await?
+        .is_some();
+    let status = if validation.ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = EditorPage {
         layout: ctx.layout(if existing { "Edit stack" } else { "New stack" }, "stacks"),
         is_new: !existing,
-        action: if existing { super::super::urls::stack(f.name.trim()) } else { super::super::urls::STACKS.to_string() },
+        action: if existing {
+            super::super::urls::stack(f.name.trim())
+        } else {
+            super::super::urls::STACKS.to_string()
+        },
         prune: f.prune(),
         name: f.name,
         compose: f.compose,
