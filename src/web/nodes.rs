@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use self::view::{ListQuery, Map, NodeRow, Table, TaskRow};
+use self::view::{ListQuery, Map, MapQuery, NodeRow, Table, TaskRow};
 use super::page::{Ctx, Layout};
 use super::urls;
 use crate::AppState;
@@ -127,22 +127,23 @@ struct MapPartial {
     map: Map,
 }
 
-async fn build_map(ctx: &Ctx) -> Map {
+async fn build_map(ctx: &Ctx, q: MapQuery) -> Map {
     let snap = match ctx.state.docker.manager() {
         Ok(docker) => nodes::snapshot(&docker).await,
         Err(e) => Err(e),
     };
     match snap {
-        Ok(s) => Map::build(&s, &berth_node(ctx)),
+        Ok(s) => Map::build(&s, q, &berth_node(ctx)),
         Err(e) => Map {
+            query: q,
             unavailable: Some(e.user_message()),
             ..Default::default()
         },
     }
 }
 
-pub async fn map(ctx: Ctx) -> AppResult<Response> {
-    let map = build_map(&ctx).await;
+pub async fn map(ctx: Ctx, Query(q): Query<MapQuery>) -> AppResult<Response> {
+    let map = build_map(&ctx, q).await;
     Ok(MapPage {
         layout: ctx.layout("Cluster map", "nodes"),
         map,
@@ -150,9 +151,9 @@ pub async fn map(ctx: Ctx) -> AppResult<Response> {
     .into_response())
 }
 
-pub async fn map_live(ctx: Ctx) -> Response {
+pub async fn map_live(ctx: Ctx, Query(q): Query<MapQuery>) -> Response {
     MapPartial {
-        map: build_map(&ctx).await,
+        map: build_map(&ctx, q).await,
     }
     .into_response()
 }

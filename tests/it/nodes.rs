@@ -201,10 +201,21 @@ async fn accept_confirm(b: &Browser) {
     panic!("no confirmation dialog appeared");
 }
 
+/// A screenshot of the whole page (the window grows to the page's height for it).
 async fn screenshot(b: &Browser, name: &str) {
-    if let Ok(dir) = std::env::var("BERTH_TEST_SCREENSHOT_DIR") {
-        b.screenshot(&std::path::Path::new(&dir).join(name)).await;
-    }
+    let Ok(dir) = std::env::var("BERTH_TEST_SCREENSHOT_DIR") else {
+        return;
+    };
+    let height =
+        b.c.execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(900)
+            .clamp(900, 4000);
+    let _ = b.c.set_window_size(1360, height as u32 + 40).await;
+    b.screenshot(&std::path::Path::new(&dir).join(name)).await;
+    let _ = b.c.set_window_size(1360, 900).await;
 }
 
 // ---- the list ---------------------------------------------------------------------------------
@@ -388,6 +399,9 @@ async fn draining_a_worker_in_the_browser_moves_its_tasks_and_the_map_shows_it()
 
     let server = TestServer::start(app.state.clone()).await;
     let b = browser_signed_in(&server).await;
+    b.goto(&format!("{}/nodes", server.url)).await;
+    b.wait_text(&host3, 10).await;
+    screenshot(&b, "nodes-list.png").await;
     let col = format!("section[data-node='{host3}'] [data-testid=map-tasks]");
     b.goto(&format!("{}/nodes/map", server.url)).await;
     b.wait_text(&name, 10).await;
@@ -396,6 +410,8 @@ async fn draining_a_worker_in_the_browser_moves_its_tasks_and_the_map_shows_it()
     screenshot(&b, "nodes-map-before-drain.png").await;
 
     b.goto(&format!("{}/nodes/{id3}", server.url)).await;
+    b.wait_text(&name, 10).await;
+    screenshot(&b, "nodes-detail.png").await;
     b.click("[data-testid=availability-drain]").await;
     accept_confirm(&b).await;
     b.wait_text(&format!("{host3} is now drained"), 10).await;
@@ -662,6 +678,15 @@ async fn labels_are_added_and_removed_and_a_constrained_service_follows_them() {
     let col = &map.body[map.body.find(&format!("data-node=\"{host2}\"")).unwrap()..];
     let col = &col[..col.find("</section>").unwrap()];
     assert!(col.contains(&format!("data-service=\"{name}\"")), "{col}");
+    // the map's service filter
+    app.get(&format!("/nodes/map?service={name}"))
+        .await
+        .contains("1 service with tasks")
+        .contains(&format!("hx-get=\"/nodes/map/live?service={name}\""));
+    app.get_htmx("/nodes/map/live?service=berth-no-such-service")
+        .await
+        .lacks(&format!("data-service=\"{name}\""))
+        .contains("0 services with tasks");
 
     // remove it: the tasks can run nowhere, and wait unplaced
     let page = act(

@@ -459,8 +459,27 @@ impl MapColumn {
     }
 }
 
+/// `/nodes/map?service=`: only the services whose name contains this.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct MapQuery {
+    pub service: String,
+}
+
+impl MapQuery {
+    pub fn live_url(&self) -> String {
+        let s = self.service.trim();
+        if s.is_empty() {
+            urls::NODES_MAP_LIVE.to_string()
+        } else {
+            format!("{}?service={}", urls::NODES_MAP_LIVE, urlencode(s))
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Map {
+    pub query: MapQuery,
     pub columns: Vec<MapColumn>,
     /// tasks swarm could not place (pending without a node)
     pub unplaced: Option<MapColumn>,
@@ -469,9 +488,18 @@ pub struct Map {
 }
 
 impl Map {
-    pub fn build(snap: &Snapshot, berth_node: &str) -> Map {
+    pub fn build(snap: &Snapshot, query: MapQuery, berth_node: &str) -> Map {
+        let wanted = query.service.trim().to_lowercase();
         let mut by_node: BTreeMap<&str, Vec<&TaskInfo>> = BTreeMap::new();
         for t in &snap.tasks {
+            if !wanted.is_empty()
+                && !snap
+                    .service_name(&t.service_id)
+                    .to_lowercase()
+                    .contains(&wanted)
+            {
+                continue;
+            }
             by_node.entry(t.node_id.as_str()).or_default().push(t);
         }
         let columns = snap
@@ -486,13 +514,14 @@ impl Map {
             .get("")
             .filter(|t| !t.is_empty())
             .map(|t| column(snap, None, t));
-        let services = snap
-            .tasks
-            .iter()
+        let services = by_node
+            .values()
+            .flatten()
             .map(|t| t.service_id.as_str())
             .collect::<std::collections::HashSet<_>>()
             .len();
         Map {
+            query,
             columns,
             unplaced,
             services,
@@ -726,7 +755,7 @@ mod tests {
 
     #[test]
     fn the_map_groups_tasks_by_service_per_node() {
-        let m = Map::build(&snap(), "a");
+        let m = Map::build(&snap(), MapQuery::default(), "a");
         assert_eq!(m.columns.len(), 3);
         let bravo = &m.columns[1];
         assert_eq!(bravo.groups.len(), 1);
@@ -736,6 +765,22 @@ mod tests {
         assert!(m.columns[0].row.as_ref().unwrap().is_berth);
         assert!(m.unplaced.is_none());
         assert_eq!(color_of("s1"), color_of("s1"));
+        let none = Map::build(
+            &snap(),
+            MapQuery {
+                service: "db".into(),
+            },
+            "a",
+        );
+        assert_eq!((none.services, none.columns[1].tasks), (0, 0));
+        let web = Map::build(
+            &snap(),
+            MapQuery {
+                service: "WE".into(),
+            },
+            "a",
+        );
+        assert_eq!(web.columns[1].tasks, 1);
     }
 
     #[test]
