@@ -214,11 +214,13 @@ pub fn check_role_change(
 fn push_count_warning(c: &mut RoleCheck, after: usize) {
     if after.is_multiple_of(2) {
         let ft = fault_tolerance(after);
+        let fewer = after - 1;
         c.warnings.push(format!(
             "The swarm will have {after} managers, an even number: it survives {ft} failed \
-             manager{}, no more than {} managers would. Keep an odd number of managers (1, 3 or 5).",
+             manager{}, no more than {fewer} manager{} would. Keep an odd number of managers \
+             (1, 3 or 5).",
             if ft == 1 { "" } else { "s" },
-            after - 1
+            if fewer == 1 { "" } else { "s" },
         ));
     }
 }
