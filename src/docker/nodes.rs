@@ -6,22 +6,22 @@
 //! change ("update out of sequence") is retried on a fresh read.
 
 pub mod checks;
+mod ops;
 
 use std::collections::{BTreeMap, HashMap};
 
 use bollard::Docker;
-use bollard::models::{
-    JoinTokens, Node, NodeSpec, NodeSpecAvailabilityEnum, NodeSpecRoleEnum, NodeState, Reachability,
-};
-use bollard::query_parameters::{
-    DeleteNodeOptions, ListServicesOptions, UpdateNodeOptions, UpdateSwarmOptions,
-};
+use bollard::models::{Node, NodeSpecRoleEnum, NodeState, Reachability};
+use bollard::query_parameters::ListServicesOptions;
 
 use super::DockerError;
-use super::swarm::{JoinCommands, join_command};
 use super::tasks::{self, TaskInfo};
 
 pub use checks::{Availability, Role};
+pub use ops::{
+    join_commands, join_tokens, remove, remove_label, rotate_join_token, set_availability,
+    set_label, set_role,
+};
 
 /// One node, flattened for display.
 #[derive(Debug, Clone, Default)]
@@ -310,86 +310,6 @@ pub fn usage<'a>(node: &NodeInfo, tasks: impl IntoIterator<Item = &'a TaskInfo>)
     u
 }
 
-/// Applies `change` to the node's full current spec and writes it back with the version read.
-/// Returns the node as it was before the change. Retries a few times when someone else changed
-/// the node in between ("update out of sequence").
-async fn update(
-    docker: &Docker,
-    id: &str,
-    change: impl Fn(&mut NodeSpec),
-) -> Result<NodeInfo, DockerError> {
-    let mut attempt = 0;
-    loop {
-        let node = docker.inspect_node(id).await?;
-        let before = NodeInfo::from_node(&node);
-        let mut spec = node.spec.clone().unwrap_or_default();
-        change(&mut spec);
-        let opts = UpdateNodeOptions {
-            version: before.version as i64,
-        };
-        match docker.update_node(&before.id, spec, opts).await {
-            Ok(()) => return Ok(before),
-            Err(e) => {
-                let e = DockerError::from(e);
-                attempt += 1;
-                if attempt < 4 && e.to_string().contains("update out of sequence") {
-                    continue;
-                }
-                return Err(e);
-            }
-        }
-    }
-}
-
-/// `docker node update --availability`.
-pub async fn set_availability(
-    docker: &Docker,
-    id: &str,
-    to: Availability,
-) -> Result<NodeInfo, DockerError> {
-    update(docker, id, |s| s.availability = Some(to.to_spec())).await
-}
-
-/// `docker node promote` / `demote`.
-pub async fn set_role(docker: &Docker, id: &str, to: Role) -> Result<NodeInfo, DockerError> {
-    update(docker, id, |s| s.role = Some(to.to_spec())).await
-}
-
-/// `docker node update --label-add key=value` (replaces the value of an existing key).
-pub async fn set_label(
-    docker: &Docker,
-    id: &str,
-    key: &str,
-    value: &str,
-) -> Result<NodeInfo, DockerError> {
-    update(docker, id, |s| {
-        s.labels
-            .get_or_insert_with(HashMap::new)
-            .insert(key.to_string(), value.to_string());
-    })
-    .await
-}
-
-/// `docker node update --label-rm key`. Returns the node as it was, and whether it had the
-/// label (when it had not, nothing is written).
-pub async fn remove_label(
-    docker: &Docker,
-    id: &str,
-    key: &str,
-) -> Result<(NodeInfo, bool), DockerError> {
-    let node = inspect(docker, id).await?;
-    if node.label(key).is_none() {
-        return Ok((node, false));
-    }
-    let before = update(docker, id, |s| {
-        if let Some(l) = s.labels.as_mut() {
-            l.remove(key);
-        }
-    })
-    .await?;
-    Ok((before, true))
-}
-
 /// One node, by ID or name.
 pub async fn inspect(docker: &Docker, id: &str) -> Result<NodeInfo, DockerError> {
     Ok(NodeInfo::from_node(&docker.inspect_node(id).await?))
@@ -403,165 +323,5 @@ pub async fn display_name(docker: &Docker, id: &str) -> String {
     }
 }
 
-/// `docker node rm [--force]`.
-pub async fn remove(docker: &Docker, id: &str, force: bool) -> Result<(), DockerError> {
-    let opts = DeleteNodeOptions { force };
-    Ok(docker.delete_node(id, Some(opts)).await?)
-}
-
-/// `docker swarm join-token --rotate worker|manager`: the full current swarm spec goes back
-/// unchanged, with its version, and only the rotation flag set.
-pub async fn rotate_join_token(docker: &Docker, role: Role) -> Result<(), DockerError> {
-    let swarm = docker.inspect_swarm().await?;
-    let version = swarm.version.and_then(|v| v.index).unwrap_or(0) as i64;
-    let spec = swarm.spec.unwrap_or_default();
-    let opts = UpdateSwarmOptions {
-        version,
-        rotate_worker_token: role == Role::Worker,
-        rotate_manager_token: role == Role::Manager,
-        rotate_manager_unlock_key: false,
-    };
-    Ok(docker.update_swarm(spec, opts).await?)
-}
-
-/// The swarm's join tokens (one `inspect_swarm`).
-pub async fn join_tokens(docker: &Docker) -> Result<JoinTokens, DockerError> {
-    Ok(docker
-        .inspect_swarm()
-        .await?
-        .join_tokens
-        .unwrap_or_default())
-}
-
-/// The join commands for workers and managers, as `docker swarm join-token` prints them: the
-/// leader's address (or any reachable manager's).
-pub fn join_commands(tokens: &JoinTokens, nodes: &[NodeInfo]) -> JoinCommands {
-    let addr = nodes
-        .iter()
-        .find(|n| n.leader)
-        .or_else(|| nodes.iter().find(|n| n.is_reachable_manager()))
-        .map(|n| n.manager_addr.clone())
-        .unwrap_or_default();
-    JoinCommands {
-        worker: join_command(tokens.worker.as_deref().unwrap_or_default(), &addr),
-        manager: join_command(tokens.manager.as_deref().unwrap_or_default(), &addr),
-        manager_addr: addr,
-    }
-}
-
-impl Availability {
-    fn to_spec(self) -> NodeSpecAvailabilityEnum {
-        match self {
-            Availability::Active => NodeSpecAvailabilityEnum::ACTIVE,
-            Availability::Pause => NodeSpecAvailabilityEnum::PAUSE,
-            Availability::Drain => NodeSpecAvailabilityEnum::DRAIN,
-        }
-    }
-}
-
-impl Role {
-    fn to_spec(self) -> NodeSpecRoleEnum {
-        match self {
-            Role::Manager => NodeSpecRoleEnum::MANAGER,
-            Role::Worker => NodeSpecRoleEnum::WORKER,
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use bollard::models::{ManagerStatus, NodeDescription, NodeStatus, ResourceObject};
-
-    fn node(id: &str, host: &str, manager: bool) -> Node {
-        Node {
-            id: Some(id.into()),
-            spec: Some(NodeSpec {
-                role: Some(if manager {
-                    NodeSpecRoleEnum::MANAGER
-                } else {
-                    NodeSpecRoleEnum::WORKER
-                }),
-                availability: Some(NodeSpecAvailabilityEnum::ACTIVE),
-                labels: Some(HashMap::from([
-                    ("zone".to_string(), "b".to_string()),
-                    ("disk".to_string(), "ssd".to_string()),
-                ])),
-                ..Default::default()
-            }),
-            description: Some(NodeDescription {
-                hostname: Some(host.into()),
-                resources: Some(ResourceObject {
-                    nano_cpus: Some(2_000_000_000),
-                    memory_bytes: Some(4 << 30),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            status: Some(NodeStatus {
-                state: Some(NodeState::READY),
-                ..Default::default()
-            }),
-            manager_status: manager.then(|| ManagerStatus {
-                leader: Some(true),
-                reachability: Some(Reachability::REACHABLE),
-                addr: Some("10.0.0.1:2377".into()),
-            }),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn nodes_are_flattened_with_sorted_labels() {
-        let n = NodeInfo::from_node(&node("abc123", "host-1", true));
-        assert_eq!(n.role, Role::Manager);
-        assert!(n.leader && n.is_reachable_manager() && n.is_ready());
-        assert_eq!(n.availability, "active");
-        assert_eq!(
-            n.labels,
-            vec![("disk".into(), "ssd".into()), ("zone".into(), "b".into())]
-        );
-        assert_eq!(n.label("zone"), Some("b"));
-        let w = NodeInfo::from_node(&node("def456", "host-2", false));
-        assert_eq!(w.role, Role::Worker);
-        assert_eq!(w.reachability, "");
-    }
-
-    #[test]
-    fn nodes_are_found_by_id_hostname_or_prefix() {
-        let nodes = vec![
-            NodeInfo::from_node(&node("abc123", "host-1", true)),
-            NodeInfo::from_node(&node("abd456", "host-2", false)),
-        ];
-        assert_eq!(find(&nodes, "abd456").unwrap().hostname, "host-2");
-        assert_eq!(find(&nodes, "host-1").unwrap().id, "abc123");
-        assert_eq!(find(&nodes, "abc").unwrap().id, "abc123");
-        assert!(find(&nodes, "ab").is_none(), "ambiguous prefix");
-        assert!(find(&nodes, "").is_none());
-        assert!(find(&nodes, "nope").is_none());
-    }
-
-    #[test]
-    fn usage_counts_only_tasks_holding_resources_on_the_node() {
-        let n = NodeInfo::from_node(&node("n1", "h", false));
-        let t = |node: &str, state: &str, cpu: i64| TaskInfo {
-            node_id: node.into(),
-            state: state.into(),
-            desired_state: "running".into(),
-            reserved_nano_cpus: cpu,
-            reserved_memory: 1 << 20,
-            ..Default::default()
-        };
-        let tasks = [
-            t("n1", "running", 250_000_000),
-            t("n1", "starting", 250_000_000),
-            t("n1", "failed", 1_000_000_000),
-            t("n2", "running", 1_000_000_000),
-        ];
-        let u = usage(&n, &tasks);
-        assert_eq!(u.reserved_nano_cpus, 500_000_000);
-        assert_eq!(u.reserved_memory, 2 << 20);
-        assert_eq!((u.tasks, u.running), (2, 1));
-        assert_eq!(u.nano_cpus, 2_000_000_000);
-    }
-}
+mod tests;
