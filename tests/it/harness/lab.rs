@@ -59,7 +59,15 @@ impl Lab {
     /// The lab is first put back in shape: every node running, node 1 a swarm manager.
     pub async fn exclusive(&self) -> MutexGuard<'_, ()> {
         let guard = self.lock.lock().await;
+        let t0 = std::time::Instant::now();
         self.restore();
+        if std::env::var("BERTH_TEST_LAB_DEBUG").is_ok() {
+            eprintln!(
+                "lab {}: restored in {:.1} s",
+                self.name,
+                t0.elapsed().as_secs_f64()
+            );
+        }
         guard
     }
 
@@ -213,43 +221,112 @@ impl Lab {
                 let _ = self.docker_cli(1, &["node", "rm", "--force", &id]);
             }
         }
-        for (i, id) in ids.iter().enumerate() {
-            let n = i + 1;
-            let want = if n <= managers { "manager" } else { "worker" };
-            let spec = cli(
-                1,
-                &[
-                    "node",
-                    "inspect",
-                    id,
-                    "--format",
-                    "{{.Spec.Role}} {{.Spec.Availability}} {{range $k, $v := .Spec.Labels}}{{$k}} {{end}}",
-                ],
-            );
-            let mut words = spec.split_whitespace();
-            let (role, avail) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-            let mut args = vec!["node", "update"];
-            if role != want {
-                args.extend(["--role", want]);
+        // roles, availability and labels as the lab defines them; then wait until the swarm
+        // agrees (a node demoted a moment ago still finishes its move to worker: promoting it
+        // again before it has would stall it for half a minute)
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let mut pending = Vec::new();
+            for (i, id) in ids.iter().enumerate() {
+                let n = i + 1;
+                let want = if n <= managers { "manager" } else { "worker" };
+                let spec = cli(
+                    1,
+                    &[
+                        "node",
+                        "inspect",
+                        id,
+                        "--format",
+                        "{{.Spec.Role}} {{.Spec.Availability}} {{.Status.State}} \
+                         {{if .ManagerStatus}}{{.ManagerStatus.Reachability}}{{else}}none{{end}} \
+                         {{range $k, $v := .Spec.Labels}}{{$k}} {{end}}",
+                    ],
+                );
+                let mut words = spec.split_whitespace();
+                let role = words.next().unwrap_or("");
+                let avail = words.next().unwrap_or("");
+                let state = words.next().unwrap_or("");
+                let reach = words.next().unwrap_or("");
+                let mut args = vec!["node", "update"];
+                if role != want {
+                    args.extend(["--role", want]);
+                }
+                if avail != "active" {
+                    args.extend(["--availability", "active"]);
+                }
+                for label in words.filter(|l| l.starts_with("berth-test")) {
+                    args.extend(["--label-rm", label]);
+                }
+                if args.len() > 2 {
+                    args.push(id);
+                    if let Err(e) = self.docker_cli(1, &args) {
+                        pending.push(format!("node{n}: {}", e.trim()));
+                    } else {
+                        pending.push(format!("node{n}: updated"));
+                    }
+                    continue;
+                }
+                // the node itself: a worker no longer runs a manager, a manager does
+                let control = self
+                    .docker_cli_within(n, 3, &["info", "--format", "{{.Swarm.ControlAvailable}}"])
+                    .unwrap_or_default();
+                let cert = self.certificate_role(n);
+                let settled = state == "ready"
+                    && match want {
+                        "manager" => {
+                            reach == "reachable"
+                                && control.trim() == "true"
+                                && cert == "swarm-manager"
+                        }
+                        _ => reach == "none" && control.trim() == "false" && cert == "swarm-worker",
+                    };
+                if !settled {
+                    pending.push(format!(
+                        "node{n}: {state}, {reach}, control {}, {cert}",
+                        control.trim()
+                    ));
+                }
             }
-            if avail != "active" {
-                args.extend(["--availability", "active"]);
-            }
-            for label in words.filter(|l| l.starts_with("berth-test")) {
-                args.extend(["--label-rm", label]);
-            }
-            if args.len() > 2 {
-                args.push(id);
-                let _ = self.docker_cli(1, &args);
-            }
-        }
-        // restarted or re-joined nodes take a moment to report Ready
-        for _ in 0..150 {
-            let ready = listed().iter().filter(|(_, s)| s == "Ready").count();
-            if ready >= nodes {
+            if pending.is_empty() {
                 break;
             }
-            std::thread::sleep(std::time::Duration::from_millis(200));
+            if std::env::var("BERTH_TEST_LAB_DEBUG").is_ok() {
+                eprintln!("lab {}: waiting for {pending:?}", self.name);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "lab {}: the nodes did not settle: {pending:?}",
+                self.name
+            );
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+    }
+
+    /// The role in node `n`'s swarm certificate (`swarm-manager` or `swarm-worker`): the last
+    /// step of a promotion or demotion, seconds after the API shows the new role.
+    pub fn certificate_role(&self, n: usize) -> &'static str {
+        use base64::Engine as _;
+        let path = format!(
+            "/var/lib/berth-lab/{}/node{n}/docker/swarm/certificates/swarm-node.crt",
+            self.name
+        );
+        let pem = std::fs::read_to_string(path).unwrap_or_default();
+        let b64: String = pem
+            .lines()
+            .skip_while(|l| !l.starts_with("-----BEGIN"))
+            .skip(1)
+            .take_while(|l| !l.starts_with("-----END"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap_or_default();
+        let has = |s: &[u8]| der.windows(s.len()).any(|w| w == s);
+        if has(b"swarm-manager") {
+            "swarm-manager"
+        } else if has(b"swarm-worker") {
+            "swarm-worker"
+        } else {
+            "no certificate"
         }
     }
 

@@ -117,7 +117,7 @@ async fn a_worker_is_promoted_and_demoted_and_the_last_manager_stays() {
     let page = act(&app, &format!("/nodes/{id2}/role"), &[("role", "manager")]).await;
     page.contains(&format!("{host2} is now a manager"));
     page.contains("2 managers, an even number");
-    eventually(30, "node 2 is a reachable manager", || async {
+    eventually(60, "node 2 is a reachable manager", || async {
         let n = inspect(&docker, &id2).await;
         (role(&n) == "manager" && reachability(&n) == "reachable").then_some(())
     })
@@ -170,7 +170,7 @@ async fn a_demotion_that_would_lose_quorum_is_refused() {
     multi
         .docker_cli(1, &["node", "promote", &id2, &id3])
         .unwrap();
-    eventually(30, "three reachable managers", || async {
+    eventually(60, "three reachable managers", || async {
         for id in [&id2, &id3] {
             if reachability(&inspect(&docker, id).await) != "reachable" {
                 return None;
