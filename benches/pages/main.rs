@@ -7,6 +7,7 @@
 
 mod common;
 mod dashboard;
+mod nodes;
 mod services;
 
 fn main() {
@@ -23,6 +24,9 @@ fn main() {
         let ctx = common::Bench::new().await;
         if want("dashboard") {
             dashboard::run(&ctx).await;
+        }
+        if want("nodes") {
+            nodes::run(&ctx).await;
         }
         if want("services") {
             services::run(&ctx).await;

@@ -5,6 +5,7 @@
 //! within seconds when Docker comes back.
 
 pub mod error;
+pub mod nodes;
 pub mod raw;
 pub mod services;
 pub mod swarm;

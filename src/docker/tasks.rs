@@ -116,6 +116,22 @@ impl TaskInfo {
         )
     }
 
+    /// Holds CPU and memory on its node: assigned and not finished yet (the swarm scheduler
+    /// counts tasks from pending to running against a node's resources).
+    pub fn occupies_node(&self) -> bool {
+        !self.node_id.is_empty()
+            && matches!(
+                self.state.as_str(),
+                "pending"
+                    | "assigned"
+                    | "accepted"
+                    | "preparing"
+                    | "ready"
+                    | "starting"
+                    | "running"
+            )
+    }
+
     /// Failed or rejected: its error deserves a prominent place.
     pub fn is_failure(&self) -> bool {
         matches!(self.state.as_str(), "failed" | "rejected")

@@ -1,15 +1,364 @@
-//! The nodes pages and actions.
+//! The nodes pages and actions: `/nodes` (list, live), `/nodes/{id}` (detail, live),
+//! `/nodes/map` (cluster map, live) and the node actions in [`actions`].
+//!
+//! Each page reads one [`Snapshot`](crate::docker::nodes::Snapshot) (nodes, tasks, service
+//! names: three calls in parallel) and its live part is re-read by htmx every 2 s from the
+//! same template family (`nodes/list.html` includes `nodes/_table.html`, which `/nodes/live`
+//! returns alone; likewise the detail and the map).
 
+mod actions;
+pub mod view;
+
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::Router;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
 
+use self::view::{ListQuery, Map, MapQuery, NodeRow, Table, TaskRow};
+use super::page::{Ctx, Layout};
+use super::urls;
 use crate::AppState;
+use crate::docker::nodes::{self, NodeInfo, Role, checks};
+use crate::docker::swarm::JoinCommands;
+use crate::docker::time::{age, format_utc};
+use crate::docker::{DockerError, DockerStatus};
+use crate::error::{AppError, AppResult};
 
 /// Pages and actions (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route(urls::NODES, get(list))
+        .route(urls::NODES_LIVE, get(list_live))
+        .route(urls::NODES_MAP, get(map))
+        .route(urls::NODES_MAP_LIVE, get(map_live))
+        .route("/nodes/{id}", get(detail))
+        .route("/nodes/{id}/live", get(detail_live))
+        .route("/nodes/{id}/availability", post(actions::availability))
+        .route("/nodes/{id}/role", post(actions::role))
+        .route("/nodes/{id}/labels", post(actions::add_label))
+        .route("/nodes/{id}/labels/delete", post(actions::delete_label))
+        .route("/nodes/{id}/delete", post(actions::delete))
+        .route(urls::SWARM_ROTATE_TOKEN, post(actions::rotate_token))
 }
 
 /// Long-lived responses (server-sent events), outside the request timeout.
 pub fn streams() -> Router<AppState> {
     Router::new()
+}
+
+/// htmx stops polling when an answer has this status (the node is gone).
+const STOP_POLLING: u16 = 286;
+
+/// The node whose API berth uses (empty when berth is not talking to a manager).
+fn berth_node(ctx: &Ctx) -> String {
+    match ctx.state.docker.status().status {
+        DockerStatus::Manager(m) => m.node_id,
+        _ => String::new(),
+    }
+}
+
+// ---- list -------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nodes/list.html")]
+struct ListPage {
+    layout: Layout,
+    table: Table,
+    join: Option<JoinCommands>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nodes/_table.html")]
+struct TablePartial {
+    table: Table,
+}
+
+async fn table(ctx: &Ctx, q: ListQuery, with_join: bool) -> (Table, Option<JoinCommands>) {
+    let docker = match ctx.state.docker.manager() {
+        Ok(d) => d,
+        Err(e) => return (Table::unavailable(q, e.user_message()), None),
+    };
+    let (snap, tokens) = if with_join {
+        let (s, t) = tokio::join!(nodes::snapshot(&docker), nodes::join_tokens(&docker));
+        (s, t.ok())
+    } else {
+        (nodes::snapshot(&docker).await, None)
+    };
+    match snap {
+        Ok(snap) => {
+            let join = tokens.map(|t| nodes::join_commands(&t, &snap.nodes));
+            (Table::build(&snap, q, &berth_node(ctx)), join)
+        }
+        Err(e) => (Table::unavailable(q, e.user_message()), None),
+    }
+}
+
+pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let (table, join) = table(&ctx, q, true).await;
+    Ok(ListPage {
+        layout: ctx.layout("Nodes", "nodes"),
+        table,
+        join,
+    }
+    .into_response())
+}
+
+pub async fn list_live(ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
+    let (table, _) = table(&ctx, q, false).await;
+    TablePartial { table }.into_response()
+}
+
+// ---- map --------------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nodes/map.html")]
+struct MapPage {
+    layout: Layout,
+    map: Map,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nodes/_map.html")]
+struct MapPartial {
+    map: Map,
+}
+
+async fn build_map(ctx: &Ctx, q: MapQuery) -> Map {
+    let snap = match ctx.state.docker.manager() {
+        Ok(docker) => nodes::snapshot(&docker).await,
+        Err(e) => Err(e),
+    };
+    match snap {
+        Ok(s) => Map::build(&s, q, &berth_node(ctx)),
+        Err(e) => Map {
+            query: q,
+            unavailable: Some(e.user_message()),
+            ..Default::default()
+        },
+    }
+}
+
+pub async fn map(ctx: Ctx, Query(q): Query<MapQuery>) -> AppResult<Response> {
+    let map = build_map(&ctx, q).await;
+    Ok(MapPage {
+        layout: ctx.layout("Cluster map", "nodes"),
+        map,
+    }
+    .into_response())
+}
+
+pub async fn map_live(ctx: Ctx, Query(q): Query<MapQuery>) -> Response {
+    MapPartial {
+        map: build_map(&ctx, q).await,
+    }
+    .into_response()
+}
+
+// ---- detail -----------------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DetailQuery {
+    /// show finished tasks too
+    history: String,
+}
+
+/// The live part of a node's page: state, resources, tasks.
+pub struct Live {
+    pub row: Option<NodeRow>,
+    pub tasks: Vec<TaskRow>,
+    /// tasks of the node's history (finished), hidden unless asked for
+    pub finished: usize,
+    pub show_history: bool,
+    pub live_url: String,
+    pub page_url: String,
+    pub problem: Option<String>,
+}
+
+impl Live {
+    pub fn reachability_class(&self) -> &'static str {
+        self.row
+            .as_ref()
+            .map(|r| r.reachability_class())
+            .unwrap_or("")
+    }
+}
+
+/// An offered role change, with berth's verdict on it.
+pub struct RoleOffer {
+    pub to: &'static str,
+    pub label: &'static str,
+    pub check: checks::RoleCheck,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nodes/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    node: NodeInfo,
+    live: Live,
+    role: RoleOffer,
+    is_berth: bool,
+    created: String,
+    updated: String,
+}
+
+impl DetailPage {
+    fn availability_choices(&self) -> [(&'static str, &'static str); 3] {
+        [("active", "Active"), ("pause", "Pause"), ("drain", "Drain")]
+    }
+
+    fn action(&self, what: &str) -> String {
+        urls::node_action(&self.node.id, what)
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "nodes/_detail_live.html")]
+struct DetailLivePartial {
+    live: Live,
+}
+
+fn live_view(snap: &nodes::Snapshot, node: &NodeInfo, history: bool, berth: &str) -> Live {
+    let mut tasks: Vec<&crate::docker::tasks::TaskInfo> =
+        snap.tasks.iter().filter(|t| t.node_id == node.id).collect();
+    // current tasks first (by service and slot), then history newest first
+    tasks.sort_by(|a, b| {
+        let (ca, cb) = (view::is_current(a), view::is_current(b));
+        cb.cmp(&ca).then_with(|| {
+            if ca {
+                (snap.service_name(&a.service_id), a.slot)
+                    .cmp(&(snap.service_name(&b.service_id), b.slot))
+            } else {
+                b.since.cmp(&a.since)
+            }
+        })
+    });
+    let finished = tasks.iter().filter(|t| !view::is_current(t)).count();
+    let page_url = urls::node(&node.id);
+    let live = urls::node_action(&node.id, "live");
+    Live {
+        row: Some(NodeRow::new(node, &snap.tasks, berth)),
+        tasks: tasks
+            .into_iter()
+            .filter(|t| history || view::is_current(t))
+            .map(|t| TaskRow::new(t, snap))
+            .collect(),
+        finished,
+        show_history: history,
+        live_url: if history {
+            format!("{live}?history=1")
+        } else {
+            live
+        },
+        page_url,
+        problem: None,
+    }
+}
+
+fn not_found(key: &str) -> AppError {
+    AppError::NotFound(format!(
+        "There is no node {key:?} in this swarm (it may have been removed)."
+    ))
+}
+
+pub async fn detail(
+    ctx: Ctx,
+    Path(key): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> AppResult<Response> {
+    let docker = ctx.state.docker.manager()?;
+    let snap = match nodes::snapshot_of_node(&docker, &key).await {
+        Ok(s) => s,
+        // the task filter names a node that does not exist
+        Err(DockerError::NotFound(_)) => nodes::Snapshot {
+            nodes: nodes::list(&docker).await?,
+            ..Default::default()
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let Some(node) = snap.find(&key).cloned() else {
+        return Err(not_found(&key));
+    };
+    if node.id != key {
+        // a hostname or ID prefix: go to the node's own address
+        return Ok(Redirect::to(&urls::node(&node.id)).into_response());
+    }
+    let berth = berth_node(&ctx);
+    let history = !q.history.is_empty();
+    let to = match node.role {
+        Role::Manager => Role::Worker,
+        Role::Worker => Role::Manager,
+    };
+    let role = RoleOffer {
+        to: to.as_str(),
+        label: match to {
+            Role::Manager => "Promote to manager",
+            Role::Worker => "Demote to worker",
+        },
+        check: checks::check_role_change(&snap.nodes, &node, to, &berth, false),
+    };
+    Ok(DetailPage {
+        layout: ctx.layout(node.display_name().to_string(), "nodes"),
+        live: live_view(&snap, &node, history, &berth),
+        is_berth: node.id == berth,
+        created: node
+            .created
+            .map(|t| format!("{} ago ({})", age(t), format_utc(t)))
+            .unwrap_or_default(),
+        updated: node
+            .updated
+            .map(|t| format!("{} ago", age(t)))
+            .unwrap_or_default(),
+        role,
+        node,
+    }
+    .into_response())
+}
+
+pub async fn detail_live(
+    ctx: Ctx,
+    Path(key): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Response {
+    let history = !q.history.is_empty();
+    let gone = |problem: String, status: u16| {
+        let live = Live {
+            row: None,
+            tasks: vec![],
+            finished: 0,
+            show_history: history,
+            live_url: urls::node_action(&key, "live"),
+            page_url: urls::node(&key),
+            problem: Some(problem),
+        };
+        let mut r = DetailLivePartial { live }.into_response();
+        *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+        r
+    };
+    let docker = match ctx.state.docker.manager() {
+        Ok(d) => d,
+        Err(e) => return gone(e.user_message(), 200),
+    };
+    match nodes::snapshot_of_node(&docker, &key).await {
+        Ok(snap) => match snap.find(&key) {
+            Some(node) => {
+                let live = live_view(&snap, node, history, &berth_node(&ctx));
+                DetailLivePartial { live }.into_response()
+            }
+            None => gone(
+                "This node is no longer part of the swarm.".into(),
+                STOP_POLLING,
+            ),
+        },
+        Err(DockerError::NotFound(_)) => gone(
+            "This node is no longer part of the swarm.".into(),
+            STOP_POLLING,
+        ),
+        Err(e) => gone(e.user_message(), 200),
+    }
 }

@@ -18,13 +18,17 @@ pub const STATIC: &str = "/static";
 
 // ---- nodes --------------------------------------------------------------------------------
 pub const NODES_MAP: &str = "/nodes/map";
+/// the list's live table (htmx polls it with the page's filters and sort)
+pub const NODES_LIVE: &str = "/nodes/live";
+/// the map's live columns
+pub const NODES_MAP_LIVE: &str = "/nodes/map/live";
 pub const SWARM_ROTATE_TOKEN: &str = "/swarm/rotate-token";
 
 pub fn node(id: &str) -> String {
     format!("/nodes/{id}")
 }
 
-/// `/nodes/{id}/{action}` for availability, role, labels, labels/delete, delete
+/// `/nodes/{id}/{action}` for availability, role, labels, labels/delete, delete, live
 pub fn node_action(id: &str, action: &str) -> String {
     format!("/nodes/{id}/{action}")
 }

@@ -1,1 +1,0 @@
-//! Nodes pages and actions against a real swarm.
