@@ -27,6 +27,133 @@ pub enum Command {
     /// Check that a running berth answers on /healthz; exits 0 when healthy, 1 otherwise.
     /// Meant for a HEALTHCHECK in an image without a shell.
     Healthcheck(HealthcheckArgs),
+    /// Deploy and manage swarm stacks like `docker stack`, without a docker CLI.
+    Stack(StackArgs),
+}
+
+/// `berth stack …`
+#[derive(Debug, Clone, Args)]
+#[command(after_help = STACK_EXIT_CODES)]
+pub struct StackArgs {
+    /// Docker Engine API address of a swarm manager (unix:///path or tcp://host:port).
+    #[arg(
+        long,
+        env = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock",
+        global = true
+    )]
+    pub docker_host: String,
+    #[command(subcommand)]
+    pub command: StackCommand,
+}
+
+/// Exit codes of `berth stack`, shown in `--help`.
+pub const STACK_EXIT_CODES: &str = "\
+Exit codes:
+  0  success (deploy: the swarm accepted every change and, with --detach=false, the stack converged)
+  1  failure: invalid compose file, a swarm that would refuse it, Docker unreachable or refusing,
+     a deploy step that failed, a stack that did not converge in time, a removal that failed
+  2  invalid command line";
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum StackCommand {
+    /// Deploy a new stack or update an existing one.
+    #[command(visible_alias = "up", after_help = STACK_EXIT_CODES)]
+    Deploy(StackDeployArgs),
+    /// Remove one or more stacks (services, secrets, configs, networks; volumes stay).
+    #[command(visible_aliases = ["remove", "down"], after_help = STACK_EXIT_CODES)]
+    Rm(StackRmArgs),
+    /// List stacks.
+    #[command(visible_alias = "list", after_help = STACK_EXIT_CODES)]
+    Ls,
+    /// List the tasks of a stack.
+    #[command(after_help = STACK_EXIT_CODES)]
+    Ps(StackNameArgs),
+    /// List the services of a stack.
+    #[command(after_help = STACK_EXIT_CODES)]
+    Services(StackNameArgs),
+    /// Print the merged and interpolated compose file; contacts no Docker.
+    #[command(after_help = STACK_EXIT_CODES)]
+    Config(StackConfigArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StackDeployArgs {
+    /// Compose file (repeat, or separate with commas, to merge several; `-` reads stdin).
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub compose_file: Vec<String>,
+    /// Variables for interpolation, KEY=VALUE per line (repeatable; later files win). The
+    /// process environment overrides them, as with docker compose.
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Remove the stack's services that are no longer in the file.
+    #[arg(long)]
+    pub prune: bool,
+    /// Query the registry for image digests and platforms: always, changed or never.
+    #[arg(long, value_name = "MODE", default_value = "always")]
+    pub resolve_image: String,
+    /// Return once the swarm accepted the stack (true, the default), or wait until it
+    /// converged (false) and fail when it does not.
+    #[arg(short = 'd', long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub detach: Option<bool>,
+    /// With --detach=false: give up waiting after this long (e.g. 90s, 10m).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Print only errors and warnings.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Stack name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StackRmArgs {
+    /// Return without waiting for the stack's networks to be gone.
+    #[arg(short = 'd', long, value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub detach: Option<bool>,
+    /// Give up waiting for the networks after this long.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration)]
+    pub timeout: Duration,
+    /// Stack names.
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StackNameArgs {
+    /// Only print IDs.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Do not truncate IDs, images and errors.
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Stack name.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StackConfigArgs {
+    /// Compose file (repeat, or separate with commas; `-` reads stdin).
+    #[arg(
+        short = 'c',
+        long = "compose-file",
+        value_name = "FILE",
+        value_delimiter = ','
+    )]
+    pub compose_file: Vec<String>,
+    /// Variables for interpolation, KEY=VALUE per line (the process environment overrides them).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_file: Vec<PathBuf>,
+    /// Print the files merged but not interpolated.
+    #[arg(long)]
+    pub skip_interpolation: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Stack(args) => berth::stack::cli::run(args),
     }
 }
 

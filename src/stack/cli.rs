@@ -1,0 +1,377 @@
+//! `berth stack …`: the stack engine on the command line, for scripts and CI pipelines without
+//! a docker CLI. Output follows `docker stack` (progress on stdout; warnings and errors on
+//! stderr); exit codes: 0 success, 1 failure, 2 invalid command line (see
+//! [`crate::config::STACK_EXIT_CODES`]).
+
+mod input;
+pub mod table;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use crate::compose::{self, LoadOptions};
+use crate::config::{
+    StackArgs, StackCommand, StackConfigArgs, StackDeployArgs, StackNameArgs, StackRmArgs,
+};
+use crate::docker::Engine;
+use crate::stack::{
+    self, DeployEvent, DeployOptions, DeployReport, RemoveEvent, RemoveOptions, ResolveImage,
+    StackError, WaitOptions,
+};
+
+pub use input::parse_env_file;
+
+fn out(line: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = writeln!(o, "{line}");
+}
+
+fn out_raw(text: &str) {
+    let mut o = std::io::stdout().lock();
+    let _ = o.write_all(text.as_bytes());
+}
+
+fn err(line: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+}
+
+/// Runs one `berth stack` command to completion.
+pub fn run(args: StackArgs) -> ExitCode {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            err(&format!("berth: cannot start the runtime: {e}"));
+            return ExitCode::FAILURE;
+        }
+    };
+    let ok = rt.block_on(async move {
+        let engine = Engine::new(&args.docker_host);
+        match args.command {
+            StackCommand::Deploy(a) => deploy(&engine, a).await,
+            StackCommand::Rm(a) => rm(&engine, a).await,
+            StackCommand::Ls => ls(&engine).await,
+            StackCommand::Ps(a) => ps(&engine, a).await,
+            StackCommand::Services(a) => services(&engine, a).await,
+            StackCommand::Config(a) => config(a),
+        }
+    });
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn fail(e: &StackError) -> bool {
+    err(&e.to_string());
+    false
+}
+
+fn print_warning(message: &str) {
+    if message.starts_with("Ignoring ") {
+        err(&format!("{message}\n"));
+    } else {
+        err(message);
+    }
+}
+
+async fn deploy(engine: &Engine, a: StackDeployArgs) -> bool {
+    let resolve_image: ResolveImage = match a.resolve_image.parse() {
+        Ok(r) => r,
+        Err(e) => {
+            err(&e);
+            return false;
+        }
+    };
+    let source = match input::variables(&a.env_file, &input::process_env())
+        .and_then(|env| input::source(&a.compose_file, env))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            err(&e);
+            return false;
+        }
+    };
+    if a.detach.is_none() {
+        err(
+            "Since --detach=false was not specified, tasks will be created in the background.\nIn a future release, --detach=false will become the default.",
+        );
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let quiet = a.quiet;
+    let printer = tokio::spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            match (&ev, ev.line()) {
+                (DeployEvent::Warning { message }, _) => print_warning(message),
+                (_, Some((line, true))) => err(&line),
+                (_, Some((line, false))) if !quiet => out(&line),
+                _ => {}
+            }
+        }
+    });
+    let opts = DeployOptions {
+        prune: a.prune,
+        resolve_image,
+        wait: (a.detach == Some(false)).then(|| WaitOptions {
+            timeout: a.timeout,
+            ..WaitOptions::default()
+        }),
+        events: Some(tx),
+    };
+    let result = stack::deploy(engine, &a.name, source, &opts).await;
+    drop(opts);
+    let _ = printer.await;
+    match result {
+        Err(e) => fail(&e),
+        Ok(report) => {
+            if report.failed.is_some() {
+                explain_failure(&report);
+            }
+            report.succeeded()
+        }
+    }
+}
+
+/// After a failed step: what was done and what was not, and that redeploying fixes it.
+fn explain_failure(r: &DeployReport) {
+    let list = |items: Vec<String>| {
+        if items.is_empty() {
+            "nothing".to_string()
+        } else {
+            items.join(", ")
+        }
+    };
+    let done: Vec<String> = r
+        .done
+        .iter()
+        .filter(|d| d.outcome != stack::Outcome::Unchanged)
+        .map(|d| format!("{:?} {} {}", d.outcome, d.kind, d.name).to_lowercase())
+        .collect();
+    let skipped: Vec<String> = r
+        .not_attempted
+        .iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if let Some(f) = &r.failed {
+        err(&format!(
+            "Deploy of stack {} stopped at {} {}.\nDone before: {}.\nNot attempted: {}.\nFix the problem and deploy again: the stack converges from where it stopped.",
+            r.stack,
+            f.kind,
+            f.name,
+            list(done),
+            list(skipped)
+        ));
+    }
+}
+
+async fn rm(engine: &Engine, a: StackRmArgs) -> bool {
+    let mut ok = true;
+    for name in &a.names {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RemoveEvent>();
+        let printer = tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                match ev.line() {
+                    (l, true) => err(&l),
+                    (l, false) => out(&l),
+                }
+            }
+        });
+        let opts = RemoveOptions {
+            wait: (a.detach != Some(true)).then_some(a.timeout),
+            events: Some(tx),
+        };
+        let result = stack::remove(engine, name, &opts).await;
+        drop(opts);
+        let _ = printer.await;
+        match result {
+            Err(e) => ok = fail(&e),
+            Ok(r) if !r.failures.is_empty() => {
+                err(&format!(
+                    "failed to remove some resources from stack: {name}"
+                ));
+                ok = false;
+            }
+            Ok(r) if !r.networks_left.is_empty() => {
+                err(&format!(
+                    "networks of stack {name} still present after {} s: {}",
+                    a.timeout.as_secs(),
+                    r.networks_left.join(", ")
+                ));
+                ok = false;
+            }
+            Ok(_) => {}
+        }
+    }
+    ok
+}
+
+async fn ls(engine: &Engine) -> bool {
+    match stack::list(engine).await {
+        Err(e) => fail(&e),
+        Ok(stacks) => {
+            let mut rows = vec![vec!["NAME".to_string(), "SERVICES".to_string()]];
+            rows.extend(
+                stacks
+                    .iter()
+                    .map(|s| vec![s.name.clone(), s.services.to_string()]),
+            );
+            out_raw(&table::render(&rows));
+            true
+        }
+    }
+}
+
+fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+async fn ps(engine: &Engine, a: StackNameArgs) -> bool {
+    let tasks = match stack::ps(engine, &a.name).await {
+        Err(e) => return fail(&e),
+        Ok(t) => t,
+    };
+    let trunc_id = |id: &str| {
+        if a.no_trunc {
+            id.to_string()
+        } else {
+            id.chars().take(12).collect()
+        }
+    };
+    if a.quiet {
+        for t in &tasks {
+            out(&trunc_id(&t.task.id));
+        }
+        return true;
+    }
+    let now = now_unix();
+    let mut rows = vec![
+        [
+            "ID",
+            "NAME",
+            "IMAGE",
+            "NODE",
+            "DESIRED STATE",
+            "CURRENT STATE",
+            "ERROR",
+            "PORTS",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for t in &tasks {
+        let k = &t.task;
+        let image = if a.no_trunc {
+            k.image.clone()
+        } else {
+            k.image.split('@').next().unwrap_or_default().to_string()
+        };
+        let since = k.since.map_or(String::new(), |s| {
+            format!(" {} ago", table::human_duration(now - s))
+        });
+        let error = if k.error.is_empty() {
+            String::new()
+        } else if a.no_trunc {
+            format!("\"{}\"", k.error)
+        } else {
+            format!("\"{}\"", table::ellipsis(&k.error, 30))
+        };
+        rows.push(vec![
+            trunc_id(&k.id),
+            if t.superseded {
+                format!(" \\_ {}", t.name)
+            } else {
+                t.name.clone()
+            },
+            image,
+            t.node.clone(),
+            table::capitalize(&k.desired_state),
+            format!("{}{since}", table::capitalize(&k.state)),
+            error,
+            k.ports
+                .iter()
+                .map(|p| format!("*:{p}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        ]);
+    }
+    out_raw(&table::render(&rows));
+    true
+}
+
+async fn services(engine: &Engine, a: StackNameArgs) -> bool {
+    let list = match stack::services(engine, &a.name).await {
+        Err(e) => return fail(&e),
+        Ok(l) => l,
+    };
+    if list.is_empty() {
+        err(&format!("Nothing found in stack: {}", a.name));
+        return true;
+    }
+    let id = |s: &str| -> String {
+        if a.no_trunc {
+            s.to_string()
+        } else {
+            s.chars().take(12).collect()
+        }
+    };
+    if a.quiet {
+        for s in &list {
+            out(&id(&s.id));
+        }
+        return true;
+    }
+    let mut rows = vec![
+        ["ID", "NAME", "MODE", "REPLICAS", "IMAGE", "PORTS"]
+            .map(String::from)
+            .to_vec(),
+    ];
+    for s in &list {
+        rows.push(vec![
+            id(&s.id),
+            s.name.clone(),
+            s.mode.clone(),
+            s.replicas(),
+            s.image.clone(),
+            s.ports.join(", "),
+        ]);
+    }
+    out_raw(&table::render(&rows));
+    true
+}
+
+fn config(a: StackConfigArgs) -> bool {
+    let process = input::process_env();
+    let source = match input::variables(&a.env_file, &process)
+        .and_then(|env| input::source(&a.compose_file, env))
+    {
+        Ok(s) => s,
+        Err(e) => {
+            err(&e);
+            return false;
+        }
+    };
+    let mut opts = LoadOptions::new(&source.env, &source.working_dir, &*source.reader);
+    opts.skip_interpolation = a.skip_interpolation;
+    match compose::load_config(&source.files, &opts) {
+        Err(e) => {
+            err(&e.to_string());
+            false
+        }
+        Ok(loaded) => {
+            for w in loaded
+                .warnings
+                .iter()
+                .filter(|w| !w.starts_with("Ignoring "))
+            {
+                err(w);
+            }
+            out_raw(&compose::config_yaml(&loaded.config));
+            true
+        }
+    }
+}

@@ -1,0 +1,423 @@
+//! The difference between a running service and the spec a deploy would send, field by field,
+//! in the Engine API's own spelling (`TaskTemplate.ContainerSpec.Env[APP_MODE]`,
+//! `Mode.Replicated.Replicas`), with what each change does to the service's tasks.
+//!
+//! Both sides are first brought to one canonical form, so that a file that did not change reads
+//! as "unchanged" although the daemon stores the spec differently from what was sent:
+//! * values the daemon fills in or treats as absent are made equal: `Replicated: {}` stores
+//!   `Replicas: 1`, an empty endpoint mode is `vip`, empty port protocol/mode are
+//!   `tcp`/`ingress`, an empty update/rollback failure action is `pause` and order `stop-first`,
+//!   the task runtime `container`, the isolation `default`;
+//! * network attachments name networks by ID on the daemon and by name in a deploy: IDs are
+//!   mapped back to names;
+//! * `null`, `""`, `false`, `0`, `[]` and `{}` mean "not set" (Go's `omitempty`), except where
+//!   the Engine API keeps a pointer and the zero means something: `Replicas: 0`, a job's
+//!   `MaxConcurrent`/`TotalCompletions`, `StopGracePeriod: 0`, a restart `Delay: 0`,
+//!   `Init: false`, and the empty objects of `Mode` (`Global: {}`) and of a runtime config;
+//! * bollard spells the health check `HealthCheck`, the daemon `Healthcheck`.
+//!
+//! Which changes replace tasks follows swarmkit's `IsTaskDirty`: any change under
+//! `TaskTemplate` (except placement constraints alone, which only move tasks whose node no
+//! longer qualifies) or under `EndpointSpec` (swarmkit compares the task's endpoint too —
+//! checked on the lab: publishing a port restarts the task). Replicas, labels, update and
+//! rollback settings are applied in place.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// One changed field of a service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    /// Dotted path in the Engine API's spelling. List entries and map keys are named in
+    /// brackets: `TaskTemplate.ContainerSpec.Env[APP_MODE]`, `Labels[com.example.tier]`,
+    /// `TaskTemplate.ContainerSpec.Mounts[/data].Source`, `EndpointSpec.Ports[8080:80/tcp]`.
+    pub path: String,
+    /// The running value, for people (durations as `5s`); `None` when the file adds it.
+    pub before: Option<String>,
+    /// The value from the file; `None` when the file removes it.
+    pub after: Option<String>,
+    /// Whether this change makes swarm replace the service's tasks.
+    pub restarts: bool,
+}
+
+/// Every change a deploy makes to one existing service.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct ServiceDiff {
+    /// Changed fields, sorted by path.
+    pub changes: Vec<FieldChange>,
+}
+
+impl ServiceDiff {
+    /// The running spec already matches the file.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Swarm will replace (restart) the service's tasks.
+    pub fn restarts_tasks(&self) -> bool {
+        self.changes.iter().any(|c| c.restarts)
+    }
+
+    /// `3 fields changed, tasks restart` / `1 field changed, tasks keep running` / `unchanged`.
+    pub fn summary(&self) -> String {
+        match self.changes.len() {
+            0 => "unchanged".to_string(),
+            n => format!(
+                "{n} field{} changed, {}",
+                if n == 1 { "" } else { "s" },
+                if self.restarts_tasks() {
+                    "tasks restart"
+                } else {
+                    "tasks keep running"
+                }
+            ),
+        }
+    }
+}
+
+/// Compares the running spec (`Spec` as the daemon returns it) with the spec a deploy sends
+/// (a serialized bollard `ServiceSpec`). `network_name` maps a network ID to its name.
+pub fn diff_service(
+    running: &Value,
+    new: &Value,
+    network_name: &dyn Fn(&str) -> Option<String>,
+) -> ServiceDiff {
+    let a = canonical_spec(running, network_name);
+    let b = canonical_spec(new, network_name);
+    let mut changes = Vec::new();
+    compare(&mut Vec::new(), a.as_ref(), b.as_ref(), &mut changes);
+    for c in &mut changes {
+        c.restarts = restarts(&c.path);
+    }
+    changes.sort_by(|x, y| x.path.cmp(&y.path));
+    ServiceDiff { changes }
+}
+
+/// The canonical form of a service spec (see the module docs); `None` when nothing is set.
+pub fn canonical_spec(
+    spec: &Value,
+    network_name: &dyn Fn(&str) -> Option<String>,
+) -> Option<Value> {
+    let mut v = spec.clone();
+    apply_defaults(&mut v, network_name);
+    canonical(&mut Vec::new(), v)
+}
+
+fn restarts(path: &str) -> bool {
+    if path.starts_with("TaskTemplate.Placement.Constraints") {
+        return false;
+    }
+    path.starts_with("TaskTemplate") || path.starts_with("EndpointSpec")
+}
+
+fn obj<'a>(v: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Value>> {
+    v.as_object_mut()?.get_mut(key)?.as_object_mut()
+}
+
+fn is_unset(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        _ => false,
+    }
+}
+
+fn default_str(m: &mut Map<String, Value>, key: &str, value: &str) {
+    if is_unset(m.get(key)) {
+        m.insert(key.to_string(), Value::String(value.to_string()));
+    }
+}
+
+/// What the daemon fills in, applied to both sides.
+fn apply_defaults(spec: &mut Value, network_name: &dyn Fn(&str) -> Option<String>) {
+    if let Some(mode) = obj(spec, "Mode") {
+        if let Some(r) = mode.get_mut("Replicated").and_then(Value::as_object_mut)
+            && is_unset(r.get("Replicas"))
+        {
+            r.insert("Replicas".into(), Value::from(1));
+        }
+        if let Some(j) = mode.get_mut("ReplicatedJob").and_then(Value::as_object_mut) {
+            if is_unset(j.get("MaxConcurrent")) {
+                j.insert("MaxConcurrent".into(), Value::from(1));
+            }
+            if is_unset(j.get("TotalCompletions")) {
+                let max = j.get("MaxConcurrent").cloned().unwrap_or(Value::from(1));
+                j.insert("TotalCompletions".into(), max);
+            }
+        }
+    }
+    if let Some(tt) = obj(spec, "TaskTemplate") {
+        if tt.get("Runtime").and_then(Value::as_str) == Some("container") {
+            tt.remove("Runtime");
+        }
+        if let Some(cs) = tt.get_mut("ContainerSpec").and_then(Value::as_object_mut) {
+            if let Some(h) = cs.remove("HealthCheck") {
+                cs.insert("Healthcheck".into(), h);
+            }
+            if cs.get("Isolation").and_then(Value::as_str) == Some("default") {
+                cs.remove("Isolation");
+            }
+        }
+        if let Some(nets) = tt.get_mut("Networks").and_then(Value::as_array_mut) {
+            for n in nets.iter_mut().filter_map(Value::as_object_mut) {
+                if let Some(id) = n.get("Target").and_then(Value::as_str)
+                    && let Some(name) = network_name(id)
+                {
+                    n.insert("Target".into(), Value::String(name));
+                }
+            }
+        }
+    }
+    for key in ["UpdateConfig", "RollbackConfig"] {
+        if let Some(u) = obj(spec, key) {
+            default_str(u, "FailureAction", "pause");
+            default_str(u, "Order", "stop-first");
+        }
+    }
+    if let Some(ep) = obj(spec, "EndpointSpec") {
+        if ep.get("Mode").and_then(Value::as_str) == Some("vip") {
+            ep.remove("Mode");
+        }
+        if let Some(ports) = ep.get_mut("Ports").and_then(Value::as_array_mut) {
+            for p in ports.iter_mut().filter_map(Value::as_object_mut) {
+                for (k, d) in [("Protocol", "tcp"), ("PublishMode", "ingress")] {
+                    let v = match p.get(k).and_then(Value::as_str) {
+                        Some(s) if !s.is_empty() => s.to_lowercase(),
+                        _ => d.to_string(),
+                    };
+                    p.insert(k.into(), Value::String(v));
+                }
+            }
+        }
+    }
+}
+
+/// Paths (keys from the spec root, list indices skipped) whose zero value is meaningful.
+const KEEP_ZERO: &[&str] = &[
+    "Mode.Replicated.Replicas",
+    "Mode.ReplicatedJob.MaxConcurrent",
+    "Mode.ReplicatedJob.TotalCompletions",
+    "TaskTemplate.ContainerSpec.StopGracePeriod",
+    "TaskTemplate.RestartPolicy.Delay",
+];
+const KEEP_FALSE: &[&str] = &["TaskTemplate.ContainerSpec.Init"];
+
+fn keep_empty_object(path: &[String]) -> bool {
+    match path {
+        [first, _] if first == "Mode" => true,
+        [.., list, last] if list == "Configs" && last == "Runtime" => true,
+        _ => false,
+    }
+}
+
+fn canonical(path: &mut Vec<String>, v: Value) -> Option<Value> {
+    let joined = || path.join(".");
+    match v {
+        Value::Null => None,
+        Value::Bool(false) => KEEP_FALSE
+            .contains(&joined().as_str())
+            .then_some(Value::Bool(false)),
+        Value::String(s) if s.is_empty() => None,
+        Value::Number(n) if n.as_f64() == Some(0.0) => KEEP_ZERO
+            .contains(&joined().as_str())
+            .then_some(Value::from(0)),
+        Value::Array(a) => {
+            let a: Vec<Value> = a.into_iter().filter_map(|x| canonical(path, x)).collect();
+            (!a.is_empty()).then_some(Value::Array(a))
+        }
+        Value::Object(o) => {
+            let mut m = Map::new();
+            for (k, x) in o {
+                path.push(k.clone());
+                if let Some(x) = canonical(path, x) {
+                    m.insert(k, x);
+                }
+                path.pop();
+            }
+            (!m.is_empty() || keep_empty_object(path)).then_some(Value::Object(m))
+        }
+        other => Some(other),
+    }
+}
+
+/// Maps whose keys are user data, shown as `Labels[key]`.
+fn is_user_map(key: &str) -> bool {
+    matches!(key, "Labels" | "Options" | "DriverOpts" | "Sysctls")
+}
+
+/// How the entries of a list are identified, for lists compared entry by entry.
+fn list_key(list: &str, item: &Value) -> Option<String> {
+    let field = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    match list {
+        "Env" => item
+            .as_str()
+            .map(|s| s.split_once('=').map_or(s, |(k, _)| k).to_string()),
+        "Mounts" | "Networks" => field("Target"),
+        "Ulimits" => field("Name"),
+        "Secrets" => item
+            .pointer("/File/Name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| field("SecretName")),
+        "Configs" => match item.pointer("/File/Name").and_then(Value::as_str) {
+            Some(target) => Some(target.to_string()),
+            None => field("ConfigName").map(|n| format!("runtime:{n}")),
+        },
+        "Ports" => {
+            let n = |k: &str| item.get(k).and_then(Value::as_u64).unwrap_or(0);
+            let proto = field("Protocol").unwrap_or_else(|| "tcp".into());
+            Some(match n("PublishedPort") {
+                0 => format!("{}/{proto}", n("TargetPort")),
+                p => format!("{p}:{}/{proto}", n("TargetPort")),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Splits a list into identified entries, or `None` when it is not keyed or keys repeat.
+fn keyed(list: &str, items: &[Value]) -> Option<BTreeMap<String, Value>> {
+    let mut out = BTreeMap::new();
+    for it in items {
+        let k = list_key(list, it)?;
+        let v = match (list, it.as_str()) {
+            ("Env", Some(s)) => Value::String(s.split_once('=').map_or("", |(_, v)| v).into()),
+            _ => it.clone(),
+        };
+        if out.insert(k, v).is_some() {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+fn render_path(path: &[String]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        if seg.starts_with('[') || out.is_empty() {
+            out.push_str(seg);
+        } else {
+            out.push('.');
+            out.push_str(seg);
+        }
+    }
+    out
+}
+
+const DURATIONS: &[&str] = &[
+    "StopGracePeriod",
+    "Delay",
+    "Window",
+    "Monitor",
+    "Interval",
+    "Timeout",
+    "StartPeriod",
+    "StartInterval",
+];
+
+fn render(path: &[String], v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => {
+            let last = path.last().map(String::as_str).unwrap_or("");
+            match n.as_i64() {
+                Some(ns) if DURATIONS.contains(&last) => duration(ns),
+                _ => n.to_string(),
+            }
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Nanoseconds as a short duration: `1m30s`, `500ms`, `0s`.
+pub(crate) fn duration(ns: i64) -> String {
+    if ns == 0 {
+        return "0s".into();
+    }
+    let neg = if ns < 0 { "-" } else { "" };
+    let ns = ns.unsigned_abs();
+    if !ns.is_multiple_of(1_000_000_000) {
+        return match ns {
+            n if n.is_multiple_of(1_000_000) => format!("{neg}{}ms", n / 1_000_000),
+            n if n.is_multiple_of(1_000) => format!("{neg}{}µs", n / 1_000),
+            n => format!("{neg}{n}ns"),
+        };
+    }
+    let s = ns / 1_000_000_000;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    match (h, m) {
+        (0, 0) => format!("{neg}{s}s"),
+        (0, m) => format!("{neg}{m}m{s}s"),
+        (h, m) => format!("{neg}{h}h{m}m{s}s"),
+    }
+}
+
+fn change(path: &[String], before: Option<&Value>, after: Option<&Value>) -> FieldChange {
+    FieldChange {
+        path: render_path(path),
+        before: before.map(|v| render(path, v)),
+        after: after.map(|v| render(path, v)),
+        restarts: false,
+    }
+}
+
+/// A block added or removed as a whole is shown field by field, except list entries (a new
+/// port or mount reads best as one line) and empty blocks (`Mode.Global: {}`).
+fn expandable(path: &[String], m: &Map<String, Value>) -> bool {
+    !m.is_empty() && !path.last().is_some_and(|k| k.starts_with('['))
+}
+
+fn compare_maps(
+    path: &mut Vec<String>,
+    x: &Map<String, Value>,
+    y: &Map<String, Value>,
+    out: &mut Vec<FieldChange>,
+) {
+    let user = path.last().is_some_and(|k| is_user_map(k));
+    let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        path.push(if user { format!("[{k}]") } else { k.clone() });
+        compare(path, x.get(k), y.get(k), out);
+        path.pop();
+    }
+}
+
+fn compare(
+    path: &mut Vec<String>,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    out: &mut Vec<FieldChange>,
+) {
+    let empty = Map::new();
+    match (a, b) {
+        (None, None) => {}
+        (Some(x), Some(y)) if x == y => {}
+        (Some(Value::Object(x)), Some(Value::Object(y))) => compare_maps(path, x, y, out),
+        (None, Some(Value::Object(y))) if expandable(path, y) => compare_maps(path, &empty, y, out),
+        (Some(Value::Object(x)), None) if expandable(path, x) => compare_maps(path, x, &empty, out),
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            let list = path.last().cloned().unwrap_or_default();
+            match (keyed(&list, x), keyed(&list, y)) {
+                (Some(kx), Some(ky)) => {
+                    let mut keys: Vec<&String> = kx.keys().chain(ky.keys()).collect();
+                    keys.sort();
+                    keys.dedup();
+                    for k in keys {
+                        path.push(format!("[{k}]"));
+                        compare(path, kx.get(k), ky.get(k), out);
+                        path.pop();
+                    }
+                }
+                _ => out.push(change(path, a, b)),
+            }
+        }
+        _ => out.push(change(path, a, b)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

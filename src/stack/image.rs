@@ -1,0 +1,212 @@
+//! Image tagging, digest pinning and platforms (STACK_DEPLOY_SPEC 5.5): client-side work the
+//! Go client does before every service create/update and bollard does not.
+//!
+//! The choice per service is pure ([`choose`]); asking the registry (through the daemon's
+//! `GET /distribution/{image}/json`) is [`query`], done up front for every image that needs it,
+//! in parallel and each bounded by a timeout. When no registry answers (an offline swarm), the
+//! tag is kept and the CLI's warning is given.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::models::{DistributionInspect, Platform, ServiceSpec};
+use serde::Serialize;
+use serde_json::Value;
+
+use super::plan::RunningService;
+use crate::compose::convert::LABEL_IMAGE;
+use crate::compose::{self, ServicePlan, StackSpec};
+
+/// `--resolve-image`: when to ask the registry for an image's digest and platforms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolveImage {
+    /// Always (the CLI's default).
+    #[default]
+    Always,
+    /// Only for new services and when the image in the file changed.
+    Changed,
+    /// Never; an unchanged image keeps the running (possibly pinned) reference.
+    Never,
+}
+
+impl FromStr for ResolveImage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "always" => Ok(ResolveImage::Always),
+            "changed" => Ok(ResolveImage::Changed),
+            "never" => Ok(ResolveImage::Never),
+            other => Err(format!("invalid option {other} for flag --resolve-image")),
+        }
+    }
+}
+
+/// What the registry said about one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegistryImage {
+    pub digest: String,
+    pub platforms: Vec<Platform>,
+}
+
+/// Registry answers by (tagged) image; `None` when no registry answered.
+pub type Registry = BTreeMap<String, Option<RegistryImage>>;
+
+/// The image (and platforms) a service is sent with.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Chosen {
+    pub image: String,
+    pub platforms: Option<Vec<Platform>>,
+    pub warning: Option<String>,
+}
+
+enum Choice {
+    Query,
+    Tagged,
+    Keep(String),
+}
+
+fn decide(p: &ServicePlan, current: Option<&RunningService>, mode: ResolveImage) -> Choice {
+    let Some(cur) = current else {
+        return match mode {
+            ResolveImage::Never => Choice::Tagged,
+            _ => Choice::Query,
+        };
+    };
+    let label = cur
+        .spec
+        .pointer("/Labels")
+        .and_then(|l| l.get(LABEL_IMAGE))
+        .and_then(Value::as_str);
+    let running = cur
+        .spec
+        .pointer("/TaskTemplate/ContainerSpec/Image")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let same = label == Some(p.image.as_str());
+    match (mode, same, running) {
+        (ResolveImage::Always, _, _) => Choice::Query,
+        (_, true, Some(img)) => Choice::Keep(img),
+        (ResolveImage::Changed, _, _) => Choice::Query,
+        (ResolveImage::Never, _, _) => Choice::Tagged,
+    }
+}
+
+/// The tagged images the registry must be asked about.
+pub fn to_query(
+    spec: &StackSpec,
+    running: &[RunningService],
+    mode: ResolveImage,
+) -> BTreeSet<String> {
+    spec.services
+        .iter()
+        .filter(|p| {
+            let cur = running.iter().find(|r| r.name == p.name);
+            matches!(decide(p, cur, mode), Choice::Query)
+        })
+        .map(|p| compose::normalize_image(&p.image))
+        .collect()
+}
+
+/// The CLI's warning for an image no registry answered for.
+pub fn unresolved_warning(image: &str) -> String {
+    format!(
+        "image {image} could not be accessed on a registry to record\nits digest. Each node will access {image} independently,\npossibly leading to different nodes running different\nversions of the image."
+    )
+}
+
+pub(crate) fn choose(
+    p: &ServicePlan,
+    current: Option<&RunningService>,
+    mode: ResolveImage,
+    registry: &Registry,
+) -> Chosen {
+    let tagged = compose::normalize_image(&p.image);
+    let plain = |image: String| Chosen {
+        image,
+        platforms: None,
+        warning: None,
+    };
+    match decide(p, current, mode) {
+        Choice::Keep(img) => plain(img),
+        Choice::Tagged => plain(tagged),
+        Choice::Query => match registry.get(&tagged) {
+            Some(Some(r)) => Chosen {
+                image: if tagged.contains('@') {
+                    tagged
+                } else {
+                    format!("{tagged}@{}", r.digest)
+                },
+                platforms: (!r.platforms.is_empty()).then(|| r.platforms.clone()),
+                warning: None,
+            },
+            _ => Chosen {
+                warning: Some(unresolved_warning(&tagged)),
+                ..plain(tagged)
+            },
+        },
+    }
+}
+
+/// Puts the chosen image (and platforms) into a spec.
+pub(crate) fn apply(spec: &mut ServiceSpec, chosen: &Chosen) {
+    let Some(tt) = spec.task_template.as_mut() else {
+        return;
+    };
+    if let Some(cs) = tt.container_spec.as_mut() {
+        cs.image = Some(chosen.image.clone());
+    }
+    if let Some(p) = &chosen.platforms {
+        tt.placement.get_or_insert_with(Default::default).platforms = Some(p.clone());
+    }
+}
+
+/// Digest and platforms from a distribution answer: entries with an `unknown` OS or
+/// architecture skipped, `arm` architectures blanked (swarmkit issue 2294), duplicates dropped.
+pub fn from_inspect(d: &DistributionInspect) -> Option<RegistryImage> {
+    let digest = d.descriptor.digest.clone().filter(|s| !s.is_empty())?;
+    let mut platforms: Vec<Platform> = Vec::new();
+    for p in &d.platforms {
+        let os = p.os.clone().unwrap_or_default();
+        let mut arch = p.architecture.clone().unwrap_or_default();
+        if os == "unknown" || arch == "unknown" {
+            continue;
+        }
+        if arch.eq_ignore_ascii_case("arm") {
+            arch.clear();
+        }
+        let pf = Platform {
+            architecture: Some(arch),
+            os: Some(os),
+        };
+        if !platforms.contains(&pf) {
+            platforms.push(pf);
+        }
+    }
+    Some(RegistryImage { digest, platforms })
+}
+
+/// How long one registry question may take.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Asks the registry (through the daemon) about every image, in parallel.
+pub(crate) async fn query(docker: &Docker, images: &BTreeSet<String>) -> Registry {
+    let asks = images.iter().map(|img| async move {
+        let answer =
+            tokio::time::timeout(QUERY_TIMEOUT, docker.inspect_registry_image(img, None)).await;
+        let r = match answer {
+            Ok(Ok(d)) => from_inspect(&d),
+            _ => None,
+        };
+        (img.clone(), r)
+    });
+    futures_util::future::join_all(asks)
+        .await
+        .into_iter()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
