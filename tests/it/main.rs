@@ -12,4 +12,5 @@ mod image;
 mod nodes;
 mod process;
 mod services;
+mod stack_engine;
 mod stacks;

@@ -15,30 +15,32 @@ pub struct Lab {
     lock: Mutex<()>,
 }
 
-const WHICH: [&str; 3] = ["one", "multi", "chaos"];
+const WHICH: [&str; 4] = ["one", "multi", "chaos", "parity"];
 
 /// Which lab: `one` (1 node, shared by most tests), `multi` (1 manager + 2 workers, 1 s
-/// heartbeat), `chaos` (1 node that tests stop, restart and take out of its swarm).
+/// heartbeat), `chaos` (1 node that tests stop, restart and take out of its swarm), `parity`
+/// (1 node, drained, for the stack parity suite: specs are stored, no task ever runs).
+/// Each is read from its environment variable on first use, so a run that needs only some labs
+/// needs only their variables.
 pub fn lab(which: &str) -> &'static Lab {
-    static LABS: OnceLock<Vec<Lab>> = OnceLock::new();
-    let labs = LABS.get_or_init(|| {
+    static LABS: [OnceLock<Lab>; 4] = [const { OnceLock::new() }; 4];
+    let idx = WHICH.iter().position(|w| *w == which).expect("known lab");
+    LABS[idx].get_or_init(|| {
         let script = std::env::var("BERTH_TEST_LAB_SCRIPT").unwrap_or_else(|_| {
             panic!(
                 "BERTH_TEST_LAB_SCRIPT is not set: the integration tests need the project's swarm labs. \
                  Run them with `sudo scripts/test` (it brings the labs up and sets BERTH_TEST_*)."
             )
         });
-        WHICH
-            .iter()
-            .map(|w| {
-                let var = format!("BERTH_TEST_LAB_{}", w.to_uppercase());
-                let spec = std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set (run scripts/test)"));
-                Lab { name: spec, script: script.clone(), lock: Mutex::new(()) }
-            })
-            .collect()
-    });
-    let idx = WHICH.iter().position(|w| *w == which).expect("known lab");
-    &labs[idx]
+        let var = format!("BERTH_TEST_LAB_{}", which.to_uppercase());
+        let name =
+            std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set (run scripts/test)"));
+        Lab {
+            name,
+            script,
+            lock: Mutex::new(()),
+        }
+    })
 }
 
 impl Lab {
