@@ -214,10 +214,10 @@ fn snapshot(host: &str, stack: &str, ipam_given: &BTreeSet<String>) -> Snapshot 
                 }
             }
         }
-        if let Some(c) = spec.pointer_mut(&format!("{cs}/Privileges/CredentialSpec/Config")) {
-            if let Some(n) = c.as_str().and_then(|i| configs.get(i)) {
-                *c = Value::String(format!("id of {n}"));
-            }
+        if let Some(c) = spec.pointer_mut(&format!("{cs}/Privileges/CredentialSpec/Config"))
+            && let Some(n) = c.as_str().and_then(|i| configs.get(i))
+        {
+            *c = Value::String(format!("id of {n}"));
         }
         // CLI v28 → v29 (the spec berth follows)
         if let Some(p) = spec.pointer_mut("/EndpointSpec/Ports") {
