@@ -57,6 +57,11 @@ pub fn convert_mount(stack: &str, cfg: &Config, v: &ServiceVolumeConfig) -> Resu
     match v.typ.as_str() {
         "volume" | "" => {
             let mut m = base(v, MountType::VOLUME);
+            // `createMountFromVolume` copies the compose type as is: an empty type (a variable
+            // that expanded to nothing) is sent empty, and the daemon reads it as `bind`
+            if v.typ.is_empty() {
+                m.typ = None;
+            }
             if v.image.is_some() {
                 return Err(incompatible("images", "volume"));
             }
