@@ -101,6 +101,10 @@ pub(crate) async fn prepare(
         PlanOptions {
             prune: opts.prune,
             resolve_image: opts.resolve_image,
+            api: {
+                let v = api.docker.client_version();
+                (v.major_version, v.minor_version)
+            },
         },
         loaded.warnings,
     )

@@ -7,7 +7,8 @@
 //! * values the daemon fills in or treats as absent are made equal: `Replicated: {}` stores
 //!   `Replicas: 1`, an empty endpoint mode is `vip`, empty port protocol/mode are
 //!   `tcp`/`ingress`, an empty update/rollback failure action is `pause` and order `stop-first`,
-//!   the task runtime `container`, the isolation `default`;
+//!   an empty restart condition `any`, an empty mount type `bind` (each the daemon's first enum
+//!   value), the task runtime `container`, the isolation `default`;
 //! * network attachments name networks by ID on the daemon and by name in a deploy: IDs are
 //!   mapped back to names;
 //! * `null`, `""`, `false`, `0`, `[]` and `{}` mean "not set" (Go's `omitempty`), except where
@@ -152,7 +153,20 @@ fn apply_defaults(spec: &mut Value, network_name: &dyn Fn(&str) -> Option<String
         if tt.get("Runtime").and_then(Value::as_str) == Some("container") {
             tt.remove("Runtime");
         }
+        if let Some(rp) = tt.get_mut("RestartPolicy").and_then(Value::as_object_mut) {
+            default_str(rp, "Condition", "any");
+        }
         if let Some(cs) = tt.get_mut("ContainerSpec").and_then(Value::as_object_mut) {
+            // an empty mount type is the daemon's first enum value
+            for m in cs
+                .get_mut("Mounts")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_object_mut)
+            {
+                default_str(m, "Type", "bind");
+            }
             if let Some(h) = cs.remove("HealthCheck") {
                 cs.insert("Healthcheck".into(), h);
             }

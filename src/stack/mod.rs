@@ -28,8 +28,9 @@
 //!
 //! # Deviations from the docker CLI (each deliberate)
 //! * **Validation before any change**: the CLI checks external networks only after loading,
-//!   and discovers missing external secrets/configs, taken names, mode changes and changed
-//!   config contents only when the daemon refuses a request midway; here all of these are
+//!   and discovers missing external secrets/configs, taken names, node-local network drivers
+//!   (`bridge`, …), mode changes and changed config contents only when the daemon refuses a
+//!   request midway; here all of these are
 //!   refused up front (all of them at once, located in the file where possible), and `--prune`
 //!   runs after validation instead of first.
 //! * **Unchanged services are not sent.** The CLI sends every service's spec on every deploy;
@@ -51,13 +52,19 @@
 //! * **Waiting** ([`WaitOptions`]) follows all services at once, ends early when every
 //!   unfinished service keeps failing (3 failed tasks and nothing running) or an update pauses,
 //!   and is bounded by a timeout; the CLI waits service after service, possibly forever.
-//! * **Removal waits** until the stack's networks are gone (FINDINGS 10), unless told not to.
+//! * **Removal waits** until the stack's networks are gone (FINDINGS 10), unless told not to,
+//!   and retries removing a network while the removed services' tasks still use it (the daemon
+//!   answers `network … is in use by task …`; the CLI reports a failure and leaves the network).
 //! * The update request's `registryAuthFrom=spec` query parameter (bollard's default) is what
 //!   the daemon assumes when the CLI omits it.
+//! * Service fields newer than the engine's API version (e.g. a health check's
+//!   `start_interval` below API 1.44) are left out with a warning ([`apiver`]); the daemon
+//!   would drop them silently, and the diff would then see a change on every redeploy.
 //! * Service version indexes above `i32::MAX` cannot be sent through bollard 0.21; such an
 //!   update fails with a clear message.
 
 mod api;
+pub mod apiver;
 pub mod cli;
 mod deploy;
 pub mod diff;

@@ -9,6 +9,7 @@ use bollard::models::{ConfigSpec, NetworkCreateRequest, SecretSpec, ServiceSpec}
 use serde::Serialize;
 use serde_json::Value;
 
+use super::apiver::{self, ApiVersion};
 use super::diff::{ServiceDiff, diff_service};
 use super::image::{self, Registry, ResolveImage};
 use crate::compose::{ComposeError, Config, StackSpec};
@@ -179,7 +180,13 @@ impl Plan {
 pub struct PlanOptions {
     pub prune: bool,
     pub resolve_image: ResolveImage,
+    /// The engine's API version: newer fields are left out (see [`super::apiver`]).
+    pub api: ApiVersion,
 }
+
+/// Network drivers whose networks are local to a node: the daemon refuses them for services
+/// (`The network … cannot be used with services`), after the CLI has created them.
+const LOCAL_DRIVERS: &[&str] = &["bridge", "host", "null", "macvlan", "ipvlan"];
 
 /// The placeholder ID of a secret/config this deploy will create.
 pub(crate) fn pending_id(name: &str) -> String {
@@ -248,6 +255,17 @@ pub fn plan(
         } else if cluster.networks.contains_key(&n.name) {
             Action::Exists
         } else {
+            let driver = n
+                .create
+                .as_ref()
+                .and_then(|c| c.driver.as_deref())
+                .unwrap_or("overlay");
+            if LOCAL_DRIVERS.contains(&driver) {
+                problems.push(located(cfg, &format!("{path}.driver"), format!(
+                    "network {} uses the {driver} driver, which is local to each node: swarm services can only use swarm-scoped networks (driver overlay)",
+                    n.name
+                )));
+            }
             if let Some(owner) = cluster.foreign_networks.get(&n.name) {
                 problems.push(located(
                     cfg,
@@ -335,6 +353,9 @@ pub fn plan(
     for p in &spec.services {
         let path = format!("services.{}", p.key);
         let mut sp = p.clone();
+        for w in apiver::adjust(&p.name, &mut sp.spec, opts.api) {
+            warnings.push(w);
+        }
         if let Err(e) = sp.resolve_ids(&secret_id, &config_id) {
             let at = if e.message.contains("secret not found") {
                 format!("{path}.secrets")

@@ -129,6 +129,8 @@ pub async fn remove(
         });
         return Ok(report);
     }
+    // tasks of the services just removed may still hold the networks for a moment
+    let retry_until = Instant::now() + opts.wait.unwrap_or(NETWORK_RETRY);
     let kinds = [
         (ObjectKind::Service, &services),
         (ObjectKind::Secret, &secrets),
@@ -145,7 +147,7 @@ pub async fn remove(
                 ObjectKind::Service => d.delete_service(id).await,
                 ObjectKind::Secret => d.delete_secret(id).await,
                 ObjectKind::Config => d.delete_config(id).await,
-                ObjectKind::Network => d.remove_network(id).await,
+                ObjectKind::Network => remove_network(&api, id, retry_until).await,
             };
             match r {
                 Ok(()) => report.removed.push((kind, name.clone())),
@@ -181,6 +183,24 @@ pub async fn remove(
         stack: stack.to_string(),
     });
     Ok(report)
+}
+
+/// How long a network still used by the removed services' tasks is retried without waiting.
+const NETWORK_RETRY: Duration = Duration::from_secs(30);
+
+/// Removes a network, retrying while tasks of removed services still use it (the daemon then
+/// answers `network … is in use by task …`; the CLI gives up there and leaves the network).
+async fn remove_network(api: &Api, id: &str, until: Instant) -> Result<(), bollard::errors::Error> {
+    loop {
+        match api.docker.remove_network(id).await {
+            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+                if message.contains("is in use by task") && Instant::now() < until =>
+            {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Polls the stack's networks until none is left; returns those still there at the deadline.

@@ -45,6 +45,7 @@ fn never() -> PlanOptions {
     PlanOptions {
         prune: false,
         resolve_image: ResolveImage::Never,
+        api: (1, 53),
     }
 }
 
@@ -322,6 +323,20 @@ fn names_taken_outside_the_stack_are_refused() {
         vec![
             "stack.yml:12:3: network app_front already exists and is not part of stack app (it belongs to stack other)",
             "stack.yml:9:3: service app_db already exists and is not part of stack app",
+        ]
+    );
+}
+
+#[test]
+fn node_local_network_drivers_are_refused_before_anything_is_created() {
+    let file = FILE.replace(
+        "  front:\n  outside:",
+        "  front:\n    driver: bridge\n  outside:",
+    );
+    assert_eq!(
+        problems(&file, &empty_swarm()),
+        vec![
+            "stack.yml:13:5: network app_front uses the bridge driver, which is local to each node: swarm services can only use swarm-scoped networks (driver overlay)"
         ]
     );
 }

@@ -401,8 +401,15 @@ fn docker_cli() -> String {
     std::env::var("BERTH_TEST_DOCKER_CLI").unwrap_or_else(|_| "docker".into())
 }
 
-/// Deploys one case both ways; returns its differences (empty: identical).
-async fn compare(e: &Engine, host: &str, case: &Case) -> Vec<String> {
+/// How a case ended.
+enum Verdict {
+    Identical,
+    BothRefused,
+    Differs(Vec<String>),
+}
+
+/// Deploys one case both ways.
+async fn compare(e: &Engine, host: &str, case: &Case) -> Verdict {
     let mut diffs = Vec::new();
     let (cli_name, berth_name) = (unique("pcli"), unique("pbrt"));
     let source = dir_source(&case.dir, &case.files, &case.env);
@@ -498,17 +505,43 @@ async fn compare(e: &Engine, host: &str, case: &Case) -> Vec<String> {
     match (cli, ours) {
         (Ok(a), Ok(b)) => {
             let keys: BTreeSet<&String> = a.0.keys().chain(b.0.keys()).collect();
-            for k in keys {
+            for k in &keys {
                 let mut d = Vec::new();
-                json_diff(k, a.0.get(k), b.0.get(k), &mut d);
+                json_diff(k, a.0.get(*k), b.0.get(*k), &mut d);
                 diffs.extend(d);
             }
+            if diffs.is_empty() {
+                let count = |kind: &str| keys.iter().filter(|k| k.starts_with(kind)).count();
+                println!(
+                    "  {}: identical ({} services, {} networks, {} secrets, {} configs)",
+                    case.label,
+                    count("service "),
+                    count("network "),
+                    count("secret "),
+                    count("config ")
+                );
+            }
         }
-        (Err(a), Err(b)) => println!("  {}: both refused it (cli: {a} | berth: {b})", case.label),
+        (Err(a), Err(b)) => {
+            let last = |s: &str| s.lines().last().unwrap_or_default().to_string();
+            println!(
+                "  {}: refused by both (cli: {} | berth: {})",
+                case.label,
+                last(&a),
+                last(&b)
+            );
+            if diffs.is_empty() {
+                return Verdict::BothRefused;
+            }
+        }
         (Ok(_), Err(b)) => diffs.push(format!("the CLI deployed it, berth did not: {b}")),
         (Err(a), Ok(_)) => diffs.push(format!("berth deployed it, the CLI did not: {a}")),
     }
-    diffs
+    if diffs.is_empty() {
+        Verdict::Identical
+    } else {
+        Verdict::Differs(diffs)
+    }
 }
 
 /// Not `host`, `bridge`, `none`, `default` or `container:…` (those are never checked).
@@ -532,21 +565,29 @@ async fn deployed_stacks_match_the_docker_cli() {
     let corpus = std::env::var_os("BERTH_COMPOSE_CORPUS").map(PathBuf::from);
     let corpus_cases = corpus.as_deref().map(corpus_cases).unwrap_or_default();
     let mut failures = Vec::new();
+    let (mut identical, mut refused) = (0, 0);
     let started = std::time::Instant::now();
     for case in own.iter().chain(corpus_cases.iter()) {
-        let diffs = compare(&e, &host, case).await;
-        if !diffs.is_empty() {
-            failures.push(format!("{}:\n    {}", case.label, diffs.join("\n    ")));
+        match compare(&e, &host, case).await {
+            Verdict::Identical => identical += 1,
+            Verdict::BothRefused => refused += 1,
+            Verdict::Differs(diffs) => {
+                failures.push(format!("{}:\n    {}", case.label, diffs.join("\n    ")))
+            }
         }
     }
     let secs = started.elapsed().as_secs();
+    let tally = format!(
+        "{identical} identical, {refused} refused by both, {} different, in {secs} s",
+        failures.len()
+    );
     match &corpus {
         None => println!(
-            "stack parity: BERTH_COMPOSE_CORPUS not set, corpus cases skipped; {} own fixtures compared in {secs} s",
+            "stack parity: BERTH_COMPOSE_CORPUS not set, corpus cases skipped; {} own fixtures compared ({tally})",
             own.len()
         ),
         Some(p) => println!(
-            "stack parity: {} own fixtures and {} corpus cases ({}) compared in {secs} s",
+            "stack parity: {} own fixtures and {} corpus cases ({}) compared ({tally})",
             own.len(),
             corpus_cases.len(),
             p.display()
