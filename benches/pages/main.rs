@@ -2,13 +2,15 @@
 //! Prints figures (server time per page, in-process through the production router); it
 //! asserts nothing and is not a test.
 //!
-//! Usage: cargo bench --bench pages -- [SECTION…]   (sections: dashboard nodes services stacks)
+//! Usage: cargo bench --bench pages -- [SECTION…]
+//!   (sections: dashboard nodes services stacks stack-deploy)
 //! Environment: BERTH_BENCH_DOCKER_HOST (a lab manager), BERTH_BENCH_ITERATIONS (default 50).
 
 mod common;
 mod dashboard;
 mod nodes;
 mod services;
+mod stack_deploy;
 
 fn main() {
     let sections: Vec<String> = std::env::args()
@@ -30,6 +32,9 @@ fn main() {
         }
         if want("services") {
             services::run(&ctx).await;
+        }
+        if want("stack-deploy") {
+            stack_deploy::run(&ctx).await;
         }
     });
 }
