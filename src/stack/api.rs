@@ -248,6 +248,7 @@ impl Api {
                         version: s.version.and_then(|v| v.index).unwrap_or(0),
                         labels: spec.labels.unwrap_or_default(),
                         data: None,
+                        templating: spec.templating.map(|t| t.name),
                     },
                 ))
             })
@@ -264,6 +265,7 @@ impl Api {
                         version: c.version.and_then(|v| v.index).unwrap_or(0),
                         labels: spec.labels.unwrap_or_default(),
                         data: Some(spec.data.unwrap_or_default()),
+                        templating: spec.templating.map(|t| t.name),
                     },
                 ))
             })

@@ -80,6 +80,8 @@ fn print_warning(message: &str) {
     }
 }
 
+const DETACH_NOTICE: &str = "Since --detach=false was not specified, tasks will be created in the background.\nIn a future release, --detach=false will become the default.";
+
 async fn deploy(engine: &Engine, a: StackDeployArgs) -> bool {
     let resolve_image: ResolveImage = match a.resolve_image.parse() {
         Ok(r) => r,
@@ -97,15 +99,16 @@ async fn deploy(engine: &Engine, a: StackDeployArgs) -> bool {
             return false;
         }
     };
-    if a.detach.is_none() {
-        err(
-            "Since --detach=false was not specified, tasks will be created in the background.\nIn a future release, --detach=false will become the default.",
-        );
-    }
+    // the CLI's notice comes after loading, before the first change
+    let mut notice = a.detach.is_none();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
     let quiet = a.quiet;
     let printer = tokio::spawn(async move {
         while let Some(ev) = rx.recv().await {
+            if notice && !matches!(ev, DeployEvent::Warning { .. }) {
+                err(DETACH_NOTICE);
+                notice = false;
+            }
             match (&ev, ev.line()) {
                 (DeployEvent::Warning { message }, _) => print_warning(message),
                 (_, Some((line, true))) => err(&line),

@@ -34,6 +34,8 @@ pub struct ExistingObject {
     pub labels: HashMap<String, String>,
     /// Configs only: the base64 data (secrets' data cannot be read back).
     pub data: Option<String>,
+    /// The template driver's name, if any.
+    pub templating: Option<String>,
 }
 
 /// What an external network's name resolves to.
@@ -294,7 +296,7 @@ pub fn plan(
         secrets.push(ObjectChange {
             key: s.key.clone(),
             name: s.name.clone(),
-            action: object_action(existing, &s.spec.labels),
+            action: object_action(existing, &s.spec.labels, &s.spec.templating),
             id: existing.map(|e| e.id.clone()),
             version: existing.map_or(0, |e| e.version),
             spec: s.spec.clone(),
@@ -314,7 +316,7 @@ pub fn plan(
         configs.push(ObjectChange {
             key: c.key.clone(),
             name: c.name.clone(),
-            action: object_action(existing, &c.spec.labels),
+            action: object_action(existing, &c.spec.labels, &c.spec.templating),
             id: existing.map(|e| e.id.clone()),
             version: existing.map_or(0, |e| e.version),
             spec: c.spec.clone(),
@@ -486,13 +488,19 @@ fn owned_by(owner: &str) -> String {
     }
 }
 
+/// Create, or update when the labels or the template driver differ (the data of a config is
+/// compared separately; a secret's cannot be read).
 fn object_action(
     existing: Option<&ExistingObject>,
     labels: &Option<HashMap<String, String>>,
+    templating: &Option<bollard::models::Driver>,
 ) -> Action {
+    let driver = templating.as_ref().map(|d| d.name.clone());
     match existing {
         None => Action::Create,
-        Some(e) if Some(&e.labels) == labels.as_ref() => Action::Unchanged,
+        Some(e) if Some(&e.labels) == labels.as_ref() && e.templating == driver => {
+            Action::Unchanged
+        }
         Some(_) => Action::Update,
     }
 }

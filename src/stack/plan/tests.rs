@@ -85,6 +85,7 @@ fn deployed() -> Cluster {
             version: 11,
             labels: labels.clone(),
             data: None,
+            templating: None,
         },
     );
     c.configs.insert(
@@ -94,6 +95,7 @@ fn deployed() -> Cluster {
             version: 12,
             labels,
             data: Some("bGlzdGVuIDgw".into()),
+            templating: None,
         },
     );
     for (i, s) in first.services.iter().enumerate() {

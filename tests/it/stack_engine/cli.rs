@@ -76,6 +76,35 @@ async fn stack_commands_run_as_a_process_with_reliable_outputs_and_exit_codes() 
         "{}",
         r.stdout
     );
+    // stdin, and the process environment over the env file
+    let mut child = Command::new(binary())
+        .current_dir(d)
+        .env_clear()
+        .env("REPLICAS", "5")
+        .args(["stack", "config", "--env-file", "vars.env", "-c", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run berth");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), FILE.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("replicas: 5") && text.contains("busybox:1"),
+        "{text}"
+    );
+    std::fs::write(
+        d.join("raw.yml"),
+        "services:\n  web:\n    image: busybox:${TAG}\n",
+    )
+    .unwrap();
+    let r = berth(
+        d,
+        &host,
+        &["config", "-c", "raw.yml", "--skip-interpolation"],
+    )
+    .expect(0);
+    assert!(r.stdout.contains("image: busybox:${TAG}"), "{}", r.stdout);
 
     let deploy = [
         "deploy",
