@@ -65,7 +65,9 @@
 
 mod api;
 pub mod apiver;
+mod apply;
 pub mod cli;
+mod cluster;
 mod deploy;
 pub mod diff;
 mod events;
