@@ -71,7 +71,8 @@ pub struct ServiceProgress {
     /// Up-to-date tasks that failed or were rejected.
     pub failures: u64,
     pub state: ProgressState,
-    /// The newest task error (`No such image: x:1`), or why the update paused.
+    /// The newest task error (`No such image: x:1`), why a task cannot be scheduled
+    /// (`no suitable node …`), or why the update paused.
     pub error: Option<String>,
 }
 
@@ -118,11 +119,13 @@ pub fn progress(
     let count = |f: &dyn Fn(&TaskInfo) -> bool| mine.iter().filter(|t| f(t)).count() as u64;
     let running = count(&|t| t.state == "running" && t.desired_state == "running");
     let failures = count(&|t| matches!(t.state.as_str(), "failed" | "rejected"));
+    // the newest error, or why a task waits ("no suitable node (host-mode port already in use
+    // on 1 node)")
     let error = mine
         .iter()
-        .filter(|t| !t.error.is_empty())
+        .filter(|t| !t.problem().is_empty())
         .max_by_key(|t| (t.since, t.created))
-        .map(|t| t.error.clone());
+        .map(|t| t.problem().to_string());
     let mode = svc.spec.as_ref().and_then(|s| s.mode.as_ref());
     let on_up_nodes = || {
         mine.iter()

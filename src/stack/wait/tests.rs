@@ -168,3 +168,16 @@ fn only_a_new_update_status_counts() {
         Some("update paused: update paused due to failure")
     );
 }
+
+#[test]
+fn tasks_that_cannot_be_scheduled_say_why() {
+    let mut pending = task("b", "", "pending", "running", "");
+    pending.message = "no suitable node (host-mode port already in use on 1 node)".into();
+    let tasks = vec![task("a", "n1", "running", "running", ""), pending];
+    let p = progress(&watched(), &replicated(2), &tasks, &BTreeSet::new());
+    assert_eq!(p.state, ProgressState::Starting);
+    assert_eq!(
+        p.line(),
+        "app_web: 1/2 running: no suitable node (host-mode port already in use on 1 node)"
+    );
+}

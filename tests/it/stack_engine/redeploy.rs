@@ -494,3 +494,90 @@ async fn removal_waits_for_the_networks_so_an_immediate_redeploy_works() {
     remove(&e, &name).await;
     assert!(nothing_of(&host, &name));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_host_port_shows_while_waiting_and_a_corrected_redeploy_converges() {
+    let lab = lab("one");
+    let e = engine(lab).await;
+    let docker = lab.docker(1).negotiate_version().await.unwrap();
+    let blocker = unique("hostblk");
+    docker
+        .create_service(
+            ServiceSpec {
+                name: Some(blocker.clone()),
+                task_template: Some(TaskSpec {
+                    container_spec: Some(TaskSpecContainerSpec {
+                        image: Some("berth-test/busybox:1".into()),
+                        args: Some(vec!["sleep".into(), "100000".into()]),
+                        init: Some(true),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                endpoint_spec: Some(EndpointSpec {
+                    ports: Some(vec![EndpointPortConfig {
+                        target_port: Some(80),
+                        published_port: Some(39521),
+                        publish_mode: Some(
+                            bollard::models::EndpointPortConfigPublishModeEnum::HOST,
+                        ),
+                        ..Default::default()
+                    }]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    crate::harness::eventually(30, "the blocker to run", || {
+        let n = running_tasks(&lab.manager_host(), &blocker).len();
+        async move { (n == 1).then_some(()) }
+    })
+    .await;
+    let file = |port: u32| {
+        format!(
+            "services:\n  web:\n    image: berth-test/busybox:1\n    command: [sleep, '100000']\n    init: true\n    ports:\n      - {{target: 80, published: {port}, mode: host}}\n"
+        )
+    };
+    let name = unique("rdh");
+    let (mut o, _rx) = opts();
+    o.wait = Some(WaitOptions {
+        timeout: Duration::from_secs(8),
+        ..fast_wait()
+    });
+    let r = stack::deploy(&e, &name, text_source(&file(39521), &[], &[]), &o)
+        .await
+        .unwrap();
+    assert!(r.failed.is_none(), "the swarm accepts the service: {r:#?}");
+    let c = r.convergence.clone().unwrap();
+    assert!(!c.converged);
+    let reason = c.reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("timed out after 8 s: ")
+            && reason.contains(&format!("{name}_web: 0/1 running: "))
+            && reason.contains("host-mode port already in use"),
+        "{reason}"
+    );
+    o.wait = Some(fast_wait());
+    let r = stack::deploy(&e, &name, text_source(&file(39522), &[], &[]), &o)
+        .await
+        .unwrap();
+    assert!(r.succeeded(), "{r:#?}");
+    let web = &r.plan.services[0];
+    assert_eq!(web.action, Action::Update);
+    assert_eq!(
+        web.diff
+            .changes
+            .iter()
+            .map(|c| c.path.as_str())
+            .collect::<Vec<_>>(),
+        vec![
+            "EndpointSpec.Ports[39521:80/tcp]",
+            "EndpointSpec.Ports[39522:80/tcp]"
+        ]
+    );
+    remove(&e, &name).await;
+    docker.delete_service(&blocker).await.unwrap();
+}
