@@ -153,7 +153,7 @@ fn explain_failure(r: &DeployReport) {
         .done
         .iter()
         .filter(|d| d.outcome != stack::Outcome::Unchanged)
-        .map(|d| format!("{:?} {} {}", d.outcome, d.kind, d.name).to_lowercase())
+        .map(|d| format!("{} {} {}", d.outcome, d.kind, d.name))
         .collect();
     let skipped: Vec<String> = r
         .not_attempted

@@ -141,6 +141,17 @@ pub enum Outcome {
     Removed,
 }
 
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Removed => "removed",
+        })
+    }
+}
+
 /// One object a deploy handled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Done {

@@ -1,8 +1,8 @@
 //! Image tagging, digest pinning and platforms (STACK_DEPLOY_SPEC 5.5): client-side work the
 //! Go client does before every service create/update and bollard does not.
 //!
-//! The choice per service is pure ([`choose`]); asking the registry (through the daemon's
-//! `GET /distribution/{image}/json`) is [`query`], done up front for every image that needs it,
+//! The choice per service is pure (`choose`); asking the registry (through the daemon's
+//! `GET /distribution/{image}/json`) is `query`, done up front for every image that needs it,
 //! in parallel and each bounded by a timeout. When no registry answers (an offline swarm), the
 //! tag is kept and the CLI's warning is given.
 
