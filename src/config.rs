@@ -87,8 +87,9 @@ pub struct StackDeployArgs {
         value_delimiter = ','
     )]
     pub compose_file: Vec<String>,
-    /// Variables for interpolation, KEY=VALUE per line (repeatable; later files win). The
-    /// process environment overrides them, as with docker compose.
+    /// Variables for interpolation: KEY=value lines as in a .env file (`#` comments, optional
+    /// `export`, quotes around a value removed); repeatable, later files win; the process
+    /// environment overrides them, as with docker compose.
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
     /// Remove the stack's services that are no longer in the file.
@@ -148,7 +149,7 @@ pub struct StackConfigArgs {
         value_delimiter = ','
     )]
     pub compose_file: Vec<String>,
-    /// Variables for interpolation, KEY=VALUE per line (the process environment overrides them).
+    /// Variables for interpolation, as for `deploy` (the process environment overrides them).
     #[arg(long = "env-file", value_name = "FILE")]
     pub env_file: Vec<PathBuf>,
     /// Print the files merged but not interpolated.

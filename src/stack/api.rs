@@ -12,7 +12,6 @@ use serde_json::Value;
 
 use super::StackError;
 use super::plan::{Cluster, ExistingObject, ExternalNetwork, RunningService, user_defined};
-use super::raw::Raw;
 use crate::compose::StackSpec;
 use crate::compose::convert::LABEL_NAMESPACE;
 use crate::docker::{DockerStatus, Engine};
@@ -20,7 +19,6 @@ use crate::docker::{DockerStatus, Engine};
 /// The client the stack functions use.
 pub(crate) struct Api {
     pub docker: Docker,
-    raw: Raw,
 }
 
 /// `com.docker.stack.namespace=<stack>`
@@ -50,6 +48,17 @@ pub(crate) fn error_text(e: &BollardError) -> String {
     }
 }
 
+/// A [`DockerError`](crate::docker::DockerError) in the CLI's words.
+pub(crate) fn docker_error_text(e: &crate::docker::DockerError) -> String {
+    use crate::docker::DockerError as E;
+    match e {
+        E::NotFound(m) | E::Conflict(m) | E::Refused(m) => {
+            format!("Error response from daemon: {m}")
+        }
+        other => other.to_string(),
+    }
+}
+
 pub(crate) fn is_not_found(e: &BollardError) -> bool {
     matches!(
         e,
@@ -61,7 +70,7 @@ pub(crate) fn is_not_found(e: &BollardError) -> bool {
 }
 
 impl Api {
-    /// The engine's client (its API version negotiated) plus a raw reader on the same address.
+    /// The engine's client, its API version negotiated.
     pub(crate) async fn new(engine: &Engine) -> Result<Api, StackError> {
         if matches!(engine.status().status, DockerStatus::Unknown) {
             engine.refresh().await;
@@ -69,8 +78,7 @@ impl Api {
         let docker = engine
             .client()
             .map_err(|e| StackError::Docker(e.to_string()))?;
-        let raw = Raw::new(engine.host(), &docker.client_version().to_string());
-        Ok(Api { docker, raw })
+        Ok(Api { docker })
     }
 
     pub(crate) fn error(&self, e: &BollardError) -> String {
@@ -96,13 +104,17 @@ impl Api {
         Ok(())
     }
 
-    /// The stack's services with their specs exactly as stored (see [`super::raw`]).
+    /// The stack's services with their specs exactly as stored: read raw, because bollard's
+    /// typed model spells the health check `HealthCheck` and would drop the daemon's
+    /// `Healthcheck` (and any field it does not know), and the diff needs the stored spec.
     pub(crate) async fn stack_services(&self, stack: &str) -> Result<Vec<RunningService>, String> {
         let filters = serde_json::json!({ "label": { namespace_label(stack): true } });
         let query: String = form_urlencoded::Serializer::new(String::new())
             .append_pair("filters", &filters.to_string())
             .finish();
-        let list = self.raw.get(&format!("/services?{query}")).await?;
+        let list = crate::docker::raw::get(&self.docker, "/services", &query)
+            .await
+            .map_err(|e| docker_error_text(&e))?;
         Ok(list
             .as_array()
             .map(|a| a.iter().filter_map(running_service).collect())

@@ -19,8 +19,6 @@ use crate::stack::{
     StackError, WaitOptions,
 };
 
-pub use input::parse_env_file;
-
 fn out(line: &str) {
     let mut o = std::io::stdout().lock();
     let _ = writeln!(o, "{line}");

@@ -74,7 +74,6 @@ mod events;
 pub mod image;
 mod list;
 pub mod plan;
-mod raw;
 mod remove;
 mod wait;
 

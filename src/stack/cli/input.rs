@@ -6,52 +6,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::compose::{ComposeFile, DiskFiles};
+use crate::compose::{ComposeFile, DiskFiles, dotenv};
 use crate::stack::Source;
-
-/// Parses `--env-file` text: `KEY=VALUE` per line, the value verbatim (no quotes removed, no
-/// interpolation); blank lines and lines starting with `#` are skipped; a bare `KEY` takes the
-/// process environment's value when it has one. The same rules as the docker CLI's
-/// `--env-file` (and compose `env_file:`).
-pub fn parse_env_file(
-    text: &str,
-    path: &Path,
-    process: &BTreeMap<String, String>,
-) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    for raw in text.lines() {
-        let line = raw.trim_start();
-        let line = line.strip_prefix('\u{feff}').unwrap_or(line);
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (key, value) = match line.split_once('=') {
-            Some((k, v)) => (k, Some(v)),
-            None => (line.trim_end(), None),
-        };
-        if key.is_empty() {
-            return Err(format!(
-                "invalid env file ({}): no variable name on line '{line}'",
-                path.display()
-            ));
-        }
-        if key.contains(char::is_whitespace) {
-            return Err(format!(
-                "invalid env file ({}): variable '{key}' contains whitespaces",
-                path.display()
-            ));
-        }
-        match value {
-            Some(v) => out.push((key.to_string(), v.to_string())),
-            None => {
-                if let Some(v) = process.get(key) {
-                    out.push((key.to_string(), v.clone()));
-                }
-            }
-        }
-    }
-    Ok(out)
-}
 
 /// The process environment (entries that are not UTF-8 are skipped).
 pub fn process_env() -> BTreeMap<String, String> {
@@ -61,7 +17,10 @@ pub fn process_env() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The variables of a deploy: `--env-file` files in order, the process environment on top.
+/// The variables of a deploy: `--env-file` files in order (the format of the web's env
+/// editor, [`crate::compose::dotenv`]: `KEY=value` lines, `#` comments, optional `export`,
+/// quotes around a value removed), the process environment on top — as docker compose does
+/// with `--env-file`.
 pub fn variables(
     env_files: &[PathBuf],
     process: &BTreeMap<String, String>,
@@ -69,7 +28,11 @@ pub fn variables(
     let mut env = BTreeMap::new();
     for f in env_files {
         let text = std::fs::read_to_string(f).map_err(|e| format!("open {}: {e}", f.display()))?;
-        env.extend(parse_env_file(&text, f, process)?);
+        let vars = dotenv::parse(&text).map_err(|mut e| {
+            e.file = Some(f.display().to_string());
+            e.to_string()
+        })?;
+        env.extend(vars);
     }
     env.extend(process.iter().map(|(k, v)| (k.clone(), v.clone())));
     Ok(env)
@@ -126,43 +89,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn env_files_keep_values_verbatim_and_take_bare_keys_from_the_process() {
-        let mut process = BTreeMap::new();
-        process.insert("HOME".to_string(), "/root".to_string());
-        let text =
-            "# comment\n\nTAG=1.2\n  QUOTED=\"a b\"\nEMPTY=\nHOME\nUNSET_BARE\nURL=http://x/?a=b\n";
-        let got = parse_env_file(text, Path::new("prod.env"), &process).unwrap();
-        assert_eq!(
-            got,
-            vec![
-                ("TAG".into(), "1.2".into()),
-                ("QUOTED".into(), "\"a b\"".into()),
-                ("EMPTY".into(), "".into()),
-                ("HOME".into(), "/root".into()),
-                ("URL".into(), "http://x/?a=b".into()),
-            ]
-        );
-        assert_eq!(
-            parse_env_file("=x\n", Path::new("p.env"), &process).unwrap_err(),
-            "invalid env file (p.env): no variable name on line '=x'"
-        );
-        assert_eq!(
-            parse_env_file("A B=x\n", Path::new("p.env"), &process).unwrap_err(),
-            "invalid env file (p.env): variable 'A B' contains whitespaces"
-        );
-    }
-
-    #[test]
     fn the_process_environment_overrides_env_files() {
         let dir = tempfile::tempdir().unwrap();
         let (a, b) = (dir.path().join("a.env"), dir.path().join("b.env"));
-        std::fs::write(&a, "TAG=1\nONLY_A=a\n").unwrap();
+        std::fs::write(&a, "# prod\nTAG=1\nexport ONLY_A='a b'\n").unwrap();
         std::fs::write(&b, "TAG=2\n").unwrap();
         let mut process = BTreeMap::new();
         let env = variables(&[a.clone(), b.clone()], &process).unwrap();
         assert_eq!(env["TAG"], "2");
-        assert_eq!(env["ONLY_A"], "a");
+        assert_eq!(env["ONLY_A"], "a b");
         process.insert("TAG".to_string(), "from-process".to_string());
-        assert_eq!(variables(&[a, b], &process).unwrap()["TAG"], "from-process");
+        assert_eq!(
+            variables(&[a, b.clone()], &process).unwrap()["TAG"],
+            "from-process"
+        );
+        std::fs::write(&b, "TAG=2\nnot a line\n").unwrap();
+        let err = variables(std::slice::from_ref(&b), &process).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{}:2:1: expected KEY=value", b.display())),
+            "{err}"
+        );
     }
 }
