@@ -17,8 +17,8 @@
 //! Everything that can be known before touching the swarm is checked first: the files (with
 //! `file:line:column` locations), external networks (present, swarm-scoped), secrets and
 //! configs referenced but not declared (present), names taken by objects of another stack,
-//! mode changes and changed config contents (which swarm refuses). Only then does anything
-//! change. A failure midway returns a [`DeployReport`] saying what was created, updated, what
+//! node-local network drivers, mode changes and changed config contents (all of which swarm
+//! refuses). Only then does anything change. A failure midway returns a [`DeployReport`] saying what was created, updated, what
 //! failed and what was not attempted; redeploying the corrected file converges: there is no
 //! "stack already exists" state.
 //!
@@ -26,13 +26,17 @@
 //! services created, updated field by field ([`ServiceDiff`]) or removed, and which restart
 //! their tasks.
 //!
+//! Service specs are read raw ([`crate::docker::raw`]): bollard's model spells the health check
+//! `HealthCheck` and would drop the daemon's `Healthcheck`, and the diff needs the spec as
+//! stored. Existing networks are never updated, as with the CLI: changing a network in the file
+//! needs the stack removed first.
+//!
 //! # Deviations from the docker CLI (each deliberate)
 //! * **Validation before any change**: the CLI checks external networks only after loading,
 //!   and discovers missing external secrets/configs, taken names, node-local network drivers
 //!   (`bridge`, …), mode changes and changed config contents only when the daemon refuses a
-//!   request midway; here all of these are
-//!   refused up front (all of them at once, located in the file where possible), and `--prune`
-//!   runs after validation instead of first.
+//!   request midway; here all of these are refused up front (all at once, located in the file
+//!   where possible), and `--prune` runs after validation instead of first.
 //! * **Unchanged services are not sent.** The CLI sends every service's spec on every deploy;
 //!   berth compares the running spec with the file's ([`diff`]) and skips services that match.
 //!   The stored spec is the same either way, no task restarts either way, but the version and
