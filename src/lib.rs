@@ -10,6 +10,7 @@ pub mod db;
 pub mod docker;
 pub mod error;
 pub mod healthcheck;
+pub mod jobs;
 pub mod stack;
 pub mod state;
 pub mod textdiff;

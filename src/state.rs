@@ -20,6 +20,7 @@ pub struct Inner {
     pub setup: SetupGate,
     pub throttle: LoginThrottle,
     pub assets: Assets,
+    pub jobs: crate::jobs::Jobs,
     needs_setup: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -46,12 +47,19 @@ impl AppState {
             setup: SetupGate::default(),
             throttle: LoginThrottle::default(),
             assets: Assets::load(),
+            jobs: crate::jobs::Jobs::default(),
             needs_setup: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             config,
         }));
         if let Some(path) = state.config.admin_password_file.clone() {
             state.create_admin_from_file(&path).await?;
+        }
+        let interrupted = crate::db::stacks::fail_interrupted(&state.db).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                "{interrupted} stack deploy(s) were interrupted by the last shutdown: marked failed"
+            );
         }
         let has_admin = crate::db::users::any_admin(&state.db).await?;
         state.needs_setup.store(!has_admin, Ordering::SeqCst);

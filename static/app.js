@@ -291,6 +291,44 @@
   document.addEventListener("DOMContentLoaded", function () { initEditors(document); });
   document.addEventListener("htmx:load", function (ev) { initEditors(ev.detail.elt || document); });
 
+  // ---- stacks: live progress of deploys and removals ------------------------------------------
+  // <ol class="joblog" data-sse="URL"> follows the job's server-sent events: `line` appends a
+  // line (lines already on the page are skipped by their seq), `end` reloads the page, which
+  // then shows the outcome as the server renders it. Without JavaScript the page reloads itself.
+  function followJobs(root) {
+    root.querySelectorAll("ol.joblog[data-sse]").forEach(function (ol) {
+      if (ol.dataset.following || !window.EventSource) return;
+      ol.dataset.following = "1";
+      var last = -1;
+      ol.querySelectorAll("li[data-seq]").forEach(function (li) {
+        last = Math.max(last, parseInt(li.getAttribute("data-seq"), 10));
+      });
+      var pending = ol.querySelector("li.log-pending");
+      var es = new EventSource(ol.getAttribute("data-sse"));
+      es.addEventListener("line", function (ev) {
+        var l = JSON.parse(ev.data);
+        if (l.seq <= last) return;
+        last = l.seq;
+        var li = document.createElement("li");
+        li.className = "log-" + l.level;
+        li.setAttribute("data-seq", l.seq);
+        li.textContent = l.text;
+        ol.insertBefore(li, pending);
+      });
+      es.addEventListener("end", function () {
+        es.close();
+        window.location.reload();
+      });
+      es.onerror = function () {
+        // the server went away (restart): the page shows the stored state after a reload
+        if (es.readyState === EventSource.CLOSED) setTimeout(function () { window.location.reload(); }, 2000);
+      };
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { followJobs(document); });
+  document.addEventListener("htmx:load", function (ev) { followJobs(ev.detail.elt || document); });
+
   function selectText(el) {
     var range = document.createRange();
     range.selectNodeContents(el);

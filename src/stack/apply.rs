@@ -101,7 +101,7 @@ async fn run_step(
     plan: &Plan,
     step: Step,
     created: &mut HashMap<String, String>,
-    send: &dyn Fn(DeployEvent),
+    send: &(dyn Fn(DeployEvent) + Sync),
 ) -> StepResult {
     let d = &api.docker;
     match step {
@@ -219,7 +219,11 @@ async fn run_step(
 }
 
 /// Applies a plan in the CLI's order; stops at the first failure.
-pub(crate) async fn apply(api: &Api, plan: Plan, send: &dyn Fn(DeployEvent)) -> DeployReport {
+pub(crate) async fn apply(
+    api: &Api,
+    plan: Plan,
+    send: &(dyn Fn(DeployEvent) + Sync),
+) -> DeployReport {
     let mut report = DeployReport {
         stack: plan.stack.clone(),
         plan,
@@ -273,7 +277,7 @@ async fn service_step(
     api: &Api,
     s: &plan::ServiceChange,
     created: &HashMap<String, String>,
-    send: &dyn Fn(DeployEvent),
+    send: &(dyn Fn(DeployEvent) + Sync),
 ) -> StepResult {
     let d = &api.docker;
     let mut spec = s.spec.clone();

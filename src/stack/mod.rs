@@ -79,6 +79,7 @@ pub mod image;
 mod list;
 pub mod plan;
 mod remove;
+pub mod resources;
 mod wait;
 
 pub use deploy::{DeployOptions, Source, deploy, preview};
@@ -91,6 +92,7 @@ pub use image::ResolveImage;
 pub use list::{StackService, StackSummary, StackTask, list, natural_cmp, ps, services};
 pub use plan::{Action, NetworkChange, ObjectChange, Plan, ServiceChange};
 pub use remove::{RemoveOptions, remove};
+pub use resources::{Resource, StackResources, VolumeUse, resources};
 pub use wait::{ProgressState, ServiceProgress, WaitOptions};
 
 use crate::compose::ComposeError;
@@ -112,4 +114,26 @@ pub enum StackError {
     /// `stack ps` of a stack without tasks.
     #[error("nothing found in stack: {0}")]
     NotFound(String),
+}
+
+#[cfg(test)]
+mod send_tests {
+    use super::*;
+
+    /// The web UI runs deploys and removals in background tasks: their futures must be `Send`.
+    #[test]
+    fn deploy_preview_and_remove_can_run_in_spawned_tasks() {
+        fn spawnable<T: Send>(_: &T) {}
+        let engine = crate::docker::Engine::new("unix:///nonexistent/berth.sock");
+        let source = Source {
+            files: vec![],
+            working_dir: "/".into(),
+            env: Default::default(),
+            reader: std::sync::Arc::new(crate::compose::MemoryFiles::default()),
+        };
+        let opts = DeployOptions::default();
+        spawnable(&deploy(&engine, "s", source.clone(), &opts));
+        spawnable(&preview(&engine, "s", source, &opts));
+        spawnable(&remove(&engine, "s", &RemoveOptions::default()));
+    }
 }

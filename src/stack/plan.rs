@@ -94,6 +94,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan that does nothing (what a refused preview shows).
+    pub fn empty(stack: &str) -> Plan {
+        Plan {
+            stack: stack.to_string(),
+            warnings: vec![],
+            prune: vec![],
+            orphans: vec![],
+            networks: vec![],
+            secrets: vec![],
+            configs: vec![],
+            services: vec![],
+        }
+    }
+
     /// Nothing would change in the swarm.
     pub fn is_noop(&self) -> bool {
         self.prune.is_empty()

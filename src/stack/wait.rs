@@ -263,7 +263,7 @@ pub(crate) async fn watch(
     stack: &str,
     watched: &[Watched],
     opts: WaitOptions,
-    send: &dyn Fn(DeployEvent),
+    send: &(dyn Fn(DeployEvent) + Sync),
 ) -> Convergence {
     let start = Instant::now();
     let mut last: BTreeMap<String, ServiceProgress> = BTreeMap::new();

@@ -1,0 +1,249 @@
+//! `/stacks/{name}`: the stack's services (`docker stack services`), tasks (`docker stack ps`,
+//! failures first), networks, volumes, secrets and configs, its source and its history; and
+//! `/stacks/{name}/edit`, the editor holding the newest version (or, for a stack made
+//! elsewhere, an invitation to take it over).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::editor::{ACE_BASE, EditorPage, Validation};
+use super::history::{VersionRow, outcome_class};
+use super::name_or_404;
+use crate::db;
+use crate::docker::time::age;
+use crate::error::AppResult;
+use crate::stack::{self, StackResources, StackService, StackTask};
+use crate::web::page::{Ctx, Layout};
+use crate::web::urls;
+
+/// A task row of the stack page.
+pub struct TaskLine {
+    pub name: String,
+    pub node: String,
+    pub image: String,
+    pub desired: String,
+    pub state: String,
+    pub state_class: &'static str,
+    pub since: String,
+    pub problem: String,
+    pub superseded: bool,
+}
+
+impl TaskLine {
+    fn from(t: &StackTask) -> TaskLine {
+        TaskLine {
+            name: t.name.clone(),
+            node: t.node.clone(),
+            image: t
+                .task
+                .image
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            desired: t.task.desired_state.clone(),
+            state: t.task.state.clone(),
+            state_class: t.task.state_class(),
+            since: t.task.since.map(age).unwrap_or_default(),
+            problem: t.task.problem().to_string(),
+            superseded: t.superseded,
+        }
+    }
+}
+
+/// A failure worth a banner: a service whose newest task failed, with the error.
+pub struct Failure {
+    pub service: String,
+    pub error: String,
+}
+
+/// What the live part of the page shows (refreshed every few seconds).
+pub struct Live {
+    pub services: Vec<StackService>,
+    pub tasks: Vec<TaskLine>,
+    pub failures: Vec<Failure>,
+    pub unavailable: Option<String>,
+}
+
+impl Live {
+    pub fn running(&self) -> u64 {
+        self.services.iter().map(|s| s.running).sum()
+    }
+
+    pub fn desired(&self) -> u64 {
+        self.services.iter().map(|s| s.desired).sum()
+    }
+}
+
+async fn live_state(ctx: &Ctx, name: &str) -> Live {
+    let engine = &ctx.state.docker;
+    let (services, tasks) = tokio::join!(stack::services(engine, name), stack::ps(engine, name));
+    let mut unavailable = None;
+    let services = services.unwrap_or_else(|e| {
+        unavailable = Some(e.to_string());
+        vec![]
+    });
+    let tasks: Vec<StackTask> = tasks.unwrap_or_default();
+    // the newest task of each slot that failed: the errors a user must see first
+    let mut failures: Vec<Failure> = Vec::new();
+    for t in tasks
+        .iter()
+        .filter(|t| !t.superseded && t.task.is_failure() && !t.task.error.is_empty())
+    {
+        if !failures
+            .iter()
+            .any(|f| f.service == t.service && f.error == t.task.error)
+        {
+            failures.push(Failure {
+                service: t.service.clone(),
+                error: t.task.error.clone(),
+            });
+        }
+    }
+    Live {
+        services,
+        tasks: tasks.iter().map(TaskLine::from).collect(),
+        failures,
+        unavailable,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/detail.html")]
+struct DetailPage {
+    layout: Layout,
+    name: String,
+    live: Live,
+    resources: StackResources,
+    history: Vec<VersionRow>,
+    /// the newest version berth holds
+    latest: Option<db::stacks::Version>,
+    env_keys: Vec<String>,
+    running_job: Option<String>,
+}
+
+impl DetailPage {
+    fn latest_outcome_class(&self) -> &'static str {
+        self.latest
+            .as_ref()
+            .map(|l| outcome_class(&l.outcome))
+            .unwrap_or("")
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/_live.html")]
+struct LivePart {
+    live: Live,
+}
+
+pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    let (live, resources, history) = tokio::join!(
+        live_state(&ctx, &name),
+        stack::resources(&ctx.state.docker, &name),
+        db::stacks::history(&ctx.state.db, &name)
+    );
+    let history = history?;
+    let resources = resources.unwrap_or_default();
+    if live.services.is_empty()
+        && history.is_empty()
+        && live.unavailable.is_none()
+        && resources.networks.is_empty()
+    {
+        return Err(crate::error::AppError::NotFound(format!(
+            "There is no stack {name} in the swarm, and berth holds no version of it."
+        )));
+    }
+    let latest = match history.first() {
+        Some(v) => db::stacks::get(&ctx.state.db, &name, v.version).await?,
+        None => None,
+    };
+    Ok(DetailPage {
+        layout: ctx.layout(format!("Stack {name}"), "stacks"),
+        env_keys: latest
+            .as_ref()
+            .map(|l| {
+                crate::compose::dotenv::parse(&l.env)
+                    .map(|m| m.into_keys().collect())
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default(),
+        history: history.iter().map(VersionRow::from).collect(),
+        running_job: ctx
+            .state
+            .jobs
+            .running_on(&name)
+            .map(|j| super::deploy::job_url(&j)),
+        latest,
+        live,
+        resources,
+        name,
+    }
+    .into_response())
+}
+
+/// `GET /stacks/{name}/live`: services and tasks, polled by the stack page.
+pub async fn live(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    let live = live_state(&ctx, &name).await;
+    Ok(LivePart { live }.into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EditQuery {
+    /// edit this version instead of the newest
+    version: Option<i64>,
+}
+
+/// `GET /stacks/{name}/edit`: the editor with the newest (or a chosen) version; for a stack
+/// berth holds no source of, an empty editor that takes the stack over when deployed.
+pub async fn edit(
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Query(q): Query<EditQuery>,
+) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    let v = match q.version {
+        Some(n) => db::stacks::get(&ctx.state.db, &name, n).await?,
+        None => db::stacks::latest(&ctx.state.db, &name).await?,
+    };
+    let (compose, env, prune, notice) = match v {
+        Some(v) => (
+            v.compose,
+            v.env,
+            v.prune,
+            q.version.map(|n| {
+                format!("Editing a copy of version {n}; deploying stores it as a new version.")
+            }),
+        ),
+        None => (
+            format!(
+                "# The services of stack {name} as a compose file: deploying it takes the stack over.\nservices:\n"
+            ),
+            String::new(),
+            false,
+            Some(format!(
+                "berth holds no source for {name}: it was deployed elsewhere (e.g. with docker stack deploy). \
+                 Deploy its compose file here to take it over; services with the same names are updated in place."
+            )),
+        ),
+    };
+    Ok(EditorPage {
+        layout: ctx.layout(format!("Edit {name}"), "stacks"),
+        is_new: false,
+        action: urls::stack(&name),
+        name,
+        compose,
+        env,
+        prune,
+        validation: Validation::default(),
+        ace_base: ACE_BASE,
+        notice,
+    }
+    .into_response())
+}

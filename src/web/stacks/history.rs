@@ -1,0 +1,370 @@
+//! A stack's history: one page per version (its compose text, variables, who deployed it and
+//! how it went, with the live progress while it runs), the diff of two versions, and
+//! forgetting the history.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, StreamExt};
+use serde::Deserialize;
+
+use super::name_or_404;
+use crate::db::{self, audit::Outcome};
+use crate::docker::time::{age, format_utc};
+use crate::error::{AppError, AppResult};
+use crate::jobs::{End, Job, Line, Update};
+use crate::textdiff::{self, Hunk};
+use crate::web::page::{Ctx, FlashKind, Layout};
+use crate::web::urls;
+
+/// One version as the history table shows it.
+pub struct VersionRow {
+    pub version: i64,
+    pub when: String,
+    pub ago: String,
+    pub username: String,
+    pub outcome: String,
+    pub summary: String,
+    pub redeploy_of: Option<i64>,
+    pub url: String,
+}
+
+impl VersionRow {
+    pub fn from(v: &db::stacks::Version) -> VersionRow {
+        VersionRow {
+            version: v.version,
+            when: format_utc(v.created_at),
+            ago: age(v.created_at),
+            username: v.username.clone().unwrap_or_default(),
+            outcome: v.outcome.clone(),
+            summary: v.summary.clone().unwrap_or_default(),
+            redeploy_of: v.redeploy_of,
+            url: urls::stack_action(&v.stack, &format!("versions/{}", v.version)),
+        }
+    }
+
+    pub fn outcome_class(&self) -> &'static str {
+        outcome_class(&self.outcome)
+    }
+}
+
+pub fn outcome_class(outcome: &str) -> &'static str {
+    match outcome {
+        "ok" => "pill-ok",
+        "degraded" => "pill-warn",
+        "failed" => "pill-bad",
+        _ => "pill-info",
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/version.html")]
+struct VersionPage {
+    layout: Layout,
+    name: String,
+    row: VersionRow,
+    compose: String,
+    env_keys: Vec<String>,
+    env: String,
+    reveal: bool,
+    lines: Vec<Line>,
+    running: bool,
+    events_url: String,
+    latest: i64,
+    prune: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RevealQuery {
+    reveal: String,
+}
+
+/// The variable names of an env text (values stay hidden until asked for).
+fn env_keys(env: &str) -> Vec<String> {
+    crate::compose::dotenv::parse(env)
+        .map(|m| m.into_keys().collect())
+        .unwrap_or_default()
+}
+
+/// `GET /stacks/{name}/versions/{v}`: a version, and its deploy's progress (live while running).
+pub async fn show(
+    ctx: Ctx,
+    Path((name, version)): Path<(String, i64)>,
+    Query(q): Query<RevealQuery>,
+) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    let v = db::stacks::get(&ctx.state.db, &name, version)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {version}.")))?;
+    let latest = db::stacks::latest(&ctx.state.db, &name)
+        .await?
+        .map(|l| l.version)
+        .unwrap_or(version);
+    let job = ctx.state.jobs.deploy_of(&name, version);
+    let (lines, running) = match &job {
+        Some(j) => (j.lines(), j.end().is_none()),
+        None => (stored_lines(v.events.as_deref()), v.outcome == "running"),
+    };
+    let mut row = VersionRow::from(&v);
+    if let Some(end) = job.as_ref().and_then(|j| j.end()) {
+        row.outcome = end.outcome;
+        row.summary = end.summary;
+    }
+    Ok(VersionPage {
+        layout: ctx.layout(format!("{name} version {version}"), "stacks"),
+        events_url: urls::stack_action(&name, &format!("versions/{version}/events")),
+        env_keys: env_keys(&v.env),
+        reveal: q.reveal == "env",
+        env: v.env,
+        compose: v.compose,
+        prune: v.prune,
+        lines,
+        running,
+        latest,
+        row,
+        name,
+    }
+    .into_response())
+}
+
+fn stored_lines(json: Option<&str>) -> Vec<Line> {
+    #[derive(Deserialize)]
+    struct Stored {
+        seq: usize,
+        level: String,
+        text: String,
+    }
+    let Some(json) = json else { return vec![] };
+    serde_json::from_str::<Vec<Stored>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| Line {
+            seq: s.seq,
+            level: match s.level.as_str() {
+                "ok" => "ok",
+                "warn" => "warn",
+                "error" => "error",
+                _ => "info",
+            },
+            text: s.text,
+        })
+        .collect()
+}
+
+/// `GET /stacks/{name}/versions/{v}/events`: the deploy's progress as server-sent events
+/// (`line` with JSON {seq, level, text}, then `end` with {outcome, summary}), from the start.
+pub async fn events(ctx: Ctx, Path((name, version)): Path<(String, i64)>) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    if let Some(job) = ctx.state.jobs.deploy_of(&name, version) {
+        return Ok(job_stream(&ctx, &job));
+    }
+    let v = db::stacks::get(&ctx.state.db, &name, version)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {version}.")))?;
+    let end = End {
+        outcome: v.outcome.clone(),
+        summary: v.summary.clone().unwrap_or_default(),
+    };
+    let items: Vec<Update> = stored_lines(v.events.as_deref())
+        .into_iter()
+        .map(Update::Line)
+        .chain([Update::End(end)])
+        .collect();
+    Ok(sse(stream::iter(items)))
+}
+
+/// A job's progress as server-sent events: what happened so far, then what happens next.
+pub fn job_stream(ctx: &Ctx, job: &Job) -> Response {
+    let (past, end, rx) = job.follow();
+    let past_count = past.len();
+    let head: Vec<Update> = past
+        .into_iter()
+        .map(Update::Line)
+        .chain(end.clone().map(Update::End))
+        .collect();
+    let live = if end.is_some() {
+        stream::empty().boxed()
+    } else {
+        tokio_stream::wrappers::BroadcastStream::new(rx)
+            .filter_map(move |u| async move {
+                match u {
+                    // lines already sent with the past ones are skipped
+                    Ok(Update::Line(l)) if l.seq < past_count => None,
+                    Ok(u) => Some(u),
+                    Err(_) => None,
+                }
+            })
+            .scan(false, |ended, u| {
+                let stop = *ended;
+                *ended = matches!(u, Update::End(_));
+                futures_util::future::ready((!stop).then_some(u))
+            })
+            .boxed()
+    };
+    let all = stream::iter(head)
+        .chain(live)
+        .take_until(ctx.state.shutting_down());
+    sse(all)
+}
+
+fn sse(updates: impl futures_util::Stream<Item = Update> + Send + 'static) -> Response {
+    let events = updates.map(|u| {
+        let ev = match &u {
+            Update::Line(l) => Event::default()
+                .event("line")
+                .data(serde_json::to_string(l).unwrap_or_default()),
+            Update::End(e) => Event::default()
+                .event("end")
+                .data(serde_json::to_string(e).unwrap_or_default()),
+        };
+        Ok::<_, Infallible>(ev)
+    });
+    let mut resp = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response();
+    resp.headers_mut().insert(
+        "x-accel-buffering",
+        axum::http::HeaderValue::from_static("no"),
+    );
+    resp
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/diff.html")]
+struct DiffPage {
+    layout: Layout,
+    name: String,
+    from: i64,
+    to: i64,
+    versions: Vec<i64>,
+    compose: Vec<Hunk>,
+    env: Vec<EnvChange>,
+}
+
+/// A variable that differs between two versions (values are not shown: they may be secrets).
+pub struct EnvChange {
+    pub key: String,
+    /// added, removed or changed
+    pub change: &'static str,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DiffQuery {
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// `GET /stacks/{name}/diff?from=A&to=B`: what changed between two versions.
+pub async fn diff(
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    let history = db::stacks::history(&ctx.state.db, &name).await?;
+    let newest = history
+        .first()
+        .ok_or_else(|| AppError::NotFound(format!("berth holds no version of {name}.")))?;
+    let to = q.to.unwrap_or(newest.version);
+    let from = q.from.unwrap_or(to - 1).max(1);
+    let find = |v: i64| {
+        history
+            .iter()
+            .find(|h| h.version == v)
+            .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {v}.")))
+    };
+    let (a, b) = (find(from)?, find(to)?);
+    let (ea, eb) = (
+        crate::compose::dotenv::parse(&a.env).unwrap_or_default(),
+        crate::compose::dotenv::parse(&b.env).unwrap_or_default(),
+    );
+    let mut env = Vec::new();
+    for (k, v) in &eb {
+        match ea.get(k) {
+            None => env.push(EnvChange {
+                key: k.clone(),
+                change: "added",
+            }),
+            Some(old) if old != v => env.push(EnvChange {
+                key: k.clone(),
+                change: "changed",
+            }),
+            _ => {}
+        }
+    }
+    for k in ea.keys().filter(|k| !eb.contains_key(*k)) {
+        env.push(EnvChange {
+            key: k.clone(),
+            change: "removed",
+        });
+    }
+    env.sort_by(|x, y| x.key.cmp(&y.key));
+    Ok(DiffPage {
+        layout: ctx.layout(format!("{name}: version {from} → {to}"), "stacks"),
+        compose: textdiff::hunks(&a.compose, &b.compose, 3),
+        versions: history.iter().map(|h| h.version).collect(),
+        env,
+        from,
+        to,
+        name,
+    }
+    .into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ConfirmForm {
+    confirm: String,
+}
+
+/// `POST /stacks/{name}/history/delete`: forget every stored version (the swarm is untouched).
+pub async fn forget(
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(f): Form<ConfirmForm>,
+) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    if f.confirm != "yes" {
+        return Ok(ctx
+            .redirect_with(
+                &urls::stack(&name),
+                FlashKind::Error,
+                "Tick the box to confirm; the history was kept.",
+            )
+            .await);
+    }
+    if ctx.state.jobs.running_on(&name).is_some() {
+        return Ok(ctx
+            .redirect_with(
+                &urls::stack(&name),
+                FlashKind::Error,
+                "A deploy or removal is running; the history was kept.",
+            )
+            .await);
+    }
+    let n = db::stacks::delete_history(&ctx.state.db, &name).await?;
+    ctx.audit(
+        "stack.history.delete",
+        &name,
+        Outcome::Ok,
+        Some(&format!("{n} version(s) forgotten")),
+    )
+    .await;
+    Ok(ctx
+        .redirect_with(
+            urls::STACKS,
+            FlashKind::Ok,
+            &format!(
+                "The history of {name} ({n} version(s)) was deleted; the swarm was not changed."
+            ),
+        )
+        .await)
+}

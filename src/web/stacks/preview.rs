@@ -1,0 +1,122 @@
+//! `POST /stacks/{name}/preview`: what deploying the edited source would do, without doing
+//! it: services created, updated field by field (and whether their tasks restart), unchanged
+//! or removed, and the networks, secrets and configs it touches.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::Path;
+use axum::response::{IntoResponse, Response};
+
+use super::deploy::SourceInput;
+use super::editor::{ACE_BASE, EditorPage, Validation, check};
+use super::name_or_404;
+use crate::compose::{ComposeFile, source};
+use crate::error::AppResult;
+use crate::stack::{self, Action, DeployOptions, Plan, Source};
+use crate::web::page::{Ctx, Layout};
+use crate::web::urls;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/preview.html")]
+struct PreviewPage {
+    layout: Layout,
+    name: String,
+    plan: Plan,
+    compose: String,
+    env: String,
+    prune: bool,
+    refused: Vec<String>,
+}
+
+impl PreviewPage {
+    fn action_word(a: &Action) -> &'static str {
+        match a {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Unchanged => "unchanged",
+            Action::Exists => "exists",
+            Action::External => "external",
+            Action::Remove => "remove",
+        }
+    }
+
+    fn changed_services(&self) -> usize {
+        self.plan
+            .services
+            .iter()
+            .chain(self.plan.prune.iter())
+            .filter(|s| s.action != Action::Unchanged)
+            .count()
+    }
+}
+
+pub async fn preview(
+    ctx: Ctx,
+    Path(name): Path<String>,
+    mut input: SourceInput,
+) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    input.form.name = name.clone();
+    let f = &input.form;
+    let checked = match check(
+        name.clone(),
+        f.compose.clone(),
+        f.env.clone(),
+        input.files.clone(),
+    )
+    .await?
+    {
+        Ok(c) => c,
+        Err(problems) => {
+            let page = EditorPage {
+                layout: ctx.layout(format!("Edit {name}"), "stacks"),
+                is_new: false,
+                action: urls::stack(&name),
+                prune: f.prune(),
+                name,
+                compose: input.form.compose,
+                env: input.form.env,
+                validation: Validation {
+                    checked: true,
+                    problems,
+                    ..Default::default()
+                },
+                ace_base: ACE_BASE,
+                notice: None,
+            };
+            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let source = Source {
+        files: vec![ComposeFile::new(source::EDITOR_FILE, f.compose.clone())],
+        working_dir: "/".into(),
+        env: checked.env,
+        reader: Arc::new(input.files.clone()),
+    };
+    let opts = DeployOptions {
+        prune: f.prune(),
+        resolve_image: super::deploy::RESOLVE,
+        wait: None,
+        events: None,
+    };
+    let (plan, refused) = match stack::preview(&ctx.state.docker, &name, source, &opts).await {
+        Ok(p) => (p, vec![]),
+        Err(stack::StackError::Rejected(errs)) => (
+            Plan::empty(&name),
+            errs.iter().map(|e| e.to_string()).collect(),
+        ),
+        Err(e) => (Plan::empty(&name), vec![e.to_string()]),
+    };
+    Ok(PreviewPage {
+        layout: ctx.layout(format!("Preview {name}"), "stacks"),
+        prune: f.prune(),
+        compose: input.form.compose,
+        env: input.form.env,
+        name,
+        plan,
+        refused,
+    }
+    .into_response())
+}

@@ -1,1 +1,0 @@
-//! Stacks pages and actions against a real swarm.
