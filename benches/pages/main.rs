@@ -11,6 +11,7 @@ mod dashboard;
 mod nodes;
 mod services;
 mod stack_deploy;
+mod stacks;
 
 fn main() {
     let sections: Vec<String> = std::env::args()
@@ -32,6 +33,9 @@ fn main() {
         }
         if want("services") {
             services::run(&ctx).await;
+        }
+        if want("stacks") {
+            stacks::run(&ctx).await;
         }
         if want("stack-deploy") {
             stack_deploy::run(&ctx).await;
