@@ -78,11 +78,7 @@ async fn a_form_on_another_site_cannot_act_in_berth() {
     tokio::spawn(async move { axum::serve(listener, evil).await.unwrap() });
 
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", server.url)).await;
-    b.fill("input[name=username]", ADMIN).await;
-    b.fill("input[name=password]", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_text("Swarm overview", 10).await;
+    b.sign_in(&server.url).await;
 
     b.goto(&evil_url).await;
     b.click("#go").await;
@@ -105,11 +101,7 @@ async fn the_browser_shows_docker_going_away_and_coming_back() {
     let app = TestApp::signed_in(&chaos.manager_host()).await;
     let server = TestServer::start(app.state.clone()).await;
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", server.url)).await;
-    b.fill("input[name=username]", ADMIN).await;
-    b.fill("input[name=password]", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_text("Swarm overview", 10).await;
+    b.sign_in(&server.url).await;
 
     let stopped = chaos.stop_node(1);
     // the page notices by itself (the banner polls; no reload by the user)

@@ -110,7 +110,11 @@ impl FromRequest<AppState> for SourceInput {
 }
 
 /// The editor again, with the problems and the user's text (nothing was changed).
-async fn refused(ctx: &Ctx, input: SourceInput, validation: Validation) -> AppResult<Response> {
+pub(super) async fn refused(
+    ctx: &Ctx,
+    input: SourceInput,
+    validation: Validation,
+) -> AppResult<Response> {
     let name = input.form.name.trim().to_string();
     let existing = db::stacks::latest(&ctx.state.db, &name).await?.is_some();
     let page = EditorPage {

@@ -13,46 +13,13 @@ use super::editor::{ACE_BASE, EditorPage, Validation};
 use super::history::{VersionRow, outcome_class};
 use super::name_or_404;
 use crate::db;
-use crate::docker::time::age;
+use std::collections::HashMap;
+
 use crate::error::AppResult;
 use crate::stack::{self, StackResources, StackService, StackTask};
 use crate::web::page::{Ctx, Layout};
+use crate::web::services::{self, TaskRow};
 use crate::web::urls;
-
-/// A task row of the stack page.
-pub struct TaskLine {
-    pub name: String,
-    pub node: String,
-    pub image: String,
-    pub desired: String,
-    pub state: String,
-    pub state_class: &'static str,
-    pub since: String,
-    pub problem: String,
-    pub superseded: bool,
-}
-
-impl TaskLine {
-    fn from(t: &StackTask) -> TaskLine {
-        TaskLine {
-            name: t.name.clone(),
-            node: t.node.clone(),
-            image: t
-                .task
-                .image
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-            desired: t.task.desired_state.clone(),
-            state: t.task.state.clone(),
-            state_class: t.task.state_class(),
-            since: t.task.since.map(age).unwrap_or_default(),
-            problem: t.task.problem().to_string(),
-            superseded: t.superseded,
-        }
-    }
-}
 
 /// A failure worth a banner: a service whose newest task failed, with the error.
 pub struct Failure {
@@ -63,7 +30,6 @@ pub struct Failure {
 /// What the live part of the page shows (refreshed every few seconds).
 pub struct Live {
     pub services: Vec<StackService>,
-    pub tasks: Vec<TaskLine>,
     pub failures: Vec<Failure>,
     pub unavailable: Option<String>,
 }
@@ -78,7 +44,7 @@ impl Live {
     }
 }
 
-async fn live_state(ctx: &Ctx, name: &str) -> Live {
+async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
     let engine = &ctx.state.docker;
     let (services, tasks) = tokio::join!(stack::services(engine, name), stack::ps(engine, name));
     let mut unavailable = None;
@@ -103,12 +69,32 @@ async fn live_state(ctx: &Ctx, name: &str) -> Live {
             });
         }
     }
-    Live {
-        services,
-        tasks: tasks.iter().map(TaskLine::from).collect(),
-        failures,
-        unavailable,
-    }
+    (
+        Live {
+            services,
+            failures,
+            unavailable,
+        },
+        task_rows(&tasks),
+    )
+}
+
+/// The stack's tasks as the services area shows them (`templates/services/_tasks.html`).
+fn task_rows(tasks: &[StackTask]) -> Vec<TaskRow> {
+    let infos: Vec<_> = tasks.iter().map(|t| t.task.clone()).collect();
+    let names: HashMap<&str, &str> = tasks
+        .iter()
+        .map(|t| (t.task.service_id.as_str(), t.service.as_str()))
+        .collect();
+    let nodes: HashMap<String, String> = tasks
+        .iter()
+        .map(|t| (t.task.node_id.clone(), t.node.clone()))
+        .collect();
+    services::task_rows(
+        &infos,
+        |id| names.get(id).map(|s| s.to_string()).unwrap_or_default(),
+        &nodes,
+    )
 }
 
 #[derive(Template, WebTemplate)]
@@ -117,6 +103,7 @@ struct DetailPage {
     layout: Layout,
     name: String,
     live: Live,
+    tasks: Vec<TaskRow>,
     resources: StackResources,
     history: Vec<VersionRow>,
     /// the newest version berth holds
@@ -138,11 +125,12 @@ impl DetailPage {
 #[template(path = "stacks/_live.html")]
 struct LivePart {
     live: Live,
+    tasks: Vec<TaskRow>,
 }
 
 pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
     let name = name_or_404(&name)?;
-    let (live, resources, history) = tokio::join!(
+    let ((live, tasks), resources, history) = tokio::join!(
         live_state(&ctx, &name),
         stack::resources(&ctx.state.docker, &name),
         db::stacks::history(&ctx.state.db, &name)
@@ -180,6 +168,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
             .map(|j| super::deploy::job_url(&j)),
         latest,
         live,
+        tasks,
         resources,
         name,
     }
@@ -189,8 +178,8 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
 /// `GET /stacks/{name}/live`: services and tasks, polled by the stack page.
 pub async fn live(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
     let name = name_or_404(&name)?;
-    let live = live_state(&ctx, &name).await;
-    Ok(LivePart { live }.into_response())
+    let (live, tasks) = live_state(&ctx, &name).await;
+    Ok(LivePart { live, tasks }.into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

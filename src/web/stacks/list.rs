@@ -38,11 +38,7 @@ impl StackRow {
     }
 
     pub fn percent(&self) -> u64 {
-        if self.desired == 0 {
-            100
-        } else {
-            (self.running * 100 / self.desired).min(100)
-        }
+        (self.running * 100).checked_div(self.desired).map_or(100, |p| p.min(100))
     }
 }
 

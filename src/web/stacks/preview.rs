@@ -10,13 +10,12 @@ use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 
 use super::deploy::SourceInput;
-use super::editor::{ACE_BASE, EditorPage, Validation, check};
+use super::editor::{Validation, check};
 use super::name_or_404;
 use crate::compose::{ComposeFile, source};
 use crate::error::AppResult;
 use crate::stack::{self, Action, DeployOptions, Plan, Source};
 use crate::web::page::{Ctx, Layout};
-use crate::web::urls;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "stacks/preview.html")]
@@ -70,23 +69,12 @@ pub async fn preview(
     {
         Ok(c) => c,
         Err(problems) => {
-            let page = EditorPage {
-                layout: ctx.layout(format!("Edit {name}"), "stacks"),
-                is_new: false,
-                action: urls::stack(&name),
-                prune: f.prune(),
-                name,
-                compose: input.form.compose,
-                env: input.form.env,
-                validation: Validation {
-                    checked: true,
-                    problems,
-                    ..Default::default()
-                },
-                ace_base: ACE_BASE,
-                notice: None,
+            let v = Validation {
+                checked: true,
+                problems,
+                ..Default::default()
             };
-            return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            return super::deploy::refused(&ctx, input, v).await;
         }
     };
     let source = Source {

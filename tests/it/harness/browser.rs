@@ -70,6 +70,16 @@ impl Browser {
         }
     }
 
+    /// Signs in on berth at `base` as the test admin and waits for the dashboard.
+    pub async fn sign_in(&self, base: &str) {
+        self.goto(&format!("{base}/login")).await;
+        self.fill("input[name=username]", super::app::ADMIN).await;
+        self.fill("input[name=password]", super::app::PASSWORD)
+            .await;
+        self.click("button[type=submit]").await;
+        self.wait_text("Swarm overview", 10).await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.c
             .goto(url)

@@ -16,7 +16,7 @@ use bollard::models::{
 use bollard::query_parameters::ListTasksOptions;
 
 use crate::dashboard::TEST_IMAGE;
-use crate::harness::app::{ADMIN, PASSWORD, Resp};
+use crate::harness::app::Resp;
 use crate::harness::browser::Browser;
 use crate::harness::lab::Lab;
 use crate::harness::{TestApp, TestServer};
@@ -185,11 +185,7 @@ pub async fn running_tasks(docker: &Docker, service: &str) -> Vec<(String, i64)>
 
 pub async fn browser_signed_in(server: &TestServer) -> Browser {
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", server.url)).await;
-    b.fill("input[name=username]", ADMIN).await;
-    b.fill("input[name=password]", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_text("Swarm overview", 10).await;
+    b.sign_in(&server.url).await;
     b
 }
 

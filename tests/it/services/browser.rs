@@ -3,7 +3,6 @@
 use fantoccini::Locator;
 
 use super::*;
-use crate::harness::app::{ADMIN, PASSWORD};
 use crate::harness::browser::Browser;
 use crate::harness::{TestServer, unique};
 
@@ -14,11 +13,7 @@ async fn a_browser_creates_4_replicas_on_port_80_scales_to_5_and_streams_the_log
     let name = c.add(&unique("svcweb"));
     let server = TestServer::start(app.state.clone()).await;
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", server.url)).await;
-    b.fill("input[name=username]", ADMIN).await;
-    b.fill("input[name=password]", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_text("Swarm overview", 10).await;
+    b.sign_in(&server.url).await;
 
     // docker service create --replicas 4 -p 80:80 IMAGE …, in the form
     b.goto(&format!("{}/services", server.url)).await;

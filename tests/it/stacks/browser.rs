@@ -6,7 +6,6 @@
 use fantoccini::Locator;
 
 use super::*;
-use crate::harness::app::{ADMIN, PASSWORD};
 use crate::harness::browser::Browser;
 use crate::harness::{TestServer, unique};
 
@@ -55,11 +54,7 @@ async fn the_main_stack_flow_in_a_browser() {
     let name = unique("web");
     let server = TestServer::start(app.state.clone()).await;
     let b = Browser::start().await;
-    b.goto(&format!("{}/login", server.url)).await;
-    b.fill("input[name=username]", ADMIN).await;
-    b.fill("input[name=password]", PASSWORD).await;
-    b.click("button[type=submit]").await;
-    b.wait_text("Swarm overview", 10).await;
+    b.sign_in(&server.url).await;
 
     // new stack: name, compose pasted into the editor, a variable in the env editor
     b.goto(&format!("{}/stacks/new", server.url)).await;
