@@ -38,7 +38,9 @@ impl StackRow {
     }
 
     pub fn percent(&self) -> u64 {
-        (self.running * 100).checked_div(self.desired).map_or(100, |p| p.min(100))
+        (self.running * 100)
+            .checked_div(self.desired)
+            .map_or(100, |p| p.min(100))
     }
 }
 
