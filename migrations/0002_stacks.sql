@@ -8,6 +8,8 @@ CREATE TABLE stack_versions (
     version     INTEGER NOT NULL,
     compose     TEXT    NOT NULL,
     env         TEXT    NOT NULL DEFAULT '',
+    -- files uploaded with the compose file (secrets, configs, env_file): JSON {"name": base64}
+    files       TEXT    NOT NULL DEFAULT '{}',
     prune       INTEGER NOT NULL DEFAULT 0,
     created_at  INTEGER NOT NULL,
     username    TEXT,

@@ -21,6 +21,7 @@ pub async fn run(b: &Bench) {
                 stack: "bstack00",
                 compose: &format!("services:\n  svc0:\n    image: berth-test/busybox:1\n    deploy:\n      replicas: {v}\n"),
                 env: "A=1\n",
+                files: "{}",
                 prune: false,
                 username: "bench",
                 redeploy_of: None,

@@ -128,6 +128,15 @@ pub struct MemoryFiles {
 }
 
 impl MemoryFiles {
+    /// The files, by path.
+    pub fn entries(&self) -> impl Iterator<Item = (&Path, &[u8])> {
+        self.files.iter().map(|(p, d)| (p.as_path(), d.as_slice()))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// Adds (or replaces) a file.
     pub fn insert(&mut self, path: impl Into<PathBuf>, data: impl Into<Vec<u8>>) {
         self.files.insert(path.into(), data.into());

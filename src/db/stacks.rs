@@ -9,6 +9,8 @@ pub struct Version {
     pub version: i64,
     pub compose: String,
     pub env: String,
+    /// files uploaded with it: JSON {"name": base64}
+    pub files: String,
     pub prune: bool,
     pub created_at: i64,
     pub username: Option<String>,
@@ -24,6 +26,7 @@ pub struct NewVersion<'a> {
     pub stack: &'a str,
     pub compose: &'a str,
     pub env: &'a str,
+    pub files: &'a str,
     pub prune: bool,
     pub username: &'a str,
     pub redeploy_of: Option<i64>,
@@ -39,13 +42,14 @@ pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<i64> {
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO stack_versions (stack, version, compose, env, prune, created_at, username, outcome, redeploy_of)
-         VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+        "INSERT INTO stack_versions (stack, version, compose, env, files, prune, created_at, username, outcome, redeploy_of)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
     )
     .bind(v.stack)
     .bind(next)
     .bind(v.compose)
     .bind(v.env)
+    .bind(v.files)
     .bind(v.prune)
     .bind(super::now())
     .bind(v.username)
@@ -97,7 +101,7 @@ pub async fn latest(db: &SqlitePool, stack: &str) -> sqlx::Result<Option<Version
 /// Every version of a stack, newest first (without the event logs).
 pub async fn history(db: &SqlitePool, stack: &str) -> sqlx::Result<Vec<Version>> {
     sqlx::query_as(
-        "SELECT id, stack, version, compose, env, prune, created_at, username, outcome, summary,
+        "SELECT id, stack, version, compose, env, '{}' AS files, prune, created_at, username, outcome, summary,
                 NULL AS events, finished_at, redeploy_of
          FROM stack_versions WHERE stack = ? ORDER BY version DESC",
     )
@@ -109,7 +113,7 @@ pub async fn history(db: &SqlitePool, stack: &str) -> sqlx::Result<Vec<Version>>
 /// The newest version of every stack berth holds (for the list page): one query.
 pub async fn latest_of_all(db: &SqlitePool) -> sqlx::Result<Vec<Version>> {
     sqlx::query_as(
-        "SELECT v.id, v.stack, v.version, '' AS compose, '' AS env, v.prune, v.created_at, v.username, v.outcome,
+        "SELECT v.id, v.stack, v.version, '' AS compose, '' AS env, '{}' AS files, v.prune, v.created_at, v.username, v.outcome,
                 v.summary, NULL AS events, v.finished_at, v.redeploy_of
          FROM stack_versions v
          JOIN (SELECT stack, MAX(version) AS version FROM stack_versions GROUP BY stack) m

@@ -109,6 +109,34 @@ impl FromRequest<AppState> for SourceInput {
     }
 }
 
+/// Files stored with a version, as JSON `{"name": base64}`.
+pub fn encode_files(files: &MemoryFiles) -> String {
+    use base64::Engine;
+    let map: std::collections::BTreeMap<String, String> = files
+        .entries()
+        .map(|(p, d)| {
+            (
+                p.to_string_lossy().into_owned(),
+                base64::engine::general_purpose::STANDARD.encode(d),
+            )
+        })
+        .collect();
+    serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
+}
+
+pub fn decode_files(json: &str) -> MemoryFiles {
+    use base64::Engine;
+    let mut files = MemoryFiles::default();
+    let map: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(json).unwrap_or_default();
+    for (path, data) in map {
+        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) {
+            files.insert(path, bytes);
+        }
+    }
+    files
+}
+
 /// The editor again, with the problems and the user's text (nothing was changed).
 pub(super) async fn refused(
     ctx: &Ctx,
@@ -170,13 +198,27 @@ pub async fn redeploy(
             env: v.env,
             prune: if v.prune { "yes".into() } else { String::new() },
         },
-        files: MemoryFiles::default(),
+        files: decode_files(&v.files),
         uploaded: false,
     };
     submit(ctx, input, Some(version)).await
 }
 
-async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppResult<Response> {
+/// A new version without uploads keeps the files the stack's newest version was deployed with
+/// (an edit in the browser cannot re-upload a secret's file each time).
+pub(super) async fn keep_stored_files(ctx: &Ctx, input: &mut SourceInput) -> AppResult<()> {
+    if input.files.is_empty()
+        && let Some(latest) = db::stacks::latest(&ctx.state.db, input.form.name.trim()).await?
+    {
+        input.files = decode_files(&latest.files);
+    }
+    Ok(())
+}
+
+async fn submit(ctx: Ctx, mut input: SourceInput, redeploy_of: Option<i64>) -> AppResult<Response> {
+    if redeploy_of.is_none() {
+        keep_stored_files(&ctx, &mut input).await?;
+    }
     let f = &input.form;
     let checked = match check(
         f.name.clone(),
@@ -215,6 +257,7 @@ async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppRe
             stack: &checked.name,
             compose: &f.compose,
             env: &f.env,
+            files: &encode_files(&input.files),
             prune: f.prune(),
             username: &ctx.session.username,
             redeploy_of,

@@ -77,6 +77,7 @@ struct VersionPage {
     running: bool,
     events_url: String,
     latest: i64,
+    file_names: Vec<String>,
     prune: bool,
 }
 
@@ -121,6 +122,10 @@ pub async fn show(
         layout: ctx.layout(format!("{name} version {version}"), "stacks"),
         events_url: urls::stack_action(&name, &format!("versions/{version}/events")),
         env_keys: env_keys(&v.env),
+        file_names: super::deploy::decode_files(&v.files)
+            .entries()
+            .map(|(p, _)| p.to_string_lossy().trim_start_matches('/').to_string())
+            .collect(),
         reveal: q.reveal == "env",
         env: v.env,
         compose: v.compose,

@@ -58,6 +58,7 @@ pub async fn preview(
 ) -> AppResult<Response> {
     let name = name_or_404(&name)?;
     input.form.name = name.clone();
+    super::deploy::keep_stored_files(&ctx, &mut input).await?;
     let f = &input.form;
     let checked = match check(
         name.clone(),

@@ -88,7 +88,12 @@ async fn a_stack_made_with_the_cli_can_be_removed_from_berth() {
     })
     .await;
     assert_eq!(testid(&page.body, "outcome"), "ok", "{}", page.body);
-    assert!(swarm_objects(lab, &name).is_empty());
+    let left = swarm_objects(lab, &name);
+    assert!(
+        left.is_empty(),
+        "left in the swarm: {left:?}\n{}",
+        page.body
+    );
     app.get(&format!("/stacks/{name}")).await.expect(404);
     app.get("/stacks")
         .await

@@ -351,6 +351,7 @@ async fn db_insert_running(app: &TestApp) {
             stack: "interrupted",
             compose: "services: {}\n",
             env: "",
+            files: "{}",
             prune: false,
             username: "admin",
             redeploy_of: None,

@@ -96,6 +96,42 @@ async fn an_uploaded_compose_file_deploys_with_its_env_file_and_secret_file() {
             .unwrap();
     assert_eq!(stored.0, WITH_SECRET);
     assert!(stored.1.contains("GREETING"));
+    app.get(&format!("/stacks/{name}/versions/1"))
+        .await
+        .contains("<code>token.txt</code>")
+        .lacks("s3cret-token");
+
+    // the uploaded file is kept: an edit in the browser (no upload) previews and deploys…
+    let edited = WITH_SECRET.replace("init: true", "init: true\n    labels: [edited=yes]");
+    app.post(
+        &format!("/stacks/{name}/preview"),
+        &[("compose", &edited), ("env", "GREETING=hi")],
+    )
+    .await
+    .expect(200);
+    app.post(
+        &format!("/stacks/{name}"),
+        &[("compose", &edited), ("env", "GREETING=hi")],
+    )
+    .await
+    .expect_redirect(&format!("/stacks/{name}/versions/2"));
+    assert_eq!(
+        testid(&finished(&app, &name, 2).await.body, "outcome"),
+        "ok"
+    );
+    // …and version 1 can be redeployed as it was
+    app.post(&format!("/stacks/{name}/versions/1/redeploy"), &[])
+        .await
+        .expect_redirect(&format!("/stacks/{name}/versions/3"));
+    assert_eq!(
+        testid(&finished(&app, &name, 3).await.body, "outcome"),
+        "ok"
+    );
+    let svc = service_json(lab, &format!("{name}_web"));
+    assert_eq!(
+        svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"],
+        serde_json::json!(["GREETING=hello there"])
+    );
     cleanup(lab, &name).await;
 }
 
