@@ -197,6 +197,14 @@ async fn rm(engine: &Engine, a: StackRmArgs) -> bool {
                 ));
                 ok = false;
             }
+            Ok(r) if r.tasks_left > 0 => {
+                err(&format!(
+                    "{} task(s) of stack {name} still present after {} s",
+                    r.tasks_left,
+                    a.timeout.as_secs()
+                ));
+                ok = false;
+            }
             Ok(r) if !r.networks_left.is_empty() => {
                 err(&format!(
                     "networks of stack {name} still present after {} s: {}",

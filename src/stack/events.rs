@@ -231,6 +231,9 @@ pub enum RemoveEvent {
     },
     /// Waiting for swarm to really delete the stack's networks (they go once tasks detach).
     WaitingForNetworks { names: Vec<String> },
+    /// Tasks of the removed services still stopping (their containers hold local copies of
+    /// the stack's networks until they are gone).
+    WaitingForTasks { count: usize },
     /// Everything of the stack is gone.
     Removed { stack: String },
 }
@@ -253,6 +256,10 @@ impl RemoveEvent {
                 ),
                 false,
             ),
+            RemoveEvent::WaitingForTasks { count } => (
+                format!("Waiting for {count} task(s) of the removed services to stop"),
+                false,
+            ),
             RemoveEvent::Removed { stack } => (format!("Stack {stack} removed"), false),
         }
     }
@@ -270,10 +277,12 @@ pub struct RemoveReport {
     pub failures: Vec<String>,
     /// Networks still present when waiting gave up (empty when they are gone or not waited for).
     pub networks_left: Vec<String>,
+    /// Tasks of the stack still present when the wait ended.
+    pub tasks_left: usize,
 }
 
 impl RemoveReport {
     pub fn succeeded(&self) -> bool {
-        self.failures.is_empty() && self.networks_left.is_empty()
+        self.failures.is_empty() && self.networks_left.is_empty() && self.tasks_left == 0
     }
 }

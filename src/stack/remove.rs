@@ -122,6 +122,7 @@ pub async fn remove(
         removed: Vec::new(),
         failures: Vec::new(),
         networks_left: Vec::new(),
+        tasks_left: 0,
     };
     if !report.found {
         send(RemoveEvent::NothingFound {
@@ -168,15 +169,28 @@ pub async fn remove(
     if !report.failures.is_empty() {
         return Ok(report);
     }
-    if let Some(limit) = opts.wait
-        && !networks.is_empty()
-    {
-        send(RemoveEvent::WaitingForNetworks {
-            names: networks.iter().map(|(n, _)| n.clone()).collect(),
-        });
-        report.networks_left = wait_for_networks(&api, stack, limit).await;
-        if !report.networks_left.is_empty() {
+    if let Some(limit) = opts.wait {
+        // "gone" means gone on the nodes too: a task scheduled just before the removal can
+        // still start its container, which brings a local copy of the stack's network with
+        // it, so wait for the stack's tasks to disappear first, then for its networks
+        let deadline = Instant::now() + limit;
+        report.tasks_left = wait_for_tasks(&api, stack, deadline, &send).await;
+        if report.tasks_left > 0 {
             return Ok(report);
+        }
+        if !networks.is_empty() {
+            send(RemoveEvent::WaitingForNetworks {
+                names: networks.iter().map(|(n, _)| n.clone()).collect(),
+            });
+            report.networks_left = wait_for_networks(
+                &api,
+                stack,
+                deadline.saturating_duration_since(Instant::now()),
+            )
+            .await;
+            if !report.networks_left.is_empty() {
+                return Ok(report);
+            }
         }
     }
     send(RemoveEvent::Removed {
@@ -200,6 +214,34 @@ async fn remove_network(api: &Api, id: &str, until: Instant) -> Result<(), bolla
             }
             other => return other,
         }
+    }
+}
+
+/// Waits until no task of the stack is left (swarm deletes the tasks of a removed service once
+/// their containers stopped); returns how many are left at the deadline.
+async fn wait_for_tasks(
+    api: &Api,
+    stack: &str,
+    deadline: Instant,
+    send: &(dyn Fn(RemoveEvent) + Sync),
+) -> usize {
+    let label = super::api::namespace_label(stack);
+    let mut told = false;
+    loop {
+        let left = crate::docker::tasks::list(&api.docker, &[("label", label.as_str())])
+            .await
+            .map(|t| t.len());
+        match left {
+            Ok(0) => return 0,
+            Ok(n) if Instant::now() >= deadline => return n,
+            Ok(n) if !told => {
+                send(RemoveEvent::WaitingForTasks { count: n });
+                told = true;
+            }
+            Err(_) if Instant::now() >= deadline => return 1,
+            _ => {}
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

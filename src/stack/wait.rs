@@ -119,12 +119,13 @@ pub fn progress(
     let count = |f: &dyn Fn(&TaskInfo) -> bool| mine.iter().filter(|t| f(t)).count() as u64;
     let running = count(&|t| t.state == "running" && t.desired_state == "running");
     let failures = count(&|t| matches!(t.state.as_str(), "failed" | "rejected"));
-    // the newest error, or why a task waits ("no suitable node (host-mode port already in use
-    // on 1 node)")
+    // the newest error ("No such image", "no suitable node (host-mode port already in use on
+    // 1 node)"); a pending task's bare message ("pending task scheduling") only when no task
+    // has an error, so a retry waiting to be scheduled does not hide why the last one failed
     let error = mine
         .iter()
         .filter(|t| !t.problem().is_empty())
-        .max_by_key(|t| (t.since, t.created))
+        .max_by_key(|t| (!t.error.is_empty(), t.since, t.created))
         .map(|t| t.problem().to_string());
     let mode = svc.spec.as_ref().and_then(|s| s.mode.as_ref());
     let on_up_nodes = || {

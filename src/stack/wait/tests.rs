@@ -94,6 +94,12 @@ fn tasks_that_keep_failing_make_a_failing_service_with_the_error() {
         p.line(),
         "app_web: 0/1 running, failing: No such image: x:1"
     );
+    // the next retry, newer but waiting to be scheduled, does not hide why the others failed
+    let mut retry = task("dddd", "", "pending", "running", "");
+    retry.message = "pending task scheduling".into();
+    tasks.push(retry);
+    let p = progress(&watched(), &replicated(1), &tasks, &none);
+    assert_eq!(p.error.as_deref(), Some("No such image: x:1"));
 }
 
 #[test]

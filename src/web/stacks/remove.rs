@@ -95,9 +95,14 @@ pub async fn remove(
             Ok(r) => (
                 "failed",
                 format!(
-                    "Removed {} object(s), but {}{}. Remove again to retry.",
+                    "Removed {} object(s), but {}{}{}. Remove again to retry.",
                     r.removed.len(),
                     r.failures.join("; "),
+                    if r.tasks_left == 0 {
+                        String::new()
+                    } else {
+                        format!("; {} task(s) still stopping", r.tasks_left)
+                    },
                     if r.networks_left.is_empty() {
                         String::new()
                     } else {
