@@ -277,7 +277,8 @@ pub struct RemoveReport {
     pub failures: Vec<String>,
     /// Networks still present when waiting gave up (empty when they are gone or not waited for).
     pub networks_left: Vec<String>,
-    /// Tasks of the stack still present when the wait ended.
+    /// Tasks of the stack still on a node, not finished (a container may still start or run),
+    /// when the wait ended.
     pub tasks_left: usize,
 }
 

@@ -217,8 +217,11 @@ async fn remove_network(api: &Api, id: &str, until: Instant) -> Result<(), bolla
     }
 }
 
-/// Waits until no task of the stack is left (swarm deletes the tasks of a removed service once
-/// their containers stopped); returns how many are left at the deadline.
+/// Waits until no task of the stack holds a node any more (assigned to one, from pending to
+/// running: its container may still start or run); returns how many still do at the
+/// deadline. Tasks that finished or never got a node do not count: swarm deletes a removed
+/// service's tasks once their containers stopped, but keeps a removed job's completed tasks,
+/// and its never-scheduled pending ones, indefinitely.
 async fn wait_for_tasks(
     api: &Api,
     stack: &str,
@@ -230,7 +233,7 @@ async fn wait_for_tasks(
     loop {
         let left = crate::docker::tasks::list(&api.docker, &[("label", label.as_str())])
             .await
-            .map(|t| t.len());
+            .map(|t| t.iter().filter(|t| t.occupies_node()).count());
         match left {
             Ok(0) => return 0,
             Ok(n) if Instant::now() >= deadline => return n,

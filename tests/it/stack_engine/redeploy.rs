@@ -496,6 +496,51 @@ async fn removal_waits_for_the_networks_so_an_immediate_redeploy_works() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removal_waits_for_running_tasks_but_not_for_the_tasks_swarm_keeps_of_jobs() {
+    let lab = lab("one");
+    let host = lab.manager_host();
+    let e = engine(lab).await;
+    let name = unique("rdj");
+    let (mut o, _rx) = opts();
+    o.wait = Some(fast_wait());
+    // a job with more completions than it runs at once leaves tasks pending that swarm never
+    // schedules nor deletes once the service is gone, and keeps the completed ones
+    let file = "services:\n  batch:\n    image: berth-test/busybox:1\n    deploy:\n      mode: replicated-job\n      replicas: 4\n  web:\n    image: berth-test/busybox:1\n    command: [sleep, '100000']\n    init: true\n";
+    let r = stack::deploy(&e, &name, text_source(file, &[], &[]), &o)
+        .await
+        .unwrap();
+    assert!(r.convergence.is_some(), "{r:#?}");
+    let r = stack::remove(
+        &e,
+        &name,
+        &stack::RemoveOptions {
+            wait: Some(Duration::from_secs(60)),
+            events: None,
+        },
+    )
+    .await
+    .unwrap();
+    assert!(r.succeeded(), "{r:?}");
+    assert!(nothing_of(&host, &name), "{:?}", labelled(&host, &name));
+    // what swarm keeps has no container: nothing of the stack runs on a node any more
+    let q = label_query(&name);
+    let on_nodes: Vec<_> = raw_get(&host, &format!("/tasks?{q}"))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| {
+            let state = t.pointer("/Status/State").and_then(|s| s.as_str());
+            matches!(
+                state,
+                Some("assigned" | "accepted" | "preparing" | "ready" | "starting" | "running")
+            )
+        })
+        .collect();
+    assert!(on_nodes.is_empty(), "{on_nodes:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taken_host_port_shows_while_waiting_and_a_corrected_redeploy_converges() {
     let lab = lab("one");
     let e = engine(lab).await;
