@@ -253,8 +253,13 @@ async fn stack_commands_run_as_a_process_with_reliable_outputs_and_exit_codes() 
             format!("Stack {name} removed"),
         ]
     );
-    // berth waited for the tasks, so there is nothing left to list
-    let r = berth(d, &host, &["ps", &name]).expect(1);
+    // berth waited for the tasks' containers; their shut-down records linger a moment until
+    // swarm reaps them, as with the CLI
+    let r = crate::harness::eventually(30, "the stack's tasks to be reaped", || {
+        let r = berth(d, &host, &["ps", &name]);
+        async move { (r.code == 1).then_some(r) }
+    })
+    .await;
     assert_eq!(r.stderr.trim(), format!("nothing found in stack: {name}"));
     let r = berth(d, &host, &["services", &name]).expect(0);
     assert_eq!(r.stderr.trim(), format!("Nothing found in stack: {name}"));
