@@ -62,10 +62,6 @@ pub fn role(n: &Node) -> String {
         .unwrap_or_default()
 }
 
-pub fn version(n: &Node) -> u64 {
-    n.version.as_ref().and_then(|v| v.index).unwrap_or(0)
-}
-
 pub fn reachability(n: &Node) -> String {
     n.manager_status
         .as_ref()
