@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{TaskRow, check_id, task_rows};
+use crate::db::audit::Outcome;
 use crate::docker::services::spec::{self, ResourcesInput};
 use crate::docker::services::{self, ServiceDetail, ServiceSummary, SpecView, UpdateState, flags};
 use crate::docker::tasks::TaskInfo;
@@ -239,7 +240,13 @@ pub async fn show(
     let docker = ctx.state.docker.manager()?;
     let d = services::detail(&docker, &id).await?;
     let forms = Forms::from_detail(&d);
-    Ok(render(&ctx, d, forms, q.reveal == "env").into_response())
+    let reveal = q.reveal == "env";
+    if reveal {
+        // env values often hold secrets: who looked at them is worth knowing
+        ctx.audit("service.env.reveal", &d.summary.name, Outcome::Ok, None)
+            .await;
+    }
+    Ok(render(&ctx, d, forms, reveal).into_response())
 }
 
 /// The page again with one form's values as typed and its error (422): nothing was changed.

@@ -113,6 +113,16 @@ pub async fn show(
         Some(j) => (j.lines(), j.end().is_none()),
         None => (stored_lines(v.events.as_deref()), v.outcome == "running"),
     };
+    if q.reveal == "env" {
+        // env values often hold secrets: who looked at them is worth knowing
+        ctx.audit(
+            "stack.env.reveal",
+            &name,
+            Outcome::Ok,
+            Some(&format!("version {version}")),
+        )
+        .await;
+    }
     let mut row = VersionRow::from(&v);
     if let Some(end) = job.as_ref().and_then(|j| j.end()) {
         row.outcome = end.outcome;

@@ -196,6 +196,15 @@ async fn labels_are_escaped() {
         .contains(&html("<b>bold</b>"))
         .lacks("<b>bold</b>")
         .lacks("<img src=x");
+    // looking at the values is recorded, merely opening the page is not
+    app.get(&format!("/services/{id}")).await.expect(200);
+    let reveals: Vec<_> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(a, t, _)| a == "service.env.reveal" && *t == name)
+        .collect();
+    assert_eq!(reveals.len(), 1, "{reveals:?}");
     let list = app.get(&format!("/services?q={name}")).await.expect(200);
     list.contains(&html("<img src=x onerror=alert(2)>"))
         .lacks("<img src=x");

@@ -273,6 +273,17 @@ async fn a_stack_is_deployed_previewed_changed_redeployed_and_removed_with_plain
     app.get(&format!("/stacks/{name}/versions/{v_re}?reveal=env"))
         .await
         .contains("MODE=production");
+    let reveals: Vec<_> = app
+        .audit_actions()
+        .await
+        .into_iter()
+        .filter(|(a, t, _)| a == "stack.env.reveal" && *t == name)
+        .collect();
+    assert_eq!(
+        reveals.len(),
+        1,
+        "who saw the values is recorded: {reveals:?}"
+    );
 
     // remove: needs the confirmation, then reports when everything is gone
     app.post(&format!("/stacks/{name}/delete"), &[])
