@@ -503,12 +503,12 @@ async fn removal_waits_for_running_tasks_but_not_for_the_tasks_swarm_keeps_of_jo
     let name = unique("rdj");
     let (mut o, _rx) = opts();
     o.wait = Some(fast_wait());
-    // a job with more completions than it runs at once leaves tasks pending that swarm never
-    // schedules nor deletes once the service is gone, and keeps the completed ones
+    // swarm keeps a removed job's completed tasks (and any it never scheduled) indefinitely:
+    // they have no container, so removal must not wait for them
     let file = "services:\n  batch:\n    image: berth-test/busybox:1\n    deploy:\n      mode: replicated-job\n      replicas: 4\n  web:\n    image: berth-test/busybox:1\n    command: [sleep, '100000']\n    init: true\n";
     let r = stack::deploy(&e, &name, text_source(file, &[], &[]), &o)
         .await
-        .unwrap();
+        .expect("deploy");
     assert!(r.convergence.is_some(), "{r:#?}");
     let r = stack::remove(
         &e,
@@ -519,7 +519,7 @@ async fn removal_waits_for_running_tasks_but_not_for_the_tasks_swarm_keeps_of_jo
         },
     )
     .await
-    .unwrap();
+    .expect("remove");
     assert!(r.succeeded(), "{r:?}");
     assert!(nothing_of(&host, &name), "{:?}", labelled(&host, &name));
     // what swarm keeps has no container: nothing of the stack runs on a node any more
