@@ -7,14 +7,13 @@ use axum::Form;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::update::values;
+use super::update::{accepted, values};
 use crate::db::audit::Outcome;
 use crate::docker::DockerError;
 use crate::docker::services::ops;
 use crate::docker::services::spec::{CreateInput, FieldErrors, NewService, ResourcesInput};
 use crate::error::AppResult;
-use crate::web::page::{Ctx, FlashKind, Layout};
-use crate::web::urls;
+use crate::web::page::{Ctx, Layout};
 
 /// The form's values as shown (multi-value fields one entry per line).
 #[derive(Debug, Clone, Default)]
@@ -221,19 +220,8 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
     };
     match ops::create(&docker, new).await {
         Ok(c) => {
-            ctx.audit("service.create", &c.name, Outcome::Ok, Some(&c.detail))
-                .await;
-            let mut text = format!("Service {} created.", c.name);
-            let kind = if c.warnings.is_empty() {
-                FlashKind::Ok
-            } else {
-                for w in &c.warnings {
-                    text.push_str(" Warning: ");
-                    text.push_str(w);
-                }
-                FlashKind::Info
-            };
-            Ok(ctx.redirect_with(&urls::service(&c.id), kind, &text).await)
+            let text = format!("Service {} created.", c.name);
+            Ok(accepted(&ctx, "service.create", &c, text).await)
         }
         Err(e @ (DockerError::Refused(_) | DockerError::Conflict(_))) => {
             let msg = match &e {

@@ -58,6 +58,23 @@ async fn fail(
     refused(ctx, id, form, message, keep).await
 }
 
+/// After a change Docker accepted (an update or a creation): audits it and goes to the
+/// service's page with `text`, followed by Docker's warnings if it gave any.
+pub(super) async fn accepted(ctx: &Ctx, action: &str, c: &Changed, mut text: String) -> Response {
+    ctx.audit(action, &c.name, Outcome::Ok, Some(&c.detail))
+        .await;
+    let kind = if c.warnings.is_empty() {
+        FlashKind::Ok
+    } else {
+        for w in &c.warnings {
+            text.push_str(" Warning: ");
+            text.push_str(w);
+        }
+        FlashKind::Info
+    };
+    ctx.redirect_with(&urls::service(&c.id), kind, &text).await
+}
+
 /// Turns the result of a change into the answer: a redirect with a message, or the form again.
 async fn finish(
     ctx: &Ctx,
@@ -70,19 +87,8 @@ async fn finish(
 ) -> AppResult<Response> {
     match result {
         Ok(c) => {
-            ctx.audit(action, &c.name, Outcome::Ok, Some(&c.detail))
-                .await;
-            let mut text = success(&c);
-            let kind = if c.warnings.is_empty() {
-                FlashKind::Ok
-            } else {
-                for w in &c.warnings {
-                    text.push_str(" Warning: ");
-                    text.push_str(w);
-                }
-                FlashKind::Info
-            };
-            Ok(ctx.redirect_with(&urls::service(&c.id), kind, &text).await)
+            let text = success(&c);
+            Ok(accepted(ctx, action, &c, text).await)
         }
         Err(ChangeError::Invalid(m)) => fail(ctx, id, action, form, m, keep).await,
         Err(ChangeError::Docker(e)) => match e {

@@ -137,6 +137,31 @@ pub fn decode_files(json: &str) -> MemoryFiles {
     files
 }
 
+/// The form's source checked, or the editor again with its problems (nothing was changed).
+pub(super) async fn checked_or_refused(
+    ctx: &Ctx,
+    input: SourceInput,
+) -> AppResult<Result<(Checked, SourceInput), Response>> {
+    let f = &input.form;
+    let problems = match check(
+        f.name.clone(),
+        f.compose.clone(),
+        f.env.clone(),
+        input.files.clone(),
+    )
+    .await?
+    {
+        Ok(c) => return Ok(Ok((c, input))),
+        Err(problems) => problems,
+    };
+    let v = Validation {
+        checked: true,
+        problems,
+        ..Default::default()
+    };
+    Ok(Err(refused(ctx, input, v).await?))
+}
+
 /// The editor again, with the problems and the user's text (nothing was changed).
 pub(super) async fn refused(
     ctx: &Ctx,
@@ -219,25 +244,11 @@ async fn submit(ctx: Ctx, mut input: SourceInput, redeploy_of: Option<i64>) -> A
     if redeploy_of.is_none() {
         keep_stored_files(&ctx, &mut input).await?;
     }
-    let f = &input.form;
-    let checked = match check(
-        f.name.clone(),
-        f.compose.clone(),
-        f.env.clone(),
-        input.files.clone(),
-    )
-    .await?
-    {
+    let (checked, input) = match checked_or_refused(&ctx, input).await? {
         Ok(c) => c,
-        Err(problems) => {
-            let v = Validation {
-                checked: true,
-                problems,
-                ..Default::default()
-            };
-            return refused(&ctx, input, v).await;
-        }
+        Err(page) => return Ok(page),
     };
+    let f = &input.form;
     if let Some(running) = ctx.state.jobs.running_on(&checked.name) {
         let to = job_url(&running);
         return Ok(ctx

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 
-use super::name_or_404;
+use super::{ConfirmForm, name_or_404};
 use crate::db::{self, audit::Outcome};
 use crate::docker::time::{age, format_utc};
 use crate::error::{AppError, AppResult};
@@ -334,12 +334,6 @@ pub async fn diff(
     .into_response())
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct ConfirmForm {
-    confirm: String,
-}
-
 /// `POST /stacks/{name}/history/delete`: forget every stored version (the swarm is untouched).
 pub async fn forget(
     ctx: Ctx,
@@ -347,7 +341,7 @@ pub async fn forget(
     Form(f): Form<ConfirmForm>,
 ) -> AppResult<Response> {
     let name = name_or_404(&name)?;
-    if f.confirm != "yes" {
+    if !f.confirmed() {
         return Ok(ctx
             .redirect_with(
                 &urls::stack(&name),

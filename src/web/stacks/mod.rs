@@ -51,6 +51,19 @@ pub fn streams() -> Router<AppState> {
         .route("/jobs/{id}/events", get(remove::job_events))
 }
 
+/// The confirmation box of a destructive stack action (`confirm` = yes).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct ConfirmForm {
+    confirm: String,
+}
+
+impl ConfirmForm {
+    fn confirmed(&self) -> bool {
+        self.confirm == "yes"
+    }
+}
+
 /// A stack name from a URL: what berth would accept as a name, or 404.
 fn name_or_404(name: &str) -> Result<String, AppError> {
     crate::compose::source::stack_name_rules(name)

@@ -10,7 +10,6 @@ use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 
 use super::deploy::SourceInput;
-use super::editor::{Validation, check};
 use super::name_or_404;
 use crate::compose::{ComposeFile, source};
 use crate::error::AppResult;
@@ -59,25 +58,11 @@ pub async fn preview(
     let name = name_or_404(&name)?;
     input.form.name = name.clone();
     super::deploy::keep_stored_files(&ctx, &mut input).await?;
-    let f = &input.form;
-    let checked = match check(
-        name.clone(),
-        f.compose.clone(),
-        f.env.clone(),
-        input.files.clone(),
-    )
-    .await?
-    {
+    let (checked, input) = match super::deploy::checked_or_refused(&ctx, input).await? {
         Ok(c) => c,
-        Err(problems) => {
-            let v = Validation {
-                checked: true,
-                problems,
-                ..Default::default()
-            };
-            return super::deploy::refused(&ctx, input, v).await;
-        }
+        Err(page) => return Ok(page),
     };
+    let f = &input.form;
     let source = Source {
         files: vec![ComposeFile::new(source::EDITOR_FILE, f.compose.clone())],
         working_dir: "/".into(),

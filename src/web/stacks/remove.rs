@@ -9,10 +9,9 @@ use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 use super::history::job_stream;
-use super::name_or_404;
+use super::{ConfirmForm, name_or_404};
 use crate::db::{self, audit::Outcome};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Line;
@@ -20,19 +19,13 @@ use crate::stack::{self, RemoveEvent, RemoveOptions};
 use crate::web::page::{Ctx, FlashKind, Layout};
 use crate::web::urls;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct RemoveForm {
-    confirm: String,
-}
-
 pub async fn remove(
     ctx: Ctx,
     Path(name): Path<String>,
-    Form(f): Form<RemoveForm>,
+    Form(f): Form<ConfirmForm>,
 ) -> AppResult<Response> {
     let name = name_or_404(&name)?;
-    if f.confirm != "yes" {
+    if !f.confirmed() {
         return Ok(ctx
             .redirect_with(
                 &urls::stack(&name),
