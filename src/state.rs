@@ -100,7 +100,7 @@ impl AppState {
             let entry = crate::db::audit::Entry {
                 username: Some(&username),
                 ip: None,
-                action: "setup.password_file",
+                action: crate::db::audit::Action::SetupPasswordFile,
                 target: Some(&username),
                 outcome: crate::db::audit::Outcome::Ok,
                 detail: Some("admin created from BERTH_ADMIN_PASSWORD_FILE"),

@@ -19,12 +19,129 @@ impl Outcome {
     }
 }
 
+/// Every action berth records, stored as its dotted name (`stack.deploy`): the audit page
+/// filters by prefix (`stack.`), so the names group by area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// the first admin was created through the setup page
+    AuthSetup,
+    AuthLogin,
+    AuthLogout,
+    AuthPasswordChange,
+    /// the first admin was created from BERTH_ADMIN_PASSWORD_FILE
+    SetupPasswordFile,
+    /// a form without a valid CSRF token was refused
+    CsrfRefused,
+    UserCreate,
+    UserDelete,
+    SwarmInit,
+    SwarmRotateToken,
+    NodeAvailability,
+    NodeRole,
+    NodeLabelAdd,
+    NodeLabelRemove,
+    NodeRemove,
+    ServiceCreate,
+    ServiceScale,
+    ServiceImage,
+    ServiceEnv,
+    /// someone looked at a service's environment values
+    ServiceEnvReveal,
+    ServicePorts,
+    ServiceConstraints,
+    ServiceResources,
+    ServiceRedeploy,
+    ServiceRollback,
+    ServiceDelete,
+    StackDeploy,
+    StackRemove,
+    /// someone looked at a stack version's variable values
+    StackEnvReveal,
+    StackHistoryDelete,
+}
+
+impl Action {
+    /// Every action, in the order above.
+    pub const ALL: &'static [Action] = &[
+        Action::AuthSetup,
+        Action::AuthLogin,
+        Action::AuthLogout,
+        Action::AuthPasswordChange,
+        Action::SetupPasswordFile,
+        Action::UserCreate,
+        Action::UserDelete,
+        Action::SwarmInit,
+        Action::SwarmRotateToken,
+        Action::NodeAvailability,
+        Action::NodeRole,
+        Action::NodeLabelAdd,
+        Action::NodeLabelRemove,
+        Action::NodeRemove,
+        Action::ServiceCreate,
+        Action::ServiceScale,
+        Action::ServiceImage,
+        Action::ServiceEnv,
+        Action::ServiceEnvReveal,
+        Action::ServicePorts,
+        Action::ServiceConstraints,
+        Action::ServiceResources,
+        Action::ServiceRedeploy,
+        Action::ServiceRollback,
+        Action::ServiceDelete,
+        Action::StackDeploy,
+        Action::StackRemove,
+        Action::StackEnvReveal,
+        Action::StackHistoryDelete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::AuthSetup => "auth.setup",
+            Action::AuthLogin => "auth.login",
+            Action::AuthLogout => "auth.logout",
+            Action::AuthPasswordChange => "auth.password_change",
+            Action::SetupPasswordFile => "setup.password_file",
+            Action::CsrfRefused => "csrf.refused",
+            Action::UserCreate => "user.create",
+            Action::UserDelete => "user.delete",
+            Action::SwarmInit => "swarm.init",
+            Action::SwarmRotateToken => "swarm.rotate_token",
+            Action::NodeAvailability => "node.availability",
+            Action::NodeRole => "node.role",
+            Action::NodeLabelAdd => "node.label.add",
+            Action::NodeLabelRemove => "node.label.remove",
+            Action::NodeRemove => "node.remove",
+            Action::ServiceCreate => "service.create",
+            Action::ServiceScale => "service.scale",
+            Action::ServiceImage => "service.image",
+            Action::ServiceEnv => "service.env",
+            Action::ServiceEnvReveal => "service.env.reveal",
+            Action::ServicePorts => "service.ports",
+            Action::ServiceConstraints => "service.constraints",
+            Action::ServiceResources => "service.resources",
+            Action::ServiceRedeploy => "service.redeploy",
+            Action::ServiceRollback => "service.rollback",
+            Action::ServiceDelete => "service.delete",
+            Action::StackDeploy => "stack.deploy",
+            Action::StackRemove => "stack.remove",
+            Action::StackEnvReveal => "stack.env.reveal",
+            Action::StackHistoryDelete => "stack.history.delete",
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One audit entry to record.
 #[derive(Debug, Clone)]
 pub struct Entry<'a> {
     pub username: Option<&'a str>,
     pub ip: Option<&'a str>,
-    pub action: &'a str,
+    pub action: Action,
     pub target: Option<&'a str>,
     pub outcome: Outcome,
     pub detail: Option<&'a str>,
@@ -50,7 +167,7 @@ pub async fn record(db: &SqlitePool, e: &Entry<'_>) -> sqlx::Result<()> {
     .bind(super::now_ms())
     .bind(e.username)
     .bind(e.ip)
-    .bind(e.action)
+    .bind(e.action.as_str())
     .bind(e.target)
     .bind(e.outcome.as_str())
     .bind(e.detail)
@@ -88,4 +205,26 @@ pub async fn list(db: &SqlitePool, q: &Query) -> sqlx::Result<Vec<Row>> {
     qb.push(" ORDER BY id DESC LIMIT ")
         .push_bind(q.limit.clamp(1, 1000));
     qb.build_query_as().fetch_all(db).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn action_names_are_unique_and_grouped_by_area() {
+        let names: std::collections::BTreeSet<&str> =
+            Action::ALL.iter().map(|a| a.as_str()).collect();
+        assert_eq!(names.len(), Action::ALL.len());
+        for n in names {
+            let area = n.split('.').next().unwrap_or_default();
+            assert!(
+                [
+                    "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack"
+                ]
+                .contains(&area),
+                "{n}"
+            );
+        }
+    }
 }

@@ -15,7 +15,10 @@ use super::urls;
 use crate::AppState;
 use crate::auth::throttle::Key;
 use crate::auth::{self as authz, password, tokens};
-use crate::db::{self, audit::Outcome};
+use crate::db::{
+    self,
+    audit::{Action, Outcome},
+};
 use crate::error::{AppError, AppResult};
 
 #[derive(Template)]
@@ -119,7 +122,7 @@ async fn audit_anon(
     state: &AppState,
     username: Option<&str>,
     ip: Option<&str>,
-    action: &str,
+    action: Action,
     outcome: Outcome,
     detail: &str,
 ) {
@@ -170,7 +173,7 @@ pub async fn setup(
             &state,
             Some(&username),
             ip.as_deref(),
-            "auth.setup",
+            Action::AuthSetup,
             Outcome::Failed,
             "wrong setup code",
         )
@@ -206,7 +209,7 @@ pub async fn setup(
         &state,
         Some(&username),
         ip.as_deref(),
-        "auth.setup",
+        Action::AuthSetup,
         Outcome::Ok,
         "admin account created",
     )
@@ -282,7 +285,7 @@ pub async fn login(
             &state,
             Some(&username),
             ip.as_deref(),
-            "auth.login",
+            Action::AuthLogin,
             Outcome::Denied,
             "throttled",
         )
@@ -310,7 +313,7 @@ pub async fn login(
             &state,
             Some(&username),
             ip.as_deref(),
-            "auth.login",
+            Action::AuthLogin,
             Outcome::Failed,
             "wrong user name or password",
         )
@@ -329,7 +332,7 @@ pub async fn login(
         &state,
         Some(&user.username),
         ip.as_deref(),
-        "auth.login",
+        Action::AuthLogin,
         Outcome::Ok,
         "signed in",
     )
@@ -388,7 +391,7 @@ async fn sign_in(
 
 pub async fn logout(ctx: Ctx) -> AppResult<Response> {
     db::sessions::delete(&ctx.state.db, &ctx.session.id_hash).await?;
-    ctx.audit("auth.logout", &ctx.session.username, Outcome::Ok, None)
+    ctx.audit(Action::AuthLogout, &ctx.session.username, Outcome::Ok, None)
         .await;
     let mut resp = Redirect::to(urls::LOGIN).into_response();
     if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(

@@ -48,7 +48,7 @@ impl Ctx {
     /// Records an action in the audit log (a failure to record is logged, never hidden).
     pub async fn audit(
         &self,
-        action: &str,
+        action: db::audit::Action,
         target: &str,
         outcome: db::audit::Outcome,
         detail: Option<&str>,

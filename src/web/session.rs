@@ -216,7 +216,7 @@ pub async fn require_session(State(state): State<AppState>, req: Request, next: 
             let entry = db::audit::Entry {
                 username: Some(&session.username),
                 ip: ip.as_deref(),
-                action: "csrf.refused",
+                action: db::audit::Action::CsrfRefused,
                 target: Some(&path),
                 outcome: db::audit::Outcome::Denied,
                 detail: Some("missing or wrong CSRF token"),

@@ -10,7 +10,10 @@ use serde::Deserialize;
 use super::page::{Ctx, FlashKind, Layout};
 use super::urls;
 use crate::auth::{self as authz, password};
-use crate::db::{self, audit::Outcome};
+use crate::db::{
+    self,
+    audit::{Action, Outcome},
+};
 use crate::docker::time::format_utc;
 use crate::error::{AppError, AppResult};
 
@@ -81,7 +84,7 @@ pub async fn change_password(ctx: Ctx, Form(f): Form<PasswordForm>) -> AppResult
     let fail = |m: &str| Some(m.to_string());
     if !password::verify(f.current_password, Some(user.password_hash.clone())).await {
         ctx.audit(
-            "auth.password_change",
+            Action::AuthPasswordChange,
             &user.username,
             Outcome::Failed,
             Some("wrong current password"),
@@ -108,7 +111,7 @@ pub async fn change_password(ctx: Ctx, Form(f): Form<PasswordForm>) -> AppResult
     db::users::set_password(&ctx.state.db, user.id, &hash).await?;
     let ended = db::sessions::delete_others(&ctx.state.db, user.id, &ctx.session.id_hash).await?;
     ctx.audit(
-        "auth.password_change",
+        Action::AuthPasswordChange,
         &user.username,
         Outcome::Ok,
         Some(&format!("{ended} other session(s) ended")),
@@ -144,7 +147,8 @@ pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Resp
         .map_err(AppError::Internal)?;
     match db::users::create(&ctx.state.db, &username, &hash, true).await? {
         Some(_) => {
-            ctx.audit("user.create", &username, Outcome::Ok, None).await;
+            ctx.audit(Action::UserCreate, &username, Outcome::Ok, None)
+                .await;
             Ok(ctx
                 .redirect_with(
                     urls::SETTINGS,
@@ -155,7 +159,7 @@ pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Resp
         }
         None => {
             ctx.audit(
-                "user.create",
+                Action::UserCreate,
                 &username,
                 Outcome::Failed,
                 Some("name taken"),
@@ -201,7 +205,7 @@ pub async fn delete_user(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
             .await);
     }
     db::users::delete(&ctx.state.db, id).await?;
-    ctx.audit("user.delete", &user.username, Outcome::Ok, None)
+    ctx.audit(Action::UserDelete, &user.username, Outcome::Ok, None)
         .await;
     Ok(ctx
         .redirect_with(

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::page::{Ctx, FlashKind};
 use super::urls;
-use crate::db::audit::Outcome;
+use crate::db::audit::{Action, Outcome};
 use crate::docker::{DockerStatus, swarm};
 use crate::error::{AppError, AppResult};
 
@@ -58,7 +58,7 @@ pub async fn init(ctx: Ctx, Form(f): Form<InitForm>) -> AppResult<Response> {
     match swarm::init(&docker, &addr).await {
         Ok(node_id) => {
             ctx.audit(
-                "swarm.init",
+                Action::SwarmInit,
                 &addr,
                 Outcome::Ok,
                 Some(&format!("node {node_id}")),
@@ -75,7 +75,7 @@ pub async fn init(ctx: Ctx, Form(f): Form<InitForm>) -> AppResult<Response> {
         }
         Err(e) => {
             ctx.audit(
-                "swarm.init",
+                Action::SwarmInit,
                 &addr,
                 Outcome::Failed,
                 Some(&e.user_message()),

@@ -8,7 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::berth_node;
-use crate::db::audit::Outcome;
+use crate::db::audit::{Action, Outcome};
 use crate::docker::nodes::{self, Availability, Role, checks};
 use crate::docker::{DockerError, Engine};
 use crate::error::AppResult;
@@ -54,7 +54,7 @@ impl Ctx {
     async fn done(
         &self,
         to: &str,
-        action: &str,
+        action: Action,
         target: &str,
         result: Result<String, String>,
         detail: &str,
@@ -100,7 +100,7 @@ pub async fn availability(
         Err(m) => {
             let name = nodes::display_name(&docker, &id).await;
             return Ok(ctx
-                .done(&back, "node.availability", &name, Err(m), "refused")
+                .done(&back, Action::NodeAvailability, &name, Err(m), "refused")
                 .await);
         }
     };
@@ -135,7 +135,7 @@ pub async fn availability(
         ),
     };
     Ok(ctx
-        .done(&to_page, "node.availability", &name, result, &detail)
+        .done(&to_page, Action::NodeAvailability, &name, result, &detail)
         .await)
 }
 
@@ -153,7 +153,7 @@ pub async fn role(
         return Ok(ctx
             .done(
                 urls::NODES,
-                "node.role",
+                Action::NodeRole,
                 &id,
                 Err(format!("There is no node {id:?} in this swarm.")),
                 "refused",
@@ -163,7 +163,11 @@ pub async fn role(
     let name = node.display_name().to_string();
     let to = match Role::parse(&f.role) {
         Ok(r) => r,
-        Err(m) => return Ok(ctx.done(&back, "node.role", &name, Err(m), "refused").await),
+        Err(m) => {
+            return Ok(ctx
+                .done(&back, Action::NodeRole, &name, Err(m), "refused")
+                .await);
+        }
     };
     let detail = format!("role {} → {to}", node.role);
     let check = checks::check_role_change(&all, &node, to, &berth_node(&ctx), f.confirm == "yes");
@@ -171,7 +175,7 @@ pub async fn role(
         return Ok(ctx
             .done(
                 &back,
-                "node.role",
+                Action::NodeRole,
                 &name,
                 Err(reason),
                 &format!("{detail} refused"),
@@ -193,7 +197,9 @@ pub async fn role(
         }
         Err(e) => Err(e.user_message()),
     };
-    Ok(ctx.done(&back, "node.role", &name, result, &detail).await)
+    Ok(ctx
+        .done(&back, Action::NodeRole, &name, result, &detail)
+        .await)
 }
 
 /// `POST /nodes/{id}/labels` (`key`, `value`): adds a label or changes its value.
@@ -211,7 +217,7 @@ pub async fn add_label(
         Err(m) => {
             let name = nodes::display_name(&docker, &id).await;
             return Ok(ctx
-                .done(&back, "node.label.add", &name, Err(m), "refused")
+                .done(&back, Action::NodeLabelAdd, &name, Err(m), "refused")
                 .await);
         }
     };
@@ -239,7 +245,7 @@ pub async fn add_label(
         }
     };
     Ok(ctx
-        .done(&to_page, "node.label.add", &name, result, &detail)
+        .done(&to_page, Action::NodeLabelAdd, &name, result, &detail)
         .await)
 }
 
@@ -283,7 +289,7 @@ pub async fn delete_label(
         }
     };
     Ok(ctx
-        .done(&to_page, "node.label.remove", &name, result, &detail)
+        .done(&to_page, Action::NodeLabelRemove, &name, result, &detail)
         .await)
 }
 
@@ -302,7 +308,7 @@ pub async fn delete(
             return Ok(ctx
                 .done(
                     urls::NODES,
-                    "node.remove",
+                    Action::NodeRemove,
                     &id,
                     Err(e.user_message()),
                     "remove",
@@ -324,7 +330,7 @@ pub async fn delete(
              another manager first."
         );
         return Ok(ctx
-            .done(&back, "node.remove", &name, Err(msg), &detail)
+            .done(&back, Action::NodeRemove, &name, Err(msg), &detail)
             .await);
     }
     match nodes::remove(&docker, &node.id, force).await {
@@ -337,7 +343,7 @@ pub async fn delete(
             Ok(ctx
                 .done(
                     &format!("{}#join", urls::NODES),
-                    "node.remove",
+                    Action::NodeRemove,
                     &name,
                     Ok(msg),
                     &detail,
@@ -345,7 +351,13 @@ pub async fn delete(
                 .await)
         }
         Err(e) => Ok(ctx
-            .done(&back, "node.remove", &name, Err(e.user_message()), &detail)
+            .done(
+                &back,
+                Action::NodeRemove,
+                &name,
+                Err(e.user_message()),
+                &detail,
+            )
             .await),
     }
 }
@@ -358,7 +370,7 @@ pub async fn rotate_token(ctx: Ctx, Form(f): Form<RotateForm>) -> AppResult<Resp
         Ok(r) => r,
         Err(m) => {
             return Ok(ctx
-                .done(&back, "swarm.rotate_token", "", Err(m), "refused")
+                .done(&back, Action::SwarmRotateToken, "", Err(m), "refused")
                 .await);
         }
     };
@@ -373,6 +385,6 @@ pub async fn rotate_token(ctx: Ctx, Form(f): Form<RotateForm>) -> AppResult<Resp
         })
         .map_err(|e| e.user_message());
     Ok(ctx
-        .done(&back, "swarm.rotate_token", &target, result, "rotate")
+        .done(&back, Action::SwarmRotateToken, &target, result, "rotate")
         .await)
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::update::{accepted, values};
-use crate::db::audit::Outcome;
+use crate::db::audit::{Action, Outcome};
 use crate::docker::DockerError;
 use crate::docker::services::ops;
 use crate::docker::services::spec::{CreateInput, FieldErrors, NewService, ResourcesInput};
@@ -193,7 +193,7 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         Ok(n) => n,
         Err(errors) => {
             ctx.audit(
-                "service.create",
+                Action::ServiceCreate,
                 &target,
                 Outcome::Failed,
                 Some(&errors.summary()),
@@ -207,7 +207,7 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         Err(e) => {
             // keep what the user typed: they can submit again once Docker is back
             ctx.audit(
-                "service.create",
+                Action::ServiceCreate,
                 &target,
                 Outcome::Failed,
                 Some(&e.user_message()),
@@ -221,7 +221,7 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
     match ops::create(&docker, new).await {
         Ok(c) => {
             let text = format!("Service {} created.", c.name);
-            Ok(accepted(&ctx, "service.create", &c, text).await)
+            Ok(accepted(&ctx, Action::ServiceCreate, &c, text).await)
         }
         Err(e @ (DockerError::Refused(_) | DockerError::Conflict(_))) => {
             let msg = match &e {
@@ -230,7 +230,7 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
                 }
                 other => other.user_message(),
             };
-            ctx.audit("service.create", &target, Outcome::Failed, Some(&msg))
+            ctx.audit(Action::ServiceCreate, &target, Outcome::Failed, Some(&msg))
                 .await;
             let mut errors = FieldErrors::default();
             errors.add(field_of(&e), msg);
@@ -238,7 +238,7 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
         }
         Err(e) => {
             ctx.audit(
-                "service.create",
+                Action::ServiceCreate,
                 &target,
                 Outcome::Failed,
                 Some(&e.user_message()),

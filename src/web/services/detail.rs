@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{TaskRow, check_id, task_rows};
-use crate::db::audit::Outcome;
+use crate::db::audit::{Action, Outcome};
 use crate::docker::services::spec::{self, ResourcesInput};
 use crate::docker::services::{self, ServiceDetail, ServiceSummary, SpecView, UpdateState, flags};
 use crate::docker::tasks::TaskInfo;
@@ -243,7 +243,7 @@ pub async fn show(
     let reveal = q.reveal == "env";
     if reveal {
         // env values often hold secrets: who looked at them is worth knowing
-        ctx.audit("service.env.reveal", &d.summary.name, Outcome::Ok, None)
+        ctx.audit(Action::ServiceEnvReveal, &d.summary.name, Outcome::Ok, None)
             .await;
     }
     Ok(render(&ctx, d, forms, reveal).into_response())

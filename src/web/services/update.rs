@@ -8,7 +8,7 @@ use axum::response::Response;
 
 use super::check_id;
 use super::detail::{Forms, refused};
-use crate::db::audit::Outcome;
+use crate::db::audit::{Action, Outcome};
 use crate::docker::DockerError;
 use crate::docker::services::flags;
 use crate::docker::services::ops::{self, ChangeError, Changed};
@@ -40,7 +40,7 @@ fn value(pairs: &Pairs, name: &str) -> String {
 async fn fail(
     ctx: &Ctx,
     id: &str,
-    action: &str,
+    action: Action,
     form: &'static str,
     message: String,
     keep: impl FnOnce(&mut Forms),
@@ -60,7 +60,7 @@ async fn fail(
 
 /// After a change Docker accepted (an update or a creation): audits it and goes to the
 /// service's page with `text`, followed by Docker's warnings if it gave any.
-pub(super) async fn accepted(ctx: &Ctx, action: &str, c: &Changed, mut text: String) -> Response {
+pub(super) async fn accepted(ctx: &Ctx, action: Action, c: &Changed, mut text: String) -> Response {
     ctx.audit(action, &c.name, Outcome::Ok, Some(&c.detail))
         .await;
     let kind = if c.warnings.is_empty() {
@@ -79,7 +79,7 @@ pub(super) async fn accepted(ctx: &Ctx, action: &str, c: &Changed, mut text: Str
 async fn finish(
     ctx: &Ctx,
     id: &str,
-    action: &str,
+    action: Action,
     form: &'static str,
     result: Result<Changed, ChangeError>,
     success: impl FnOnce(&Changed) -> String,
@@ -115,13 +115,13 @@ pub async fn scale(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> Ap
     let keep = |fm: &mut Forms| fm.replicas = typed.clone();
     let n = match spec::parse_replicas(&typed) {
         Ok(n) => n,
-        Err(m) => return fail(&ctx, &id, "service.scale", "scale", m, keep).await,
+        Err(m) => return fail(&ctx, &id, Action::ServiceScale, "scale", m, keep).await,
     };
     let result = ops::scale(&docker(&ctx)?, &id, n).await;
     finish(
         &ctx,
         &id,
-        "service.scale",
+        Action::ServiceScale,
         "scale",
         result,
         |c| {
@@ -143,7 +143,7 @@ pub async fn image(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> Ap
     finish(
         &ctx,
         &id,
-        "service.image",
+        Action::ServiceImage,
         "image",
         result,
         |c| format!("Deploying a new image to {}: {}.", c.name, c.detail),
@@ -158,13 +158,13 @@ pub async fn env(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> AppR
     let keep = |fm: &mut Forms| fm.env = typed.join("\n");
     let env = match flags::parse_env_list(&flags::entries(&typed)) {
         Ok(e) => e,
-        Err(m) => return fail(&ctx, &id, "service.env", "env", m, keep).await,
+        Err(m) => return fail(&ctx, &id, Action::ServiceEnv, "env", m, keep).await,
     };
     let result = ops::set_env(&docker(&ctx)?, &id, env).await;
     finish(
         &ctx,
         &id,
-        "service.env",
+        Action::ServiceEnv,
         "env",
         result,
         |c| format!("Saved the environment of {} ({}).", c.name, c.detail),
@@ -180,7 +180,7 @@ pub async fn ports(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> Ap
     finish(
         &ctx,
         &id,
-        "service.ports",
+        Action::ServicePorts,
         "ports",
         result,
         |c| format!("Saved the ports of {}.", c.name),
@@ -200,7 +200,7 @@ pub async fn constraints(
     finish(
         &ctx,
         &id,
-        "service.constraints",
+        Action::ServiceConstraints,
         "constraints",
         result,
         |c| format!("Saved the placement constraints of {}.", c.name),
@@ -228,7 +228,7 @@ pub async fn resources(
         return fail(
             &ctx,
             &id,
-            "service.resources",
+            Action::ServiceResources,
             "resources",
             errors.summary(),
             keep,
@@ -239,7 +239,7 @@ pub async fn resources(
     finish(
         &ctx,
         &id,
-        "service.resources",
+        Action::ServiceResources,
         "resources",
         result,
         |c| format!("Saved the resources of {}.", c.name),
@@ -254,7 +254,7 @@ pub async fn redeploy(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     finish(
         &ctx,
         &id,
-        "service.redeploy",
+        Action::ServiceRedeploy,
         "redeploy",
         result,
         |c| format!("Restarting every task of {}, one after the other.", c.name),
@@ -269,7 +269,7 @@ pub async fn rollback(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     finish(
         &ctx,
         &id,
-        "service.rollback",
+        Action::ServiceRollback,
         "rollback",
         result,
         |c| format!("Rolling {} back to its previous spec.", c.name),
@@ -284,7 +284,7 @@ pub async fn delete(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> A
         return fail(
             &ctx,
             &id,
-            "service.delete",
+            Action::ServiceDelete,
             "delete",
             "Tick the box to confirm the removal: nothing was removed.".into(),
             |_| {},
@@ -293,7 +293,7 @@ pub async fn delete(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> A
     }
     match ops::remove(&docker(&ctx)?, &id).await {
         Ok(c) => {
-            ctx.audit("service.delete", &c.name, Outcome::Ok, None)
+            ctx.audit(Action::ServiceDelete, &c.name, Outcome::Ok, None)
                 .await;
             Ok(ctx
                 .redirect_with(
@@ -305,7 +305,7 @@ pub async fn delete(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> A
         }
         Err(e) => {
             ctx.audit(
-                "service.delete",
+                Action::ServiceDelete,
                 &id,
                 Outcome::Failed,
                 Some(&e.user_message()),

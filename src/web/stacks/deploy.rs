@@ -15,7 +15,10 @@ use super::name_or_404;
 use crate::AppState;
 use crate::compose::source::{self, Checked};
 use crate::compose::{ComposeFile, MemoryFiles};
-use crate::db::{self, audit::Outcome as AuditOutcome};
+use crate::db::{
+    self,
+    audit::{Action, Outcome as AuditOutcome},
+};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Job;
 use crate::stack::{
@@ -302,7 +305,7 @@ async fn submit(ctx: Ctx, mut input: SourceInput, redeploy_of: Option<i64>) -> A
         None => format!("version {version}"),
     };
     ctx.audit(
-        "stack.deploy",
+        Action::StackDeploy,
         &name,
         AuditOutcome::Ok,
         Some(&format!("{detail} started")),
@@ -402,7 +405,7 @@ fn spawn_deploy(
         let entry = db::audit::Entry {
             username: Some(&username),
             ip: ip.as_deref(),
-            action: "stack.deploy",
+            action: Action::StackDeploy,
             target: Some(&name),
             outcome: if outcome == "failed" {
                 AuditOutcome::Failed

@@ -15,7 +15,10 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 
 use super::{ConfirmForm, name_or_404};
-use crate::db::{self, audit::Outcome};
+use crate::db::{
+    self,
+    audit::{Action, Outcome},
+};
 use crate::docker::time::{age, format_utc};
 use crate::error::{AppError, AppResult};
 use crate::jobs::{End, Job, Line, Update};
@@ -116,7 +119,7 @@ pub async fn show(
     if q.reveal == "env" {
         // env values often hold secrets: who looked at them is worth knowing
         ctx.audit(
-            "stack.env.reveal",
+            Action::StackEnvReveal,
             &name,
             Outcome::Ok,
             Some(&format!("version {version}")),
@@ -361,7 +364,7 @@ pub async fn forget(
     }
     let n = db::stacks::delete_history(&ctx.state.db, &name).await?;
     ctx.audit(
-        "stack.history.delete",
+        Action::StackHistoryDelete,
         &name,
         Outcome::Ok,
         Some(&format!("{n} version(s) forgotten")),

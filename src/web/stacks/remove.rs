@@ -12,7 +12,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::history::job_stream;
 use super::{ConfirmForm, name_or_404};
-use crate::db::{self, audit::Outcome};
+use crate::db::{
+    self,
+    audit::{Action, Outcome},
+};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Line;
 use crate::stack::{self, RemoveEvent, RemoveOptions};
@@ -46,7 +49,7 @@ pub async fn remove(
                 .await);
         }
     };
-    ctx.audit("stack.remove", &name, Outcome::Ok, Some("started"))
+    ctx.audit(Action::StackRemove, &name, Outcome::Ok, Some("started"))
         .await;
     let state = ctx.state.clone();
     let (username, ip) = (ctx.session.username.clone(), ctx.ip.clone());
@@ -112,7 +115,7 @@ pub async fn remove(
         let entry = db::audit::Entry {
             username: Some(&username),
             ip: ip.as_deref(),
-            action: "stack.remove",
+            action: Action::StackRemove,
             target: Some(&stack_name),
             outcome: if outcome == "ok" {
                 Outcome::Ok
