@@ -106,6 +106,30 @@ pub fn standalone_response(status: StatusCode, heading: &str, message: &str) -> 
     r
 }
 
+/// A page handler panicked: logged, and answered as an internal error that the session guard
+/// renders as the normal error page (with the request id).
+pub fn handler_panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    crate::error::AppError::Internal(format!("a handler panicked: {}", panic_text(&*err)))
+        .into_response()
+}
+
+/// Something outside a page handler panicked (a public page, a layer): a plain 500 page.
+pub fn panicked_outside_a_page(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request panicked: {}", panic_text(&*err));
+    standalone_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "berth hit an internal error. It was logged with this request's id (the X-Request-Id header).",
+    )
+}
+
+fn panic_text(err: &(dyn std::any::Any + Send)) -> &str {
+    err.downcast_ref::<&str>()
+        .copied()
+        .or_else(|| err.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
 /// 404 for any unknown URL.
 pub async fn not_found() -> Response {
     standalone_response(

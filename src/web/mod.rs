@@ -2,7 +2,8 @@
 //!
 //! Routing: public routes (health, static files, setup, login) and everything else behind
 //! [`session::require_session`]. Layers, outermost first: request id, tracing, security
-//! headers, cross-origin (CSRF) protection, compression, body limit, timeout (streams excluded).
+//! headers, panic catcher, cross-origin (CSRF) protection, compression, body limit, timeout
+//! (streams excluded), and for pages a second panic catcher inside the session guard.
 
 pub mod assets;
 pub mod audit;
@@ -28,6 +29,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware;
 use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
@@ -42,7 +44,15 @@ pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
 /// Ordinary requests must finish within this; streams (logs, deploy progress) are exempt.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
+type PanicHandler = fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response;
+
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// The production router with `extra` pages added behind the session guard, under the same
+/// layers as every page (tests use it to put a handler inside the real middleware stack).
+pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let public = Router::new()
         .route(urls::HEALTHZ, get(health::healthz))
         .route(urls::SETUP, get(auth::setup_form).post(auth::setup))
@@ -60,14 +70,20 @@ pub fn router(state: AppState) -> Router {
         .route(urls::SWARM_INIT, post(swarm::init))
         .merge(nodes::routes())
         .merge(services::routes())
-        .merge(stacks::routes());
+        .merge(stacks::routes())
+        .merge(extra);
 
     // Long-lived responses (server-sent events) go here, outside the timeout.
     let streams: Router<AppState> = Router::new()
         .merge(services::streams())
         .merge(stacks::streams());
 
+    // A panicking handler answers as an internal error: the session guard renders the normal
+    // error page with the request id, and berth keeps serving.
     let protected = pages
+        .layer(CatchPanicLayer::custom(
+            errors::handler_panicked as PanicHandler,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -89,7 +105,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(CompressionLayer::new())
-        .layer(security::csrf_layer());
+        .layer(security::csrf_layer())
+        .layer(CatchPanicLayer::custom(
+            errors::panicked_outside_a_page as PanicHandler,
+        ));
     for (name, value) in security {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }

@@ -11,6 +11,7 @@ mod docker_status;
 mod image;
 mod nodes;
 mod process;
+mod security;
 mod services;
 mod stack_engine;
 mod stacks;

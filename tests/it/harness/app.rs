@@ -190,6 +190,16 @@ impl Client {
         self.request(b.body(Body::from(body)).unwrap()).await
     }
 
+    /// The same browser (cookies, address) talking to another router built from the same state.
+    pub fn with_router(&self, router: Router) -> Client {
+        Client {
+            router,
+            state: self.state.clone(),
+            jar: Mutex::new(self.jar.lock().unwrap().clone()),
+            ip: self.ip,
+        }
+    }
+
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.jar.lock().unwrap().get(name).cloned()
     }
