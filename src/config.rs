@@ -195,6 +195,12 @@ pub struct ServeArgs {
     /// Mark the session cookie Secure (set this when berth is served over HTTPS).
     #[arg(long, env = "BERTH_COOKIE_SECURE", default_value_t = false, action = clap::ArgAction::Set)]
     pub cookie_secure: bool,
+
+    /// File holding the key that seals secrets in the database (e.g. a Docker secret): 32
+    /// random bytes as base64 or hex. Default: secret.key in the data directory, created
+    /// (mode 0600) on first start.
+    #[arg(long, env = "BERTH_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -250,6 +256,7 @@ impl ServeArgs {
             session_ttl: Duration::from_secs(12 * 3600),
             log_format: LogFormat::Text,
             cookie_secure: false,
+            secret_key_file: None,
         }
     }
 }

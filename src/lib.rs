@@ -11,6 +11,7 @@ pub mod docker;
 pub mod error;
 pub mod healthcheck;
 pub mod jobs;
+pub mod secrets;
 pub mod stack;
 pub mod state;
 pub mod textdiff;

@@ -39,7 +39,7 @@ impl AppState {
     /// Opens the database, creates the admin from BERTH_ADMIN_PASSWORD_FILE if asked to, and
     /// issues (and logs) a setup code while no admin exists.
     pub async fn new(config: ServeArgs) -> anyhow::Result<AppState> {
-        let db = crate::db::open(&config.data_dir).await?;
+        let db = crate::db::open(&config.data_dir, config.secret_key_file.as_deref()).await?;
         let docker = Engine::new(&config.docker_host);
         let state = AppState(Arc::new(Inner {
             db,

@@ -1,6 +1,7 @@
 //! SQLite storage: local accounts, sessions, the audit log and (later) stack sources.
 //!
-//! All SQL lives in this module; callers get typed rows back.
+//! All SQL lives in this module; callers get typed rows back. Secrets in it (stack env values,
+//! uploaded files) are sealed here with [`crate::secrets`], so callers handle plain values only.
 
 pub mod audit;
 pub mod devices;
@@ -8,15 +9,21 @@ pub mod sessions;
 pub mod stacks;
 pub mod users;
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, RwLock};
 use std::time::Duration;
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-/// Opens (creating if needed) `berth.db` in `data_dir` and brings its schema up to date.
-pub async fn open(data_dir: &Path) -> anyhow::Result<SqlitePool> {
+use crate::secrets::{self, Sealer};
+
+/// Opens (creating if needed) `berth.db` in `data_dir`, brings its schema up to date, loads
+/// the secret key (`key_file`, else `secret.key` in `data_dir`, created on first start) and
+/// seals any secret still stored in the clear.
+pub async fn open(data_dir: &Path, key_file: Option<&Path>) -> anyhow::Result<SqlitePool> {
     std::fs::create_dir_all(data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create data directory {}: {e}", data_dir.display()))?;
     let path = data_dir.join("berth.db");
@@ -26,6 +33,8 @@ pub async fn open(data_dir: &Path) -> anyhow::Result<SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
+        // deleted and overwritten content is zeroed, not left in free pages
+        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(5));
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
@@ -36,7 +45,74 @@ pub async fn open(data_dir: &Path) -> anyhow::Result<SqlitePool> {
         .run(&pool)
         .await
         .map_err(|e| anyhow::anyhow!("cannot migrate database {}: {e}", path.display()))?;
+    let sealer = open_sealer(&pool, data_dir, key_file).await?;
+    SEALERS
+        .write()
+        .map_err(|_| anyhow::anyhow!("secret key registry poisoned"))?
+        .insert(db_file(&pool), Arc::new(sealer));
+    let sealed = stacks::seal_plaintext(&pool).await?;
+    if sealed > 0 {
+        tracing::info!("sealed the secrets of {sealed} stack version(s) stored in the clear");
+    }
     Ok(pool)
+}
+
+const KEY_CHECK: &str = "berth key check";
+
+/// Loads the key and checks it is the one that sealed this database (a value sealed at the
+/// first start with a key is kept for that).
+async fn open_sealer(
+    pool: &SqlitePool,
+    data_dir: &Path,
+    key_file: Option<&Path>,
+) -> anyhow::Result<Sealer> {
+    let check: Option<String> =
+        sqlx::query_scalar("SELECT sealed FROM secret_key_check WHERE id = 1")
+            .fetch_optional(pool)
+            .await?;
+    let sealer = secrets::load_key(key_file, data_dir, check.is_none())?;
+    match check {
+        Some(c) => {
+            sealer.open(KEY_CHECK, &c).map_err(|_| {
+                anyhow::anyhow!(
+                    "the secret key {} is not the key this database's secrets were sealed with: \
+                     give the original key file (BERTH_SECRET_KEY_FILE, or secret.key in the data directory)",
+                    sealer.source.display()
+                )
+            })?;
+        }
+        None => {
+            sqlx::query("INSERT INTO secret_key_check (id, sealed) VALUES (1, ?)")
+                .bind(sealer.seal(KEY_CHECK, b"ok"))
+                .execute(pool)
+                .await?;
+        }
+    }
+    Ok(sealer)
+}
+
+/// The key of each open database, by file. A pool carries no data of its own and every caller
+/// passes a pool, so the sealing stays inside this module without changing those callers.
+static SEALERS: LazyLock<RwLock<HashMap<PathBuf, Arc<Sealer>>>> = LazyLock::new(Default::default);
+
+fn db_file(pool: &SqlitePool) -> PathBuf {
+    pool.connect_options().get_filename().to_path_buf()
+}
+
+/// The key of the database behind `pool`.
+pub(crate) fn sealer(pool: &SqlitePool) -> sqlx::Result<Arc<Sealer>> {
+    SEALERS
+        .read()
+        .ok()
+        .and_then(|m| m.get(&db_file(pool)).cloned())
+        .ok_or_else(|| {
+            sqlx::Error::Configuration("no secret key was loaded for this database".into())
+        })
+}
+
+/// A secret that does not open becomes a decode error with the reason (never garbage).
+pub(crate) fn unsealing(e: secrets::SecretError) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
 }
 
 /// Current time in unix seconds.

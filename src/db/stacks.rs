@@ -1,6 +1,11 @@
-//! Stack sources and deploy history.
+//! Stack sources and deploy history. A version's env values and uploaded files are sealed
+//! (see [`crate::secrets`]) on the way in and opened on the way out: callers see plain text.
 
 use sqlx::{FromRow, SqlitePool};
+
+/// Purposes the sealed columns are bound to.
+const ENV: &str = "stack env";
+const FILES: &str = "stack files";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Version {
@@ -21,6 +26,29 @@ pub struct Version {
     pub redeploy_of: Option<i64>,
 }
 
+/// A row as stored: `sealed` says whether env and files hold sealed text.
+#[derive(FromRow)]
+struct Stored {
+    #[sqlx(flatten)]
+    v: Version,
+    sealed: bool,
+}
+
+impl Stored {
+    /// The version with its env (and, when read, its files) opened.
+    fn open(self, db: &SqlitePool, files_read: bool) -> sqlx::Result<Version> {
+        let mut v = self.v;
+        if self.sealed {
+            let s = super::sealer(db)?;
+            v.env = s.open_text(ENV, &v.env).map_err(super::unsealing)?;
+            if files_read {
+                v.files = s.open_text(FILES, &v.files).map_err(super::unsealing)?;
+            }
+        }
+        Ok(v)
+    }
+}
+
 /// What a new deploy stores before it starts.
 pub struct NewVersion<'a> {
     pub stack: &'a str,
@@ -34,6 +62,9 @@ pub struct NewVersion<'a> {
 
 /// Stores a new version (outcome `running`) and returns its number (1, 2, …).
 pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<i64> {
+    let sealer = super::sealer(db)?;
+    let env = sealer.seal(ENV, v.env.as_bytes());
+    let files = sealer.seal(FILES, v.files.as_bytes());
     let mut tx = db.begin().await?;
     let next: i64 = sqlx::query_scalar(
         "SELECT COALESCE(MAX(version), 0) + 1 FROM stack_versions WHERE stack = ?",
@@ -42,14 +73,14 @@ pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<i64> {
     .fetch_one(&mut *tx)
     .await?;
     sqlx::query(
-        "INSERT INTO stack_versions (stack, version, compose, env, files, prune, created_at, username, outcome, redeploy_of)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'running', ?)",
+        "INSERT INTO stack_versions (stack, version, compose, env, files, sealed, prune, created_at, username, outcome, redeploy_of)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, 'running', ?)",
     )
     .bind(v.stack)
     .bind(next)
     .bind(v.compose)
-    .bind(v.env)
-    .bind(v.files)
+    .bind(env)
+    .bind(files)
     .bind(v.prune)
     .bind(super::now())
     .bind(v.username)
@@ -84,30 +115,36 @@ pub async fn finish(
 }
 
 pub async fn get(db: &SqlitePool, stack: &str, version: i64) -> sqlx::Result<Option<Version>> {
-    sqlx::query_as("SELECT * FROM stack_versions WHERE stack = ? AND version = ?")
-        .bind(stack)
-        .bind(version)
-        .fetch_optional(db)
-        .await
+    let row: Option<Stored> =
+        sqlx::query_as("SELECT * FROM stack_versions WHERE stack = ? AND version = ?")
+            .bind(stack)
+            .bind(version)
+            .fetch_optional(db)
+            .await?;
+    row.map(|r| r.open(db, true)).transpose()
 }
 
 pub async fn latest(db: &SqlitePool, stack: &str) -> sqlx::Result<Option<Version>> {
-    sqlx::query_as("SELECT * FROM stack_versions WHERE stack = ? ORDER BY version DESC LIMIT 1")
-        .bind(stack)
-        .fetch_optional(db)
-        .await
+    let row: Option<Stored> = sqlx::query_as(
+        "SELECT * FROM stack_versions WHERE stack = ? ORDER BY version DESC LIMIT 1",
+    )
+    .bind(stack)
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| r.open(db, true)).transpose()
 }
 
 /// Every version of a stack, newest first (without the event logs).
 pub async fn history(db: &SqlitePool, stack: &str) -> sqlx::Result<Vec<Version>> {
-    sqlx::query_as(
-        "SELECT id, stack, version, compose, env, '{}' AS files, prune, created_at, username, outcome, summary,
-                NULL AS events, finished_at, redeploy_of
+    let rows: Vec<Stored> = sqlx::query_as(
+        "SELECT id, stack, version, compose, env, '{}' AS files, sealed, prune, created_at, username, outcome,
+                summary, NULL AS events, finished_at, redeploy_of
          FROM stack_versions WHERE stack = ? ORDER BY version DESC",
     )
     .bind(stack)
     .fetch_all(db)
-    .await
+    .await?;
+    rows.into_iter().map(|r| r.open(db, false)).collect()
 }
 
 /// The newest version of every stack berth holds (for the list page): one query.
@@ -144,4 +181,42 @@ pub async fn fail_interrupted(db: &SqlitePool) -> sqlx::Result<u64> {
     .execute(db)
     .await?;
     Ok(res.rows_affected())
+}
+
+/// Seals the env and files of versions stored in the clear (written before secrets were
+/// sealed); returns how many. Afterwards the write-ahead log is checkpointed so the clear text
+/// leaves the disk (`secure_delete` zeroes what the updates free).
+pub async fn seal_plaintext(db: &SqlitePool) -> sqlx::Result<u64> {
+    let sealer = super::sealer(db)?;
+    let mut done = 0u64;
+    loop {
+        // a few rows at a time: uploaded files can be megabytes each
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, env, files FROM stack_versions WHERE sealed = 0 ORDER BY id LIMIT 16",
+        )
+        .fetch_all(db)
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut tx = db.begin().await?;
+        for (id, env, files) in rows {
+            sqlx::query(
+                "UPDATE stack_versions SET env = ?, files = ?, sealed = 1 WHERE id = ? AND sealed = 0",
+            )
+            .bind(sealer.seal(ENV, env.as_bytes()))
+            .bind(sealer.seal(FILES, files.as_bytes()))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            done += 1;
+        }
+        tx.commit().await?;
+    }
+    if done > 0 {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(db)
+            .await?;
+    }
+    Ok(done)
 }

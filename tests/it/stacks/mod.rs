@@ -5,6 +5,7 @@
 mod browser;
 mod cli_made;
 mod flow;
+mod sealed;
 mod upload;
 
 use crate::harness::app::Resp;

@@ -27,7 +27,7 @@ fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
     body
 }
 
-async fn upload(app: &TestApp, parts: &[(&str, Option<&str>, &[u8])]) -> Resp {
+pub(super) async fn upload(app: &TestApp, parts: &[(&str, Option<&str>, &[u8])]) -> Resp {
     let csrf = app.csrf().await.unwrap();
     app.request(
         Request::post(format!("/stacks?csrf={csrf}"))
@@ -41,7 +41,7 @@ async fn upload(app: &TestApp, parts: &[(&str, Option<&str>, &[u8])]) -> Resp {
     .await
 }
 
-const WITH_SECRET: &str = "services:\n  web:\n    image: berth-test/busybox:1\n    command: [\"sh\", \"-c\", \"cat /run/secrets/token; exec sleep 3600\"]\n    init: true\n    environment:\n      GREETING: ${GREETING}\n    secrets: [token]\nsecrets:\n  token:\n    file: ./token.txt\n";
+pub(super) const WITH_SECRET: &str = "services:\n  web:\n    image: berth-test/busybox:1\n    command: [\"sh\", \"-c\", \"cat /run/secrets/token; exec sleep 3600\"]\n    init: true\n    environment:\n      GREETING: ${GREETING}\n    secrets: [token]\nsecrets:\n  token:\n    file: ./token.txt\n";
 
 #[tokio::test]
 async fn an_uploaded_compose_file_deploys_with_its_env_file_and_secret_file() {
@@ -87,15 +87,13 @@ async fn an_uploaded_compose_file_deploys_with_its_env_file_and_secret_file() {
         svc["Spec"]["TaskTemplate"]["ContainerSpec"]["Env"],
         serde_json::json!(["GREETING=hello there"])
     );
-    // the stored version holds what was uploaded
-    let stored: (String, String) =
-        sqlx::query_as("SELECT compose, env FROM stack_versions WHERE stack = ?")
-            .bind(&name)
-            .fetch_one(&app.state.db)
-            .await
-            .unwrap();
-    assert_eq!(stored.0, WITH_SECRET);
-    assert!(stored.1.contains("GREETING"));
+    // the stored version holds what was uploaded (its env sealed: read through berth)
+    let stored = berth::db::stacks::get(&app.state.db, &name, 1)
+        .await
+        .unwrap()
+        .expect("version 1 is stored");
+    assert_eq!(stored.compose, WITH_SECRET);
+    assert!(stored.env.contains("GREETING"));
     app.get(&format!("/stacks/{name}/versions/1"))
         .await
         .contains("<code>token.txt</code>")
