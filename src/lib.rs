@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod secrets;
 pub mod stack;
 pub mod state;
+pub mod syntax;
 pub mod textdiff;
 pub mod web;
 

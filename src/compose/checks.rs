@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use super::error::ComposeError;
-use super::reference::parse_any_reference;
 use super::types::Config;
 use super::yaml::Node;
+use crate::syntax::reference::parse_any_reference;
 
 /// Service keys that are ignored with a warning (`types.UnsupportedProperties`).
 pub const UNSUPPORTED: [&str; 16] = [

@@ -64,13 +64,9 @@ mod gofmt;
 mod interpolate;
 mod merge;
 mod paths;
-mod ports;
-mod reference;
 mod schema;
-mod shlex;
 pub mod source;
 pub mod types;
-mod units;
 mod volumespec;
 mod yaml;
 
@@ -395,5 +391,5 @@ pub fn validate_stack_name(raw: &str) -> Result<String, ComposeError> {
 /// `docker.io/library/nginx` → `nginx:latest`); unparseable strings are returned unchanged.
 /// STACK_DEPLOY_SPEC 5.5 step 1.
 pub fn normalize_image(image: &str) -> String {
-    reference::normalize_image(image)
+    crate::syntax::reference::normalize_image(image)
 }

@@ -7,10 +7,7 @@
 //! makes a bind mount, any other source a named volume.
 
 use super::types::{ServiceVolumeBind, ServiceVolumeConfig, ServiceVolumeVolume};
-
-const PROPAGATIONS: [&str; 6] = [
-    "rprivate", "private", "rshared", "shared", "rslave", "slave",
-];
+use crate::syntax::mounts::PROPAGATIONS;
 
 fn is_windows_drive(buffer: &[char], c: char) -> bool {
     c == ':' && buffer.len() == 1 && buffer[0].is_alphabetic()

@@ -77,21 +77,7 @@ impl TaskInfo {
             ports: status
                 .and_then(|s| s.port_status.as_ref())
                 .and_then(|p| p.ports.as_ref())
-                .map(|ports| {
-                    ports
-                        .iter()
-                        .map(|p| {
-                            format!(
-                                "{}->{}/{}",
-                                p.published_port.unwrap_or(0),
-                                p.target_port.unwrap_or(0),
-                                p.protocol
-                                    .map(|x| x.to_string())
-                                    .unwrap_or_else(|| "tcp".into())
-                            )
-                        })
-                        .collect()
-                })
+                .map(|ports| ports.iter().map(crate::syntax::ports::binding).collect())
                 .unwrap_or_default(),
         }
     }

@@ -242,17 +242,7 @@ pub async fn services(engine: &Engine, stack: &str) -> Result<Vec<StackService>,
                 .unwrap_or_default()
                 .iter()
                 .filter(|p| p.published_port.unwrap_or(0) > 0)
-                .map(|p| {
-                    format!(
-                        "*:{}->{}/{}",
-                        p.published_port.unwrap_or(0),
-                        p.target_port.unwrap_or(0),
-                        p.protocol
-                            .map(|x| x.to_string())
-                            .filter(|x| !x.is_empty())
-                            .unwrap_or_else(|| "tcp".into())
-                    )
-                })
+                .map(crate::syntax::ports::listing)
                 .collect();
             StackService {
                 id: s.id.clone().unwrap_or_default(),

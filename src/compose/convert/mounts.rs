@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    Mount, MountBindOptions, MountBindOptionsPropagationEnum, MountImageOptions, MountTmpfsOptions,
-    MountType, MountVolumeOptions, MountVolumeOptionsDriverConfig,
+    Mount, MountBindOptions, MountImageOptions, MountTmpfsOptions, MountType, MountVolumeOptions,
+    MountVolumeOptionsDriverConfig,
 };
+
+use crate::syntax::mounts::propagation;
 
 use super::super::types::{Config, ServiceVolumeConfig};
 use super::{scope, with_stack_label};
@@ -21,29 +23,12 @@ fn base(v: &ServiceVolumeConfig, typ: MountType) -> Mount {
     }
 }
 
-fn propagation(p: &str) -> Result<MountBindOptionsPropagationEnum, String> {
-    Ok(match p {
-        "" => MountBindOptionsPropagationEnum::EMPTY,
-        "private" => MountBindOptionsPropagationEnum::PRIVATE,
-        "rprivate" => MountBindOptionsPropagationEnum::RPRIVATE,
-        "shared" => MountBindOptionsPropagationEnum::SHARED,
-        "rshared" => MountBindOptionsPropagationEnum::RSHARED,
-        "slave" => MountBindOptionsPropagationEnum::SLAVE,
-        "rslave" => MountBindOptionsPropagationEnum::RSLAVE,
-        // the daemon rejects other values (`mountsToGRPC`)
-        other => return Err(format!("invalid MountPropagation: \"{other}\"")),
-    })
-}
-
 fn bind_options(v: &ServiceVolumeConfig) -> Result<Option<MountBindOptions>, String> {
     v.bind
         .as_ref()
         .map(|b| {
             Ok(MountBindOptions {
-                propagation: match propagation(&b.propagation)? {
-                    MountBindOptionsPropagationEnum::EMPTY => None,
-                    p => Some(p),
-                },
+                propagation: propagation(&b.propagation)?,
                 ..MountBindOptions::default()
             })
         })

@@ -18,8 +18,9 @@ use bollard::models::{
 
 use super::super::gofmt::{atoi, format_float32};
 use super::super::types::{ServiceConfig, UpdateConfig};
-use super::super::units::parse_cpus;
 use super::helpers::{some_str, some_vec};
+use crate::syntax::ports::{protocol, publish_mode};
+use crate::syntax::units::parse_cpus;
 
 /// `EffectiveCapAddCapDrop`.
 pub fn effective_caps(add: &[String], drop: &[String]) -> (Vec<String>, Vec<String>) {
@@ -281,20 +282,15 @@ pub(crate) fn endpoint(svc: &ServiceConfig) -> Result<EndpointSpec, String> {
         .flatten()
         .map(|p| EndpointPortConfig {
             name: None,
-            protocol: match p.protocol.to_lowercase().as_str() {
+            protocol: match p.protocol.as_str() {
                 "" => None,
-                "tcp" => Some(EndpointPortConfigProtocolEnum::TCP),
-                "udp" => Some(EndpointPortConfigProtocolEnum::UDP),
-                "sctp" => Some(EndpointPortConfigProtocolEnum::SCTP),
-                _ => Some(EndpointPortConfigProtocolEnum::EMPTY),
+                s => Some(protocol(s).unwrap_or(EndpointPortConfigProtocolEnum::EMPTY)),
             },
             target_port: (p.target != 0).then_some(i64::from(p.target)),
             published_port: (p.published != 0).then_some(i64::from(p.published)),
-            publish_mode: match p.mode.to_lowercase().as_str() {
+            publish_mode: match p.mode.as_str() {
                 "" => None,
-                "ingress" => Some(EndpointPortConfigPublishModeEnum::INGRESS),
-                "host" => Some(EndpointPortConfigPublishModeEnum::HOST),
-                _ => Some(EndpointPortConfigPublishModeEnum::EMPTY),
+                s => Some(publish_mode(s).unwrap_or(EndpointPortConfigPublishModeEnum::EMPTY)),
             },
         })
         .collect();

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::super::error::Pos;
 use super::super::gofmt::{go_sprint, parse_duration};
-use super::super::units::ram_in_bytes;
 use super::super::yaml::{Kind, Node};
+use crate::syntax::units::ram_in_bytes;
 
 /// Collects decoding errors (message, position) in struct-field order.
 #[derive(Default)]

@@ -6,13 +6,12 @@
 use std::collections::BTreeMap;
 
 use super::super::gofmt::go_sprint;
-use super::super::ports::to_service_port_configs;
-use super::super::shlex;
 use super::super::types::*;
 use super::super::volumespec::parse_volume;
 use super::super::yaml::{Kind, Node};
 use super::dec::{self, Dec, field, index, key};
 use super::struct_node;
+use crate::syntax::{ports, shlex};
 
 /// `ShellCommand`: a string is split like a shell would.
 pub(crate) fn shell_command(dec: &mut Dec, node: Option<&Node>, name: &str) -> Option<Vec<String>> {
@@ -22,7 +21,7 @@ pub(crate) fn shell_command(dec: &mut Dec, node: Option<&Node>, name: &str) -> O
         Kind::Str(s) => match shlex::split(s) {
             Ok(words) => Some(words),
             Err(e) => {
-                dec.hook_err(name, e, n.pos);
+                dec.hook_err(name, e.to_string(), n.pos);
                 None
             }
         },
@@ -200,10 +199,15 @@ pub(crate) fn ports(
             }
         };
         match spec {
-            Some(spec) => match to_service_port_configs(&spec, &mut local_warnings) {
-                Ok(p) => out.extend(p),
+            Some(spec) => match ports::expand_short(&spec, &mut local_warnings) {
+                Ok(p) => out.extend(p.into_iter().map(|p| ServicePortConfig {
+                    mode: "ingress".into(),
+                    target: p.target,
+                    published: p.published.unwrap_or(0),
+                    protocol: p.protocol,
+                })),
                 Err(e) => {
-                    dec.hook_err("Ports", e, it.pos);
+                    dec.hook_err("Ports", e.to_string(), it.pos);
                     return None;
                 }
             },

@@ -4,9 +4,9 @@
 
 use super::super::error::Pos;
 use super::super::gofmt::{format_float, go_quote, parse_duration};
-use super::super::ports::parse_port_spec;
 use super::super::yaml::{Kind, Node};
 use super::{Format, JType, Schema};
+use crate::syntax::ports::parse_port_spec;
 
 #[derive(Debug, Clone)]
 pub(crate) enum ErrKind {

@@ -1,5 +1,8 @@
-//! Image references (`registry:5000/team/app:1.2@sha256:…`), checked with the grammar of
-//! distribution/reference, so a typo is refused before anything reaches the swarm.
+//! Image references (`registry:5000/team/app:1.2@sha256:…`), checked by the CLI's own parser
+//! ([`crate::syntax::reference`]), so a typo is refused before anything reaches the swarm, with a
+//! sentence that says which part is wrong.
+
+use crate::syntax::reference::{self, Part, RefError};
 
 /// A parsed reference. `name` is as typed (without tag and digest).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,22 +38,16 @@ impl ImageRef {
 
 /// Splits any image string leniently, for display (never fails).
 pub fn split(image: &str) -> ImageRef {
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d.to_string())),
-        None => (image, None),
-    };
-    let slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (name, tag) = match rest[slash..].rfind(':') {
-        Some(i) => (
-            rest[..slash + i].to_string(),
-            Some(rest[slash + i + 1..].to_string()),
-        ),
-        None => (rest.to_string(), None),
-    };
-    ImageRef { name, tag, digest }
+    let (name, tag, digest) = reference::split_parts(image);
+    ImageRef {
+        name: name.to_string(),
+        tag: tag.map(str::to_string),
+        digest: digest.map(str::to_string),
+    }
 }
 
-/// Parses and validates a reference; the error says what is wrong with it.
+/// Parses and validates a reference as `docker service create` resolves it
+/// (`reference.ParseNormalizedNamed`); the error says what is wrong with it.
 pub fn parse(image: &str) -> Result<ImageRef, String> {
     let s = image.trim();
     if s.is_empty() {
@@ -63,118 +60,31 @@ pub fn parse(image: &str) -> Result<ImageRef, String> {
     if s.chars().any(|c| c.is_whitespace()) {
         return bad("it contains a space");
     }
-    let r = split(s);
-    if let Some(d) = &r.digest
-        && !valid_digest(d)
-    {
-        return bad("the digest must look like sha256:<64 hex digits>");
+    match reference::parse_normalized_named(s) {
+        Ok(_) => Ok(split(s)),
+        Err(e) => bad(why(&e)),
     }
-    if let Some(t) = &r.tag
-        && !valid_tag(t)
-    {
-        return bad(
-            "a tag has letters, digits, '_', '.' and '-' (up to 128), not starting with '.' or '-'",
-        );
-    }
-    if r.name.len() > 255 {
-        return bad("the name is longer than 255 characters");
-    }
-    let (domain, path) = match r.name.split_once('/') {
-        Some((first, rest))
-            if first.contains('.')
-                || first.contains(':')
-                || first == "localhost"
-                || first.chars().any(|c| c.is_ascii_uppercase()) =>
-        {
-            (Some(first), rest)
-        }
-        _ => (None, r.name.as_str()),
-    };
-    if let Some(d) = domain
-        && !valid_domain(d)
-    {
-        return bad("the registry host is not a valid host[:port]");
-    }
-    if path.chars().any(|c| c.is_ascii_uppercase()) {
-        return bad("repository names must be lowercase");
-    }
-    if path.is_empty() || !path.split('/').all(valid_path_component) {
-        return bad(
-            "a name has lowercase letters, digits and single separators ('.', '_', '__', '-') between them",
-        );
-    }
-    Ok(r)
 }
 
-fn valid_tag(t: &str) -> bool {
-    let mut cs = t.chars();
-    matches!(cs.next(), Some(c) if c.is_ascii_alphanumeric() || c == '_')
-        && t.len() <= 128
-        && cs.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-}
-
-fn valid_digest(d: &str) -> bool {
-    let Some((alg, hex)) = d.split_once(':') else {
-        return false;
-    };
-    let alg_ok = !alg.is_empty()
-        && alg.split(['+', '.', '-', '_']).all(|c| {
-            c.chars().next().is_some_and(|x| x.is_ascii_alphabetic())
-                && c.chars().all(|x| x.is_ascii_alphanumeric())
-        });
-    let hex_ok = hex.len() >= 32 && hex.chars().all(|c| c.is_ascii_hexdigit());
-    let sha_ok = alg != "sha256" || hex.len() == 64;
-    alg_ok && hex_ok && sha_ok
-}
-
-fn valid_domain(d: &str) -> bool {
-    let (host, port) = match d.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || d.starts_with('[') => (h, Some(p)),
-        _ => (d, None),
-    };
-    if let Some(p) = port
-        && (p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
-    {
-        return false;
-    }
-    if host.starts_with('[') && host.ends_with(']') {
-        return host[1..host.len() - 1]
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() || c == ':');
-    }
-    !host.is_empty()
-        && host.split('.').all(|c| {
-            !c.is_empty()
-                && c.chars().all(|x| x.is_ascii_alphanumeric() || x == '-')
-                && !c.starts_with('-')
-                && !c.ends_with('-')
-        })
-}
-
-/// `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*`
-fn valid_path_component(c: &str) -> bool {
-    let b = c.as_bytes();
-    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
+/// The form's sentence for each of the parser's errors.
+fn why(e: &RefError) -> &'static str {
+    match e {
+        RefError::Format(Part::Digest) | RefError::Digest(_) => {
+            "the digest must look like sha256:<64 hex digits>"
         }
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
+        RefError::Format(Part::Tag) => {
+            "a tag has letters, digits, '_', '.' and '-' (up to 128), not starting with '.' or '-'"
         }
-        let sep = &c[start..i];
-        let ok = sep == "." || sep == "_" || sep == "__" || sep.chars().all(|x| x == '-');
-        if !ok {
-            return false;
+        RefError::Format(Part::Domain) => "the registry host is not a valid host[:port]",
+        RefError::Format(Part::Name) | RefError::NameEmpty => {
+            "a name has lowercase letters, digits and single separators ('.', '_', '__', '-') between them"
         }
+        RefError::NameUppercase | RefError::RemoteUppercase(_) => {
+            "repository names must be lowercase"
+        }
+        RefError::NameTooLong => "the name is longer than 255 characters",
+        RefError::Identifier(_) => "64 hex digits are an image ID; give the image's name",
     }
-    true
 }
 
 #[cfg(test)]
@@ -213,6 +123,13 @@ mod tests {
         assert!(parse("a//b").is_err());
         assert!(parse("not a valid image!").is_err());
         assert!(parse("UPPER:case:tag").is_err());
+        assert!(parse("a..b/app").unwrap_err().contains("registry host"));
+        assert!(parse(&"a".repeat(64)).unwrap_err().contains("image ID"));
+        assert!(
+            parse(&format!("app@sha256:{}", "a".repeat(40)))
+                .unwrap_err()
+                .contains("digest")
+        );
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
-use bollard::models::{EndpointPortConfig, EndpointPortConfigPublishModeEnum};
+use bollard::models::EndpointPortConfig;
 use serde_json::Value;
 
 use super::flags;
+use crate::syntax::ports;
 
 /// A row of a key/value table.
 pub type Row = (&'static str, String);
@@ -147,15 +148,8 @@ impl SpecView {
                     .map(|x| x.to_string())
                     .unwrap_or_else(|| "assigned by swarm".into()),
                 target: p.target_port.unwrap_or(0),
-                protocol: p
-                    .protocol
-                    .map(|x| x.to_string())
-                    .unwrap_or_else(|| "tcp".into()),
-                mode: if p.publish_mode == Some(EndpointPortConfigPublishModeEnum::HOST) {
-                    "host".into()
-                } else {
-                    "ingress".into()
-                },
+                protocol: ports::protocol_name(p.protocol).into(),
+                mode: ports::mode_name(p).into(),
             })
             .collect();
 

@@ -93,6 +93,36 @@ async fn the_create_form_builds_what_docker_service_create_would() {
 }
 
 #[tokio::test]
+async fn a_cpu_limit_written_as_a_fraction_is_taken_like_limit_cpu() {
+    // `docker service create --limit-cpu 1/2` reads a big.Rat; so do compose and the form
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let name = c.add(&unique("svccpu"));
+    let r = app
+        .post(
+            "/services",
+            &[
+                ("name", &name),
+                ("image", IMAGE),
+                ("command", "sleep 3600"),
+                ("limit_cpu", "1/2"),
+                ("reserve_cpu", "1/4"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let resources = &spec(lab, &name)["TaskTemplate"]["Resources"];
+    assert_eq!(resources["Limits"]["NanoCPUs"], 500_000_000);
+    assert_eq!(resources["Reservations"]["NanoCPUs"], 250_000_000);
+    // the service page offers the limit back in the decimal form
+    app.get(&r.location())
+        .await
+        .expect(200)
+        .contains("name=\"limit_cpu\" value=\"0.5\"")
+        .contains("name=\"reserve_cpu\" value=\"0.25\"");
+}
+
+#[tokio::test]
 async fn a_global_service_and_the_default_replica_count() {
     let (lab, app) = app().await;
     let mut c = Cleanup::new(lab);

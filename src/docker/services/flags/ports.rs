@@ -1,63 +1,72 @@
-//! `-p`/`--publish`: the short syntax (`8080:80`, ranges, `/udp`) and the long one
-//! (`published=8080,target=80,mode=host`), and back.
+//! `-p`/`--publish`: the short syntax (`8080:80`, ranges, `/udp`), read by the CLI's own parser
+//! ([`crate::syntax::ports`]), and the long one (`published=8080,target=80,mode=host`). The form
+//! is stricter than the CLI where the CLI would only warn: a host address (which swarm ignores)
+//! and port 0 are refused with a reason.
 
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
 };
 
 use super::csv_fields;
+use crate::syntax::ports::{self as syntax, PortError};
 
-/// `-p` in the short syntax (`8080:80`, `80`, `8080:80/udp`, `8000-8001:80-81`) or the long
-/// one (`published=8080,target=80,protocol=udp,mode=host`). Short entries publish through the
-/// ingress routing mesh, like the CLI.
+pub use crate::syntax::ports::{describe_port, format_port};
+
+/// `-p` in the short syntax (`8080:80`, `80`, `8080:80/udp`, `8000-8001:80-81`, `8000-8001:80`)
+/// or the long one (`published=8080,target=80,protocol=udp,mode=host`). Short entries publish
+/// through the ingress routing mesh, like the CLI.
 pub fn parse_port(line: &str) -> Result<Vec<EndpointPortConfig>, String> {
     let line = line.trim();
     if line.contains('=') {
         return parse_port_long(line).map(|p| vec![p]);
     }
-    let (ports, proto) = match line.split_once('/') {
-        Some((p, proto)) => (p, parse_protocol(proto)?),
-        None => (line, EndpointPortConfigProtocolEnum::TCP),
-    };
-    let parts: Vec<&str> = ports.split(':').collect();
-    let (published, target) = match parts.as_slice() {
-        [t] => (None, *t),
-        [p, t] => (Some(*p), *t),
-        [_, _, _] => {
-            return Err(format!(
-                "{line:?}: swarm services cannot publish on one host address; write PUBLISHED:TARGET"
-            ));
-        }
-        _ => {
-            return Err(format!(
-                "{line:?} is not a port: write PUBLISHED:TARGET, e.g. 8080:80"
-            ));
-        }
-    };
-    let targets = port_range(target, line)?;
-    let published = match published {
-        Some(p) if !p.is_empty() => Some(port_range(p, line)?),
-        Some(_) => return Err(format!("{line:?} has no published port before ':'")),
-        None => None,
-    };
-    if let Some(p) = &published
-        && p.len() != targets.len()
-    {
+    let mut ignored_ips = Vec::new();
+    let ports = syntax::expand_short(line, &mut ignored_ips).map_err(|e| short_error(line, e))?;
+    if !ignored_ips.is_empty() {
         return Err(format!(
-            "{line:?}: the published range and the target range must have the same length"
+            "{line:?}: swarm services cannot publish on one host address; write PUBLISHED:TARGET"
         ));
     }
-    Ok(targets
-        .iter()
-        .enumerate()
-        .map(|(i, t)| EndpointPortConfig {
-            name: None,
-            protocol: Some(proto),
-            target_port: Some(i64::from(*t)),
-            published_port: published.as_ref().map(|p| i64::from(p[i])),
-            publish_mode: Some(EndpointPortConfigPublishModeEnum::INGRESS),
+    ports
+        .into_iter()
+        .map(|p| {
+            if p.target == 0 || p.published == Some(0) {
+                return Err(format!("{line:?}: 0 is not a port number (1-65535)"));
+            }
+            Ok(EndpointPortConfig {
+                name: None,
+                protocol: syntax::protocol(&p.protocol),
+                target_port: Some(i64::from(p.target)),
+                published_port: p.published.map(i64::from),
+                publish_mode: Some(EndpointPortConfigPublishModeEnum::INGRESS),
+            })
         })
-        .collect())
+        .collect()
+}
+
+/// The form's sentence for each of the parser's errors.
+fn short_error(line: &str, e: PortError) -> String {
+    let not_a_port = |p: &str| {
+        if p.contains('-') {
+            format!("{line:?}: {p:?} is not a port range (LOW-HIGH, each 1-65535)")
+        } else {
+            format!("{line:?}: {p:?} is not a port number (1-65535)")
+        }
+    };
+    match e {
+        PortError::Ip { .. } => format!(
+            "{line:?}: swarm services cannot publish on one host address; write PUBLISHED:TARGET"
+        ),
+        PortError::NoPort(_) => {
+            format!("{line:?} is not a port: write PUBLISHED:TARGET, e.g. 8080:80")
+        }
+        PortError::ContainerPort(p) | PortError::HostPort(p) => not_a_port(&p),
+        PortError::HostBinding { host, .. } => not_a_port(&host),
+        PortError::Ranges { .. } => {
+            format!("{line:?}: the published range and the target range must have the same length")
+        }
+        PortError::Proto(p) => protocol_error(&p),
+    }
 }
 
 fn parse_port_long(line: &str) -> Result<EndpointPortConfig, String> {
@@ -77,13 +86,12 @@ fn parse_port_long(line: &str) -> Result<EndpointPortConfig, String> {
             "published" => p.published_port = Some(i64::from(port_number(v, line)?)),
             "protocol" => p.protocol = Some(parse_protocol(v)?),
             "mode" => {
-                p.publish_mode = Some(match v.trim().to_lowercase().as_str() {
-                    "ingress" => EndpointPortConfigPublishModeEnum::INGRESS,
-                    "host" => EndpointPortConfigPublishModeEnum::HOST,
-                    other => {
-                        return Err(format!("{line:?}: mode is ingress or host, not {other:?}"));
-                    }
-                })
+                p.publish_mode = Some(syntax::publish_mode(v.trim()).ok_or_else(|| {
+                    format!(
+                        "{line:?}: mode is ingress or host, not {:?}",
+                        v.trim().to_lowercase()
+                    )
+                })?)
             }
             "name" => p.name = Some(v.trim().to_string()).filter(|n| !n.is_empty()),
             other => {
@@ -100,31 +108,20 @@ fn parse_port_long(line: &str) -> Result<EndpointPortConfig, String> {
 }
 
 fn parse_protocol(s: &str) -> Result<EndpointPortConfigProtocolEnum, String> {
-    match s.trim().to_lowercase().as_str() {
-        "tcp" => Ok(EndpointPortConfigProtocolEnum::TCP),
-        "udp" => Ok(EndpointPortConfigProtocolEnum::UDP),
-        "sctp" => Ok(EndpointPortConfigProtocolEnum::SCTP),
-        other => Err(format!("the protocol is tcp, udp or sctp, not {other:?}")),
-    }
+    syntax::protocol(s.trim()).ok_or_else(|| protocol_error(s))
+}
+
+fn protocol_error(s: &str) -> String {
+    format!(
+        "the protocol is tcp, udp or sctp, not {:?}",
+        s.trim().to_lowercase()
+    )
 }
 
 fn port_number(s: &str, line: &str) -> Result<u16, String> {
     match s.trim().parse::<u32>() {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
         _ => Err(format!("{line:?}: {s:?} is not a port number (1-65535)")),
-    }
-}
-
-fn port_range(s: &str, line: &str) -> Result<Vec<u16>, String> {
-    match s.split_once('-') {
-        Some((a, b)) => {
-            let (a, b) = (port_number(a, line)?, port_number(b, line)?);
-            if a > b {
-                return Err(format!("{line:?}: the range {s} runs backwards"));
-            }
-            Ok((a..=b).collect())
-        }
-        None => Ok(vec![port_number(s, line)?]),
     }
 }
 
@@ -141,69 +138,13 @@ pub fn parse_ports(lines: &[String]) -> Result<Vec<EndpointPortConfig>, String> 
             {
                 return Err(format!(
                     "port {published}/{} is published twice",
-                    protocol_name(p.protocol)
+                    syntax::protocol_name(p.protocol)
                 ));
             }
             out.push(p);
         }
     }
     Ok(out)
-}
-
-fn protocol_name(p: Option<EndpointPortConfigProtocolEnum>) -> &'static str {
-    match p {
-        Some(EndpointPortConfigProtocolEnum::UDP) => "udp",
-        Some(EndpointPortConfigProtocolEnum::SCTP) => "sctp",
-        _ => "tcp",
-    }
-}
-
-/// A port as the user would type it: short syntax for ingress ports, long for the rest.
-pub fn format_port(p: &EndpointPortConfig) -> String {
-    let proto = protocol_name(p.protocol);
-    let host = p.publish_mode == Some(EndpointPortConfigPublishModeEnum::HOST);
-    let target = p.target_port.unwrap_or(0);
-    if host || p.name.is_some() {
-        let mut parts = Vec::new();
-        if let Some(n) = &p.name {
-            parts.push(format!("name={n}"));
-        }
-        if let Some(pp) = p.published_port.filter(|x| *x > 0) {
-            parts.push(format!("published={pp}"));
-        }
-        parts.push(format!("target={target}"));
-        parts.push(format!("protocol={proto}"));
-        parts.push(format!("mode={}", if host { "host" } else { "ingress" }));
-        return parts.join(",");
-    }
-    let suffix = if proto == "tcp" {
-        String::new()
-    } else {
-        format!("/{proto}")
-    };
-    match p.published_port.filter(|x| *x > 0) {
-        Some(pp) => format!("{pp}:{target}{suffix}"),
-        None => format!("{target}{suffix}"),
-    }
-}
-
-/// For tables: `8080→80/tcp`, `*→80/tcp` when swarm picks the port, `(host)` for host mode.
-pub fn describe_port(p: &EndpointPortConfig) -> String {
-    let published = p
-        .published_port
-        .filter(|x| *x > 0)
-        .map(|x| x.to_string())
-        .unwrap_or_else(|| "*".into());
-    let host = if p.publish_mode == Some(EndpointPortConfigPublishModeEnum::HOST) {
-        " (host)"
-    } else {
-        ""
-    };
-    format!(
-        "{published}→{}/{}{host}",
-        p.target_port.unwrap_or(0),
-        protocol_name(p.protocol)
-    )
 }
 
 #[cfg(test)]
@@ -233,6 +174,26 @@ mod tests {
         assert_eq!(
             (range[2].published_port, range[2].target_port),
             (Some(8002), Some(82))
+        );
+    }
+
+    #[test]
+    fn short_ports_read_like_the_cli_and_compose() {
+        // `docker service create -p 8000-8001:80` publishes 80 twice; the form used to refuse it
+        let p = parse_port("8000-8001:80").unwrap();
+        let pairs: Vec<_> = p
+            .iter()
+            .map(|p| (p.published_port, p.target_port))
+            .collect();
+        assert_eq!(pairs, [(Some(8000), Some(80)), (Some(8001), Some(80))]);
+        assert_eq!(
+            parse_port("8080:80/UDP").unwrap()[0].protocol,
+            Some(EndpointPortConfigProtocolEnum::UDP)
+        );
+        // the unspecified address is what swarm listens on anyway
+        assert_eq!(
+            parse_port("0.0.0.0:8080:80").unwrap(),
+            parse_port("8080:80").unwrap()
         );
     }
 
@@ -271,10 +232,17 @@ mod tests {
                 .contains("host address")
         );
         assert!(
-            parse_port("8000-8001:80")
+            parse_port("8000-8001:80-82")
                 .unwrap_err()
                 .contains("same length")
         );
+        assert!(
+            parse_port("81-80:80")
+                .unwrap_err()
+                .contains("not a port range")
+        );
+        assert!(parse_port("80:0").is_err());
+        assert!(parse_port("").unwrap_err().contains("not a port"));
         assert!(
             parse_port("80/icmp")
                 .unwrap_err()

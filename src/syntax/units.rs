@@ -1,5 +1,6 @@
-//! Size and CPU parsing: go-units `RAMInBytes` (`docker/go-units/size.go`) and
-//! `opts.ParseCPUs` (`opts/opts.go`, exact rational × 1e9).
+//! Sizes and CPUs: go-units `RAMInBytes` (`docker/go-units/size.go`: compose `mem_limit`,
+//! `--limit-memory`, tmpfs sizes) and `opts.ParseCPUs` (`opts/opts.go`, an exact `big.Rat` × 1e9:
+//! compose `cpus`, `--limit-cpu`), and both formatted back exactly.
 
 /// go-units `RAMInBytes`: binary multiples (`50M` = 52 428 800), suffixes k/m/g/t/p with an
 /// optional `b`/`ib`, case-insensitive; errors carry go-units' messages.
@@ -46,7 +47,7 @@ pub fn ram_in_bytes(size: &str) -> Result<i64, String> {
 }
 
 fn parse_go_float(num: &str) -> Result<f64, String> {
-    super::gofmt::parse_float(num)
+    super::strconv::parse_float(num)
 }
 
 /// `opts.ParseCPUs`: the value as an exact rational times 1e9, which must be an integer.
@@ -64,6 +65,36 @@ pub fn parse_cpus(value: &str) -> Result<i64, String> {
     }
     let nano = scaled / den;
     Ok(nano as i64)
+}
+
+/// Nano-CPUs as the shortest exact decimal: `500000000` → `0.5`, `2000000000` → `2`.
+pub fn format_cpus(nano: i64) -> String {
+    let sign = if nano < 0 { "-" } else { "" };
+    let n = nano.unsigned_abs();
+    let (int, frac) = (n / 1_000_000_000, n % 1_000_000_000);
+    if frac == 0 {
+        format!("{sign}{int}")
+    } else {
+        let frac = format!("{frac:09}");
+        format!("{sign}{int}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+/// The exact size in the largest binary unit that divides it: `64MiB`, `1536KiB`, `1000B`
+/// (what [`ram_in_bytes`] reads back to the same number).
+pub fn format_bytes(n: i64) -> String {
+    const UNITS: [(&str, i64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    for (u, m) in UNITS {
+        if n >= m && n % m == 0 {
+            return format!("{}{u}", n / m);
+        }
+    }
+    format!("{n}B")
 }
 
 /// Parses a `big.Rat` string into numerator/denominator (denominator > 0).

@@ -2,6 +2,32 @@
 //! `Split` (used by `cli/compose/loader/loader.go` `transformShellCommand`): single quotes are
 //! literal, double quotes allow backslash escapes, a backslash escapes the next character, and
 //! a `#` at the start of a word starts a comment up to the end of the line. No expansion.
+//!
+//! The CLI splits compose `command`/`entrypoint` strings and `docker service create --entrypoint`
+//! with it; berth's service form splits its command field with it too, and [`quote`] writes
+//! words back so that [`split`] reads the same words.
+
+use std::fmt;
+
+/// Why a string does not split, with shlex's own messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitError {
+    /// A `'` or `"` (the char) is never closed.
+    UnclosedQuote(char),
+    /// The text ends with a lone `\`.
+    TrailingEscape,
+}
+
+impl fmt::Display for SplitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SplitError::UnclosedQuote(_) => "EOF found when expecting closing quote",
+            SplitError::TrailingEscape => "EOF found after escape character",
+        })
+    }
+}
+
+impl std::error::Error for SplitError {}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -14,8 +40,8 @@ enum State {
     Comment,
 }
 
-/// Splits `s` into words; errors carry shlex's messages.
-pub fn split(s: &str) -> Result<Vec<String>, String> {
+/// Splits `s` into words; errors display shlex's messages.
+pub fn split(s: &str) -> Result<Vec<String>, SplitError> {
     let mut words = Vec::new();
     let mut state = State::Start;
     let mut word = String::new();
@@ -57,27 +83,27 @@ pub fn split(s: &str) -> Result<Vec<String>, String> {
                 Some(ch) => word.push(ch),
             },
             State::Escaping => match c {
-                None => return Err("EOF found after escape character".into()),
+                None => return Err(SplitError::TrailingEscape),
                 Some(ch) => {
                     word.push(ch);
                     state = State::InWord;
                 }
             },
             State::EscapingQuoted => match c {
-                None => return Err("EOF found after escape character".into()),
+                None => return Err(SplitError::TrailingEscape),
                 Some(ch) => {
                     word.push(ch);
                     state = State::QuotingEscaping;
                 }
             },
             State::QuotingEscaping => match c {
-                None => return Err("EOF found when expecting closing quote".into()),
+                None => return Err(SplitError::UnclosedQuote('"')),
                 Some('"') => state = State::InWord,
                 Some('\\') => state = State::EscapingQuoted,
                 Some(ch) => word.push(ch),
             },
             State::Quoting => match c {
-                None => return Err("EOF found when expecting closing quote".into()),
+                None => return Err(SplitError::UnclosedQuote('\'')),
                 Some('\'') => state = State::InWord,
                 Some(ch) => word.push(ch),
             },
@@ -91,6 +117,25 @@ pub fn split(s: &str) -> Result<Vec<String>, String> {
             },
         }
     }
+}
+
+/// Joins words into one line that [`split`] reads as the same words: plain words as they are,
+/// others in single quotes (a `'` inside as `'\\''`).
+pub fn quote(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| {
+            let plain = !w.is_empty()
+                && w.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c));
+            if plain {
+                w.clone()
+            } else {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! Go `time.ParseDuration` and `time.Duration.String`.
+//! Go `time.ParseDuration` and `time.Duration.String`: compose durations (`healthcheck.interval`,
+//! `update_config.delay`, …) and the service form's `--health-interval`, `--update-delay`, ….
 
 /// The `time` package's own quoting (used in duration errors).
 pub(crate) fn time_quote(s: &str) -> String {
@@ -210,5 +211,39 @@ pub(crate) fn fmt_int(out: &mut Vec<u8>, mut v: u64) {
     while v > 0 {
         out.push(b'0' + (v % 10) as u8);
         v /= 10;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_round_trip_like_go() {
+        assert_eq!(parse_duration("1m30s"), Ok(90_000_000_000));
+        assert_eq!(parse_duration("0"), Ok(0));
+        assert_eq!(parse_duration("1.5h"), Ok(5_400_000_000_000));
+        assert_eq!(
+            parse_duration("10"),
+            Err("time: missing unit in duration \"10\"".into())
+        );
+        assert_eq!(
+            parse_duration("1d"),
+            Err("time: unknown unit \"d\" in duration \"1d\"".into())
+        );
+        assert_eq!(
+            parse_duration(""),
+            Err("time: invalid duration \"\"".into())
+        );
+        assert_eq!(parse_duration("-1s"), Ok(-1_000_000_000));
+        assert_eq!(duration_string(90_000_000_000), "1m30s");
+        assert_eq!(duration_string(60_000_000_000), "1m0s");
+        assert_eq!(duration_string(3_600_000_000_000), "1h0m0s");
+        assert_eq!(duration_string(120_000_000_000), "2m0s");
+        assert_eq!(duration_string(1_500_000), "1.5ms");
+        assert_eq!(duration_string(1_500), "1.5µs");
+        assert_eq!(duration_string(0), "0s");
+        assert_eq!(duration_string(10_000_000_000), "10s");
+        assert_eq!(duration_string(-1_500_000_000), "-1.5s");
     }
 }

@@ -1,5 +1,8 @@
 //! Image references, like `github.com/distribution/reference` (`ParseAnyReference`,
-//! `ParseNormalizedNamed`, `FamiliarString`, `TagNameOnly`) and `go-digest` validation.
+//! `ParseNormalizedNamed`, `FamiliarString`, `TagNameOnly`) and `go-digest` validation: what
+//! `docker stack deploy` checks every image with, and what `docker service create` resolves.
+//! Errors display the Go text; [`Part`] says which part of a badly formatted reference is wrong,
+//! for callers that explain it.
 //!
 //! The grammar is matched by hand instead of with regular expressions: the reference pattern
 //! `name(:tag)?(@digest)?` is unambiguous (`@` only starts the digest, a `:` after the last `/`
@@ -9,6 +12,10 @@ const DEFAULT_DOMAIN: &str = "docker.io";
 const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
 const OFFICIAL_REPO_PREFIX: &str = "library/";
 const NAME_TOTAL_LENGTH_MAX: usize = 255;
+
+mod error;
+
+pub use error::{DigestError, Part, RefError};
 
 /// A parsed, normalised reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +155,8 @@ fn digest_pattern(s: &str) -> bool {
 }
 
 /// go-digest `Digest.Validate`.
-fn validate_digest(s: &str) -> Result<(), String> {
-    let invalid = || "invalid checksum digest format".to_string();
+fn validate_digest(s: &str) -> Result<(), DigestError> {
+    let invalid = || DigestError::Format;
     let i = match s.find(':') {
         Some(i) if i > 0 && i + 1 < s.len() => i,
         _ => return Err(invalid()),
@@ -172,11 +179,11 @@ fn validate_digest(s: &str) -> Result<(), String> {
             if !alg_ok || !enc_ok {
                 return Err(invalid());
             }
-            return Err("unsupported digest algorithm".into());
+            return Err(DigestError::Algorithm);
         }
     };
     if enc.len() != size * 2 {
-        return Err("invalid checksum digest length".into());
+        return Err(DigestError::Length);
     }
     if !enc
         .bytes()
@@ -193,64 +200,66 @@ fn is_identifier(s: &str) -> bool {
             .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
-/// `reference.Parse` on an explicit `domain/remainder` string.
-fn parse(s: &str) -> Result<Named, String> {
-    let full_match = |s: &str| -> Option<(String, Option<String>, Option<String>)> {
-        let (left, digest) = match s.split_once('@') {
-            Some((l, d)) => {
-                if !digest_pattern(d) {
-                    return None;
-                }
-                (l, Some(d.to_string()))
-            }
-            None => (s, None),
-        };
-        let last_slash = left.rfind('/').map(|i| i + 1).unwrap_or(0);
-        let (name, tag) = match left[last_slash..].rfind(':') {
-            Some(i) => {
-                let cut = last_slash + i;
-                (&left[..cut], Some(left[cut + 1..].to_string()))
-            }
-            None => (left, None),
-        };
-        if !name_matches(name) {
-            return None;
-        }
-        if let Some(t) = &tag
-            && !tag_matches(t)
-        {
-            return None;
-        }
-        Some((name.to_string(), tag, digest))
+/// Splits a reference at its structure only: `name[:tag][@digest]`, where `@` starts the digest
+/// and a `:` after the last `/` starts the tag. Never fails; nothing is checked.
+pub fn split_parts(s: &str) -> (&str, Option<&str>, Option<&str>) {
+    let (left, digest) = match s.split_once('@') {
+        Some((l, d)) => (l, Some(d)),
+        None => (s, None),
     };
-    let Some((name, tag, digest)) = full_match(s) else {
-        if s.is_empty() {
-            return Err("repository name must have at least one component".into());
+    let last_slash = left.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match left[last_slash..].rfind(':') {
+        Some(i) => {
+            let cut = last_slash + i;
+            (&left[..cut], Some(&left[cut + 1..]), digest)
         }
-        if full_match(&s.to_lowercase()).is_some() {
-            return Err("repository name must be lowercase".into());
-        }
-        return Err("invalid reference format".into());
+        None => (left, None, digest),
+    }
+}
+
+/// The reference grammar over the whole string, naming the first part that does not match.
+fn full_match(s: &str) -> Result<(&str, Option<&str>, Option<&str>), Part> {
+    let (name, tag, digest) = split_parts(s);
+    if digest.is_some_and(|d| !digest_pattern(d)) {
+        return Err(Part::Digest);
+    }
+    if !name_matches(name) {
+        let bad_domain = name
+            .split_once('/')
+            .is_some_and(|(d, rest)| !domain_and_port(d) && remote_name(rest));
+        return Err(if bad_domain { Part::Domain } else { Part::Name });
+    }
+    if tag.is_some_and(|t| !tag_matches(t)) {
+        return Err(Part::Tag);
+    }
+    Ok((name, tag, digest))
+}
+
+/// `reference.Parse` on an explicit `domain/remainder` string.
+fn parse(s: &str) -> Result<Named, RefError> {
+    let (name, tag, digest) = match full_match(s) {
+        Ok(parts) => parts,
+        Err(_) if s.is_empty() => return Err(RefError::NameEmpty),
+        Err(_) if full_match(&s.to_lowercase()).is_ok() => return Err(RefError::NameUppercase),
+        Err(part) => return Err(RefError::Format(part)),
     };
     let (domain, path) = match name.split_once('/') {
         Some((d, rest)) if domain_and_port(d) && remote_name(rest) => {
             (d.to_string(), rest.to_string())
         }
-        _ => (String::new(), name.clone()),
+        _ => (String::new(), name.to_string()),
     };
     if path.len() > NAME_TOTAL_LENGTH_MAX {
-        return Err(format!(
-            "repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters"
-        ));
+        return Err(RefError::NameTooLong);
     }
-    if let Some(d) = &digest {
-        validate_digest(d)?;
+    if let Some(d) = digest {
+        validate_digest(d).map_err(RefError::Digest)?;
     }
     Ok(Named {
         domain,
         path,
-        tag,
-        digest,
+        tag: tag.map(str::to_string),
+        digest: digest.map(str::to_string),
     })
 }
 
@@ -278,11 +287,9 @@ fn split_docker_domain(name: &str) -> (String, String) {
 }
 
 /// `reference.ParseNormalizedNamed`.
-pub fn parse_normalized_named(s: &str) -> Result<Named, String> {
+pub fn parse_normalized_named(s: &str) -> Result<Named, RefError> {
     if is_identifier(s) {
-        return Err(format!(
-            "invalid repository name ({s}), cannot specify 64-byte hexadecimal strings"
-        ));
+        return Err(RefError::Identifier(s.to_string()));
     }
     let (domain, remainder) = split_docker_domain(s);
     let remote = match remainder.find(':') {
@@ -290,15 +297,13 @@ pub fn parse_normalized_named(s: &str) -> Result<Named, String> {
         None => remainder.as_str(),
     };
     if remote.to_lowercase() != remote {
-        return Err(format!(
-            "invalid reference format: repository name ({remote}) must be lowercase"
-        ));
+        return Err(RefError::RemoteUppercase(remote.to_string()));
     }
     parse(&format!("{domain}/{remainder}"))
 }
 
 /// `reference.ParseAnyReference`: what `docker stack deploy` checks every image with.
-pub fn parse_any_reference(s: &str) -> Result<(), String> {
+pub fn parse_any_reference(s: &str) -> Result<(), RefError> {
     if is_identifier(s) || validate_digest(s).is_ok() {
         return Ok(());
     }
