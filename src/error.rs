@@ -1,5 +1,6 @@
 //! One error type for handlers. It turns into a response that carries an [`ErrorInfo`]; the
-//! `web::errors` layer renders it as a full page (with the layout) or an htmx fragment.
+//! router-wide `web::errors` layer renders it as a page (with the layout when signed in) or an
+//! htmx fragment, with the request id.
 //! Internal details are logged once with the request id and never sent to the browser.
 
 use axum::http::StatusCode;
@@ -31,6 +32,25 @@ pub struct ErrorInfo {
     pub status: StatusCode,
     pub title: &'static str,
     pub message: String,
+}
+
+impl ErrorInfo {
+    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> ErrorInfo {
+        ErrorInfo {
+            status,
+            title,
+            message: message.into(),
+        }
+    }
+}
+
+/// A plain-text response carrying the info; the router-wide error layer renders it.
+impl IntoResponse for ErrorInfo {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status, self.message.clone()).into_response();
+        resp.extensions_mut().insert(self);
+        resp
+    }
 }
 
 impl AppError {
@@ -86,8 +106,6 @@ impl IntoResponse for AppError {
             AppError::Docker(e) => tracing::info!("docker error: {e}"),
             _ => {}
         }
-        let mut resp = (info.status, info.message.clone()).into_response();
-        resp.extensions_mut().insert(info);
-        resp
+        info.into_response()
     }
 }

@@ -3,8 +3,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Query;
-use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use axum_htmx::HxRefresh;
 use serde::Deserialize;
 
 use super::page::{Ctx, Layout};
@@ -89,10 +89,5 @@ pub struct BannerQuery {
 pub async fn docker_status(ctx: Ctx, Query(q): Query<BannerQuery>) -> Response {
     let layout = ctx.layout("", "");
     let changed = !q.was.is_empty() && q.was != layout.docker_state;
-    let mut resp = BannerPartial { layout }.into_response();
-    if changed {
-        resp.headers_mut()
-            .insert("hx-refresh", HeaderValue::from_static("true"));
-    }
-    resp
+    (changed.then_some(HxRefresh(true)), BannerPartial { layout }).into_response()
 }

@@ -1,12 +1,20 @@
-//! Error pages: a full page with the layout for signed-in users, an alert fragment for htmx,
-//! and a standalone page before sign-in. Every one shows the request id that is in the log.
+//! Error pages, for every route (public ones included): one router-wide layer turns a failed
+//! response into a full page with the layout for signed-in users, an alert fragment for htmx,
+//! or a standalone page before sign-in. Every one shows the request id that is in the log.
+//!
+//! A failure is a response carrying an [`ErrorInfo`] (what [`crate::error::AppError`] and the
+//! guards answer) or a plain-text 4xx/5xx from a layer or an extractor (a malformed form, a body
+//! over the limit, a timeout, a wrong method), which gets a sentence a person can act on.
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use axum_htmx::{HX_REQUEST, HxReswap, HxRetarget, SwapOption};
 
+use super::extract::Session;
 use super::page::Layout;
-use super::session::Session;
 use crate::AppState;
 use crate::error::ErrorInfo;
 
@@ -34,23 +42,82 @@ struct Standalone<'a> {
     status: u16,
     heading: &'a str,
     message: &'a str,
+    request_id: &'a str,
 }
 
-/// If the handler answered with an [`ErrorInfo`], renders it for the user.
-pub fn render_if_error(
-    state: &AppState,
-    resp: Response,
-    session: Option<&Session>,
-    htmx: bool,
-    request_id: &str,
-) -> Response {
-    let Some(info) = resp.extensions().get::<ErrorInfo>().cloned() else {
-        return resp;
+/// The router-wide layer: renders every failed response for the user.
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let htmx = req.headers().contains_key(HX_REQUEST);
+    let request_id = request_id(req.headers());
+    let resp = next.run(req).await;
+    let info = match resp.extensions().get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        None => match unrendered_failure(&resp) {
+            Some(info) => info,
+            None => return resp,
+        },
     };
-    render(state, &info, session, htmx, request_id)
+    let session = resp.extensions().get::<Session>().cloned();
+    render(&state, &info, session.as_ref(), htmx, &request_id)
 }
 
-pub fn render(
+/// The id the request-id layer gave this request (empty when there is none).
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A 4xx/5xx that is not a page yet (plain text or empty, from a layer or an extractor).
+fn unrendered_failure(resp: &Response) -> Option<ErrorInfo> {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("text/html") || content_type.starts_with("text/event-stream") {
+        return None;
+    }
+    tracing::info!(
+        status = status.as_u16(),
+        "request refused before a handler answered"
+    );
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => (
+            "Page not found",
+            "There is nothing at this address. Use the navigation to find your way back.",
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "Not allowed",
+            "This address does not accept that kind of request.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "Request too large",
+            "The form was larger than berth accepts.",
+        ),
+        StatusCode::GATEWAY_TIMEOUT | StatusCode::REQUEST_TIMEOUT => (
+            "That took too long",
+            "berth gave up waiting for an answer. Check the page again: the action may still have happened.",
+        ),
+        s if s.is_client_error() => (
+            "That did not work",
+            "berth could not read this request: a field is missing or not valid. Reload the page and try again.",
+        ),
+        _ => (
+            "Something went wrong",
+            "berth hit an internal error. It was logged with the request id below.",
+        ),
+    };
+    Some(ErrorInfo::new(status, title, message))
+}
+
+fn render(
     state: &AppState,
     info: &ErrorInfo,
     session: Option<&Session>,
@@ -65,21 +132,32 @@ pub fn render(
         }
         .render()
         .unwrap_or_default();
-        let mut r = (info.status, Html(body)).into_response();
-        r.headers_mut()
-            .insert("hx-retarget", HeaderValue::from_static("#alerts"));
-        r.headers_mut()
-            .insert("hx-reswap", HeaderValue::from_static("innerHTML"));
-        return r;
+        return (
+            info.status,
+            HxRetarget("#alerts".into()),
+            HxReswap(SwapOption::InnerHtml),
+            Html(body),
+        )
+            .into_response();
     }
-    let page = ErrorPage {
-        layout: Layout::new(state, session, info.title.to_string(), ""),
-        status: info.status.as_u16(),
-        heading: info.title.to_string(),
-        message: info.message.clone(),
-        request_id: request_id.to_string(),
+    let html = match session {
+        Some(session) => ErrorPage {
+            layout: Layout::new(state, Some(session), info.title.to_string(), ""),
+            status: info.status.as_u16(),
+            heading: info.title.to_string(),
+            message: info.message.clone(),
+            request_id: request_id.to_string(),
+        }
+        .render(),
+        None => Standalone {
+            status: info.status.as_u16(),
+            heading: info.title,
+            message: &info.message,
+            request_id,
+        }
+        .render(),
     };
-    match page.render() {
+    match html {
         Ok(html) => (info.status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!("cannot render error page: {e}");
@@ -88,39 +166,11 @@ pub fn render(
     }
 }
 
-/// A page that needs nothing but its text (before sign-in, or when the database is gone).
-pub fn standalone_page(status: StatusCode, heading: &str, message: &str) -> String {
-    Standalone {
-        status: status.as_u16(),
-        heading,
-        message,
-    }
-    .render()
-    .unwrap_or_else(|_| message.to_string())
-}
-
-pub fn standalone_response(status: StatusCode, heading: &str, message: &str) -> Response {
-    let mut r = (status, Html(standalone_page(status, heading, message))).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// A page handler panicked: logged, and answered as an internal error that the session guard
-/// renders as the normal error page (with the request id).
-pub fn handler_panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    crate::error::AppError::Internal(format!("a handler panicked: {}", panic_text(&*err)))
+/// A handler or a layer panicked: logged, and answered as an internal error that the error
+/// layer renders as the normal error page (with the request id).
+pub fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    crate::error::AppError::Internal(format!("a request panicked: {}", panic_text(&*err)))
         .into_response()
-}
-
-/// Something outside a page handler panicked (a public page, a layer): a plain 500 page.
-pub fn panicked_outside_a_page(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request panicked: {}", panic_text(&*err));
-    standalone_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "berth hit an internal error. It was logged with this request's id (the X-Request-Id header).",
-    )
 }
 
 fn panic_text(err: &(dyn std::any::Any + Send)) -> &str {
@@ -131,8 +181,8 @@ fn panic_text(err: &(dyn std::any::Any + Send)) -> &str {
 }
 
 /// 404 for any unknown URL.
-pub async fn not_found() -> Response {
-    standalone_response(
+pub async fn not_found() -> ErrorInfo {
+    ErrorInfo::new(
         StatusCode::NOT_FOUND,
         "Page not found",
         "There is nothing at this address. Use the navigation to find your way back.",

@@ -2,14 +2,16 @@
 //!
 //! Routing: public routes (health, static files, setup, login) and everything else behind
 //! [`session::require_session`]. Layers, outermost first: request id, tracing, security
-//! headers, panic catcher, cross-origin (CSRF) protection, compression, body limit, timeout
-//! (streams excluded), and for pages a second panic catcher inside the session guard.
+//! headers, compression, error pages (every route), panic catcher, cross-origin (CSRF)
+//! protection, body limit, timeout (streams excluded), and for pages a second panic catcher
+//! inside the session guard (so the error page keeps the signed-in layout).
 
 pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;
 pub mod errors;
+pub mod extract;
 pub mod fmt;
 pub mod health;
 pub mod nodes;
@@ -78,12 +80,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(services::streams())
         .merge(stacks::streams());
 
-    // A panicking handler answers as an internal error: the session guard renders the normal
-    // error page with the request id, and berth keeps serving.
+    // A panicking handler answers as an internal error: the error layer renders the normal
+    // error page (in the signed-in layout) with the request id, and berth keeps serving.
     let protected = pages
-        .layer(CatchPanicLayer::custom(
-            errors::handler_panicked as PanicHandler,
-        ))
+        .layer(CatchPanicLayer::custom(errors::panicked as PanicHandler))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
             REQUEST_TIMEOUT,
@@ -104,11 +104,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .fallback(errors::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(CompressionLayer::new())
         .layer(security::csrf_layer())
-        .layer(CatchPanicLayer::custom(
-            errors::panicked_outside_a_page as PanicHandler,
-        ));
+        .layer(CatchPanicLayer::custom(errors::panicked as PanicHandler))
+        // every failure above (handlers, guards, limits, extractors, panics) becomes a page
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            errors::render_errors,
+        ))
+        .layer(CompressionLayer::new());
     for (name, value) in security {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }

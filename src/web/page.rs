@@ -1,44 +1,13 @@
-//! What every page shares: the request context of a signed-in user, the layout (navigation,
-//! Docker banner, flash message) and small helpers for actions (audit, redirect with message).
+//! What every page shares: the layout (navigation, Docker banner, flash message) and the
+//! helpers a signed-in request's [`Ctx`] offers for actions (audit, redirect with message).
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::session::{self, Session};
+pub use super::extract::Ctx;
+use super::extract::Session;
 use crate::AppState;
 use crate::db;
 use crate::docker::DockerStatus;
-use crate::error::AppError;
-
-/// The context of a request by a signed-in user.
-pub struct Ctx {
-    pub state: AppState,
-    pub session: Session,
-    pub ip: Option<String>,
-    pub htmx: bool,
-}
-
-impl FromRequestParts<AppState> for Ctx {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(|| AppError::Forbidden("Sign in first.".into()))?;
-        Ok(Ctx {
-            state: state.clone(),
-            session,
-            ip: session::client_ip(&parts.extensions),
-            htmx: session::is_htmx(&parts.headers),
-        })
-    }
-}
 
 impl Ctx {
     pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {

@@ -2,8 +2,11 @@
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 use tower_http::request_id::{MakeRequestId, RequestId};
+
+use crate::error::ErrorInfo;
 
 /// No inline script or style anywhere; Ace's YAML worker may start from a blob.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -50,18 +53,12 @@ pub fn csrf_layer() -> CsrfLayer<fn(ProtectionError) -> Response<Body>> {
 
 fn reject(err: ProtectionError) -> Response<Body> {
     tracing::warn!("refused a cross-origin request: {err:?}");
-    let body = super::errors::standalone_page(
+    ErrorInfo::new(
         StatusCode::FORBIDDEN,
         "Cross-site request refused",
         "This request came from another site, so berth refused it. If you clicked a button in berth, reload the page and try again.",
-    );
-    let mut resp = Response::new(Body::from(body));
-    *resp.status_mut() = StatusCode::FORBIDDEN;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    resp
+    )
+    .into_response()
 }
 
 /// Request ids: 11 random URL-safe characters, in logs and on error pages.

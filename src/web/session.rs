@@ -8,14 +8,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_htmx::{HX_REQUEST, HxRedirect};
 
+use super::extract::client_ip;
+pub use super::extract::{ClientIp, Session};
 use crate::AppState;
 use crate::auth::tokens;
 use crate::db;
+use crate::error::ErrorInfo;
 
 pub const SESSION_COOKIE: &str = "berth_session";
 pub const DEVICE_COOKIE: &str = "berth_device";
@@ -23,18 +27,6 @@ pub const DEVICE_COOKIE: &str = "berth_device";
 const FORM_LIMIT: usize = 4 * 1024 * 1024;
 /// last_seen is written at most this often (not on every request).
 const TOUCH_EVERY: i64 = 60;
-
-/// The signed-in user of this request.
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub id_hash: Arc<Vec<u8>>,
-    pub user_id: i64,
-    pub username: String,
-    pub is_admin: bool,
-    pub csrf: String,
-    /// The one-shot message left by the previous action, already cleared in the database.
-    pub flash: Option<String>,
-}
 
 /// Reads one cookie from the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -48,40 +40,15 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The peer address of the connection (berth does not trust X-Forwarded-For).
-pub fn client_ip(req_extensions: &axum::http::Extensions) -> Option<String> {
-    req_extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|ci| ci.0.ip().to_string())
-}
-
-/// The client address as an extractor that never fails (in-process tests have none).
-pub struct ClientIp(pub Option<String>);
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(&parts.extensions)))
-    }
-}
-
 pub fn is_htmx(headers: &HeaderMap) -> bool {
-    headers.get("hx-request").is_some_and(|v| v == "true")
+    headers.contains_key(HX_REQUEST)
 }
 
 /// A redirect that works for plain browsers (303) and for htmx (200 + HX-Redirect, so htmx
 /// navigates instead of swapping a login page into a table cell).
 pub fn redirect(headers: &HeaderMap, to: &str) -> Response {
     if is_htmx(headers) {
-        let mut r = StatusCode::OK.into_response();
-        if let Ok(v) = HeaderValue::from_str(to) {
-            r.headers_mut().insert("hx-redirect", v);
-        }
-        r
+        (StatusCode::OK, HxRedirect(to.to_string()), ()).into_response()
     } else {
         Redirect::to(to).into_response()
     }
@@ -165,7 +132,8 @@ fn is_state_changing(m: &Method) -> bool {
 }
 
 /// Guards every page: sends to /setup while no admin exists, to /login without a live session,
-/// refuses state changes without the session's CSRF token, and renders handler errors as pages.
+/// refuses state changes without the session's CSRF token; a failure keeps the session with it,
+/// so the error layer can render it inside the signed-in layout.
 pub async fn require_session(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if state.needs_setup() {
         return redirect(req.headers(), super::urls::SETUP);
@@ -174,11 +142,12 @@ pub async fn require_session(State(state): State<AppState>, req: Request, next: 
         Ok(s) => s,
         Err(e) => {
             tracing::error!("session lookup failed: {e}");
-            return super::errors::standalone_response(
+            return ErrorInfo::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
                 "berth could not read its database. Check its log.",
-            );
+            )
+            .into_response();
         }
     };
     let Some(session) = session else {
@@ -203,11 +172,12 @@ pub async fn require_session(State(state): State<AppState>, req: Request, next: 
     if is_state_changing(req.method()) {
         let (ok, rebuilt) = check_csrf(req, &session.csrf).await;
         let Some(rebuilt) = rebuilt else {
-            return super::errors::standalone_response(
+            return ErrorInfo::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Request too large",
                 "The form was larger than berth accepts.",
-            );
+            )
+            .into_response();
         };
         req = rebuilt;
         if !ok {
@@ -224,26 +194,21 @@ pub async fn require_session(State(state): State<AppState>, req: Request, next: 
             if let Err(e) = db::audit::record(&state.db, &entry).await {
                 tracing::error!("audit: {e}");
             }
-            return super::errors::standalone_response(
+            return ErrorInfo::new(
                 StatusCode::FORBIDDEN,
                 "Request refused",
                 "This form has expired or did not come from berth. Reload the page and try again.",
-            );
+            )
+            .into_response();
         }
     }
-    let htmx = is_htmx(req.headers());
-    let request_id = request_id(req.headers());
     req.extensions_mut().insert(session.clone());
-    let resp = next.run(req).await;
-    super::errors::render_if_error(&state, resp, Some(&session), htmx, &request_id)
-}
-
-pub fn request_id(headers: &HeaderMap) -> String {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
+    let mut resp = next.run(req).await;
+    if resp.extensions().get::<ErrorInfo>().is_some() {
+        // the error layer shows a failure inside the signed-in layout
+        resp.extensions_mut().insert(session);
+    }
+    resp
 }
 
 /// Finds the CSRF token in the header, the query or an urlencoded body; gives the request back
@@ -299,6 +264,8 @@ pub async fn janitor(state: AppState) {
 
 #[cfg(test)]
 mod tests {
+    use axum::http::HeaderValue;
+
     use super::*;
 
     #[test]

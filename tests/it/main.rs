@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod dashboard;
 mod docker_status;
+mod error_pages;
 mod image;
 mod nodes;
 mod process;

@@ -3,8 +3,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::Query;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use axum_htmx::HxTarget;
 use serde::Deserialize;
 
 use crate::docker::services::{self, ServiceSummary};
@@ -58,7 +58,11 @@ pub struct Table {
     pub filtered: bool,
 }
 
-pub async fn show(ctx: Ctx, headers: HeaderMap, Query(q): Query<ListQuery>) -> AppResult<Response> {
+pub async fn show(
+    ctx: Ctx,
+    HxTarget(target): HxTarget,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Response> {
     let (all, unavailable) = match ctx.state.docker.manager() {
         Ok(docker) => match services::list(&docker, None).await {
             Ok(list) => (list, None),
@@ -110,9 +114,7 @@ pub async fn show(ctx: Ctx, headers: HeaderMap, Query(q): Query<ListQuery>) -> A
         ),
         unavailable,
     };
-    let targeted = headers
-        .get("hx-target")
-        .is_some_and(|v| v.as_bytes() == LIVE_ID.as_bytes());
+    let targeted = target.as_deref() == Some(LIVE_ID);
     if ctx.htmx && targeted {
         return Ok(TablePartial { t }.into_response());
     }

@@ -1,0 +1,83 @@
+//! What handlers extract from a request: the signed-in [`Session`], the request context [`Ctx`]
+//! (state, session, client address, htmx or not) and the client address alone ([`ClientIp`]).
+//!
+//! Nothing here renders or redirects: `session` puts the session into the request, `page` adds
+//! the helpers a page needs to [`Ctx`], `errors` renders failures.
+
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::Extensions;
+use axum::http::request::Parts;
+use axum_htmx::HxRequest;
+
+use crate::AppState;
+use crate::error::AppError;
+
+/// The signed-in user of this request (put into the request by `session::require_session`).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id_hash: Arc<Vec<u8>>,
+    pub user_id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub csrf: String,
+    /// The one-shot message left by the previous action, already cleared in the database.
+    pub flash: Option<String>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Forbidden("Sign in first.".into()))
+    }
+}
+
+/// The context of a request by a signed-in user.
+pub struct Ctx {
+    pub state: AppState,
+    pub session: Session,
+    pub ip: Option<String>,
+    pub htmx: bool,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state).await?;
+        let Ok(HxRequest(htmx)) = HxRequest::from_request_parts(parts, state).await;
+        Ok(Ctx {
+            state: state.clone(),
+            session,
+            ip: client_ip(&parts.extensions),
+            htmx,
+        })
+    }
+}
+
+/// The peer address of the connection (berth does not trust X-Forwarded-For).
+pub fn client_ip(extensions: &Extensions) -> Option<String> {
+    extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+}
+
+/// The client address as an extractor that never fails (in-process tests have none).
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(&parts.extensions)))
+    }
+}
