@@ -12,12 +12,18 @@
 //!   errors with that path.
 //! * `cli/compose/loader/interpolate.go`: the cast table, applied only when substitution
 //!   changed the string.
+//!
+//! Output is bounded (the CLI has no bound): one value may not grow past
+//! [`MAX_INTERPOLATED_VALUE`], and a file's string values past [`MAX_INTERPOLATED_FILE`] in
+//! all; both are checked before the bytes are copied.
 
 use std::collections::BTreeMap;
 
 use super::error::{ComposeError, Pos};
-use super::gofmt::{atoi, go_quote, parse_float};
+use super::gofmt::go_quote;
+use super::limits::{MAX_INTERPOLATED_FILE, MAX_INTERPOLATED_VALUE, human};
 use super::yaml::{Kind, Node};
+use casts::{cast_for, do_cast};
 
 /// Why a template could not be substituted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +31,8 @@ pub enum TemplateError {
     /// Bad syntax or a missing required variable; the text is what the CLI quotes
     /// (the whole template, or `required variable X is missing a value: MSG`).
     Invalid(String),
+    /// The result would be longer than the limit given (bytes).
+    TooLarge(usize),
 }
 
 enum Piece<'a> {
@@ -101,29 +109,47 @@ fn scan(template: &str) -> Vec<(usize, usize, Piece<'_>)> {
 }
 
 /// `template.Substitute`: replaces every reference using `lookup`.
+#[cfg(test)]
 pub fn substitute(
     template: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> Result<String, TemplateError> {
-    let mut out = String::with_capacity(template.len());
+    substitute_within(template, lookup, usize::MAX)
+}
+
+/// [`substitute`] with a bound: a result longer than `max` bytes is refused before it is
+/// built.
+pub fn substitute_within(
+    template: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    max: usize,
+) -> Result<String, TemplateError> {
+    let push = |out: &mut String, s: &str| {
+        if out.len().saturating_add(s.len()) > max {
+            return Err(TemplateError::TooLarge(max));
+        }
+        out.push_str(s);
+        Ok(())
+    };
+    let mut out = String::with_capacity(template.len().min(max));
     let mut err: Option<TemplateError> = None;
     let mut last = 0;
     for (start, end, piece) in scan(template) {
-        out.push_str(&template[last..start]);
+        push(&mut out, &template[last..start])?;
         last = end;
         match piece {
-            Piece::Escaped => out.push('$'),
+            Piece::Escaped => push(&mut out, "$")?,
             Piece::Invalid => err = Some(TemplateError::Invalid(template.to_string())),
             Piece::Subst(s) => match resolve(s, lookup) {
                 Ok(v) => {
                     err = None;
-                    out.push_str(&v);
+                    push(&mut out, &v)?;
                 }
                 Err(e) => err = Some(e),
             },
         }
     }
-    out.push_str(&template[last..]);
+    push(&mut out, &template[last..])?;
     match err {
         Some(e) => Err(e),
         None => Ok(out),
@@ -162,87 +188,6 @@ fn resolve(s: &str, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, T
     Ok(lookup(s).unwrap_or_default())
 }
 
-/// Target type of a cast.
-#[derive(Clone, Copy)]
-enum Cast {
-    Int,
-    Float,
-    Bool,
-}
-
-/// `interpolateTypeCastMapping` (`*` = any key, `[]` = any list item).
-const CASTS: &[(&str, Cast)] = &[
-    ("services.*.configs.[].mode", Cast::Int),
-    ("services.*.secrets.[].mode", Cast::Int),
-    ("services.*.healthcheck.retries", Cast::Int),
-    ("services.*.healthcheck.disable", Cast::Bool),
-    ("services.*.deploy.replicas", Cast::Int),
-    ("services.*.deploy.update_config.parallelism", Cast::Int),
-    (
-        "services.*.deploy.update_config.max_failure_ratio",
-        Cast::Float,
-    ),
-    ("services.*.deploy.rollback_config.parallelism", Cast::Int),
-    (
-        "services.*.deploy.rollback_config.max_failure_ratio",
-        Cast::Float,
-    ),
-    ("services.*.deploy.restart_policy.max_attempts", Cast::Int),
-    (
-        "services.*.deploy.placement.max_replicas_per_node",
-        Cast::Int,
-    ),
-    ("services.*.ports.[].target", Cast::Int),
-    ("services.*.ports.[].published", Cast::Int),
-    ("services.*.ulimits.*", Cast::Int),
-    ("services.*.ulimits.*.hard", Cast::Int),
-    ("services.*.ulimits.*.soft", Cast::Int),
-    ("services.*.privileged", Cast::Bool),
-    ("services.*.oom_score_adj", Cast::Int),
-    ("services.*.read_only", Cast::Bool),
-    ("services.*.stdin_open", Cast::Bool),
-    ("services.*.tty", Cast::Bool),
-    ("services.*.volumes.[].read_only", Cast::Bool),
-    ("services.*.volumes.[].volume.nocopy", Cast::Bool),
-    ("networks.*.external", Cast::Bool),
-    ("networks.*.internal", Cast::Bool),
-    ("networks.*.attachable", Cast::Bool),
-    ("volumes.*.external", Cast::Bool),
-    ("secrets.*.external", Cast::Bool),
-    ("configs.*.external", Cast::Bool),
-];
-
-/// `Path.matches`: both split on `.`, same length, `*` matches any part.
-fn path_matches(path: &str, pattern: &str) -> bool {
-    let parts: Vec<&str> = path.split('.').collect();
-    let pat: Vec<&str> = pattern.split('.').collect();
-    parts.len() == pat.len() && parts.iter().zip(&pat).all(|(p, q)| *q == "*" || p == q)
-}
-
-fn cast_for(path: &str) -> Option<Cast> {
-    CASTS
-        .iter()
-        .find(|(pat, _)| path_matches(path, pat))
-        .map(|(_, c)| *c)
-}
-
-/// `toBoolean`.
-fn to_bool(v: &str) -> Result<bool, String> {
-    match v.to_ascii_lowercase().as_str() {
-        "y" | "yes" | "true" | "on" => Ok(true),
-        "n" | "no" | "false" | "off" => Ok(false),
-        _ => Err(format!("invalid boolean: {v}")),
-    }
-}
-
-fn do_cast(cast: Cast, v: &str) -> Result<Kind, String> {
-    match cast {
-        Cast::Int => atoi(v).map(Kind::Int),
-        Cast::Float => parse_float(v).map(Kind::Float),
-        Cast::Bool => to_bool(v).map(Kind::Bool),
-    }
-}
-
 /// Interpolates every string of a file's raw tree in place (`interpolation.Interpolate`).
 /// `file` is used for error locations.
 pub fn interpolate_tree(
@@ -254,14 +199,27 @@ pub fn interpolate_tree(
     let Kind::Map(entries) = &mut root.kind else {
         return Ok(());
     };
+    let mut w = Walk {
+        lookup: &lookup,
+        file,
+        total: 0,
+    };
     for e in entries.iter_mut() {
         let path = Paths {
             go: e.key.clone(),
             concrete: e.key.clone(),
         };
-        walk(&mut e.value, &path, &lookup, file)?;
+        w.walk(&mut e.value, &path)?;
     }
     Ok(())
+}
+
+/// One file's interpolation: the lookup, the file name for errors, and the bytes of string
+/// values so far.
+struct Walk<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    file: &'a str,
+    total: usize,
 }
 
 /// The CLI's path (`[]` for list items, used in messages and for casts) and the concrete one
@@ -271,76 +229,95 @@ struct Paths {
     concrete: String,
 }
 
-fn walk(
-    node: &mut Node,
-    paths: &Paths,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    file: &str,
-) -> Result<(), ComposeError> {
-    let path = paths.go.as_str();
-    let pos = node.pos;
-    match &mut node.kind {
-        Kind::Str(s) => {
-            let new = match substitute(s, lookup) {
-                Ok(n) => n,
-                Err(TemplateError::Invalid(t)) => {
-                    return Err(located(
-                        format!(
-                            "invalid interpolation format for {path}: {}; you may need to escape any $ with another $",
-                            go_quote(&t)
-                        ),
-                        &paths.concrete,
-                        file,
-                        pos,
-                    ));
-                }
-            };
-            if new == *s {
-                return Ok(());
-            }
-            match cast_for(path) {
-                None => node.kind = Kind::Str(new),
-                Some(cast) => match do_cast(cast, &new) {
-                    Ok(k) => node.kind = k,
-                    Err(e) => {
+impl Walk<'_> {
+    fn walk(&mut self, node: &mut Node, paths: &Paths) -> Result<(), ComposeError> {
+        let (lookup, file) = (self.lookup, self.file);
+        let path = paths.go.as_str();
+        let pos = node.pos;
+        match &mut node.kind {
+            Kind::Str(s) => {
+                let left = MAX_INTERPOLATED_FILE.saturating_sub(self.total);
+                let new = match substitute_within(s, lookup, left.min(MAX_INTERPOLATED_VALUE)) {
+                    Ok(n) => n,
+                    Err(TemplateError::TooLarge(max)) => {
+                        let what = if max < MAX_INTERPOLATED_VALUE {
+                            format!(
+                                "the file's values would be larger than {} in all",
+                                human(MAX_INTERPOLATED_FILE)
+                            )
+                        } else {
+                            format!(
+                                "the value would be larger than {}",
+                                human(MAX_INTERPOLATED_VALUE)
+                            )
+                        };
+                        return Err(located(
+                            format!("error while interpolating {path}: {what}"),
+                            &paths.concrete,
+                            file,
+                            pos,
+                        ));
+                    }
+                    Err(TemplateError::Invalid(t)) => {
                         return Err(located(
                             format!(
-                                "error while interpolating {path}: failed to cast to expected type: {e}"
+                                "invalid interpolation format for {path}: {}; you may need to escape any $ with another $",
+                                go_quote(&t)
                             ),
                             &paths.concrete,
                             file,
                             pos,
                         ));
                     }
-                },
-            }
-            Ok(())
-        }
-        Kind::Map(entries) => {
-            // Go only descends into `map[string]any`; other maps are left untouched.
-            if !entries.iter().all(|e| e.key_is_str) {
-                return Ok(());
-            }
-            for e in entries.iter_mut() {
-                let p = Paths {
-                    go: format!("{path}.{}", e.key),
-                    concrete: format!("{}.{}", paths.concrete, e.key),
                 };
-                walk(&mut e.value, &p, lookup, file)?;
+                self.total = self.total.saturating_add(new.len());
+                if new == *s {
+                    return Ok(());
+                }
+                match cast_for(path) {
+                    None => node.kind = Kind::Str(new),
+                    Some(cast) => match do_cast(cast, &new) {
+                        Ok(k) => node.kind = k,
+                        Err(e) => {
+                            return Err(located(
+                                format!(
+                                    "error while interpolating {path}: failed to cast to expected type: {e}"
+                                ),
+                                &paths.concrete,
+                                file,
+                                pos,
+                            ));
+                        }
+                    },
+                }
+                Ok(())
             }
-            Ok(())
-        }
-        Kind::Seq(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                let p = Paths {
-                    go: format!("{path}.[]"),
-                    concrete: format!("{}.{i}", paths.concrete),
-                };
-                walk(item, &p, lookup, file)?;
+            Kind::Map(entries) => {
+                // Go only descends into `map[string]any`; other maps are left untouched.
+                if !entries.iter().all(|e| e.key_is_str) {
+                    return Ok(());
+                }
+                for e in entries.iter_mut() {
+                    let p = Paths {
+                        go: format!("{path}.{}", e.key),
+                        concrete: format!("{}.{}", paths.concrete, e.key),
+                    };
+                    self.walk(&mut e.value, &p)?;
+                }
+                Ok(())
             }
-            Ok(())
+            Kind::Seq(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let p = Paths {
+                        go: format!("{path}.[]"),
+                        concrete: format!("{}.{i}", paths.concrete),
+                    };
+                    self.walk(item, &p)?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        _ => Ok(()),
     }
 }
 
@@ -348,5 +325,6 @@ fn located(message: String, path: &str, file: &str, pos: Pos) -> ComposeError {
     ComposeError::new(message).with_path(path).at_pos(file, pos)
 }
 
+mod casts;
 #[cfg(test)]
 mod tests;

@@ -243,10 +243,18 @@ fn merge_service(b: &mut ServiceConfig, o: ServiceConfig) {
 fn merge_any(dst: &mut Node, src: Node) {
     match (&mut dst.kind, src.kind) {
         (Kind::Map(d), Kind::Map(s)) => {
+            // key → index in `d`: linear in both maps
+            let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+            for (i, x) in d.iter().enumerate() {
+                at.entry(x.key.clone()).or_insert(i);
+            }
             for e in s {
-                match d.iter_mut().find(|x| x.key == e.key) {
+                match at.get(&e.key).and_then(|&i| d.get_mut(i)) {
                     Some(x) => merge_any(&mut x.value, e.value),
-                    None => d.push(e),
+                    None => {
+                        at.entry(e.key.clone()).or_insert(d.len());
+                        d.push(e);
+                    }
                 }
             }
         }

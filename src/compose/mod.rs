@@ -62,6 +62,7 @@ mod envfile;
 mod error;
 mod gofmt;
 mod interpolate;
+pub mod limits;
 mod merge;
 mod paths;
 mod schema;
@@ -223,9 +224,13 @@ fn version_of(root: &Node) -> String {
 }
 
 fn parse_file(file: &ComposeFile) -> Result<Node, ComposeError> {
+    limits::check_compose(&file.name, file.content.len())?;
     let root = yaml::parse(&file.content).map_err(|e| e.in_file(&file.name))?;
     match root {
-        Some(n) if matches!(n.kind, Kind::Map(_)) && n.is_string_map() => Ok(n),
+        Some(n) if matches!(n.kind, Kind::Map(_)) && n.is_string_map() => {
+            limits::check_paths(&n, &file.name)?;
+            Ok(n)
+        }
         other => {
             let pos = other.map(|n| n.pos).unwrap_or(Pos::new(1, 1));
             Err(ComposeError::new("top-level object must be a mapping").at_pos(&file.name, pos))

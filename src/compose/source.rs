@@ -106,6 +106,22 @@ pub fn check(
     {
         problems.push(Problem::from(Field::Name, ComposeError::new(m)));
     }
+    // sizes before any work: a file too large is refused whole
+    let sizes = [
+        (
+            Field::Compose,
+            super::limits::check_compose(EDITOR_FILE, compose.len()),
+        ),
+        (Field::Env, super::limits::check_env("env", env_text.len())),
+    ];
+    let too_large: Vec<Problem> = sizes
+        .into_iter()
+        .filter_map(|(f, r)| r.err().map(|e| Problem::from(f, e)))
+        .collect();
+    if !too_large.is_empty() {
+        problems.extend(too_large);
+        return Err(problems);
+    }
     let env = match super::dotenv::parse(env_text) {
         Ok(v) => v,
         Err(e) => {
@@ -215,6 +231,19 @@ mod tests {
             p[0]
         );
         assert_eq!(p[0].line, Some(3));
+    }
+
+    #[test]
+    fn sources_over_the_size_limits_are_refused_before_parsing() {
+        use crate::compose::limits::{MAX_COMPOSE_BYTES, MAX_ENV_BYTES};
+        let big = format!("{OK}#{}\n", "x".repeat(MAX_COMPOSE_BYTES));
+        let p = check("shop", &big, "", &MemoryFiles::default()).unwrap_err();
+        assert_eq!(p[0].field, Field::Compose);
+        assert!(p[0].message.contains("too large"), "{:?}", p[0]);
+        let env = format!("A={}\n", "x".repeat(MAX_ENV_BYTES));
+        let p = check("shop", OK, &env, &MemoryFiles::default()).unwrap_err();
+        assert_eq!(p[0].field, Field::Env);
+        assert!(p[0].message.contains("too large"), "{:?}", p[0]);
     }
 
     #[test]

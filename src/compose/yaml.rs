@@ -19,7 +19,9 @@
 //! Hostile input is bounded: nesting is limited to [`MAX_DEPTH`] levels and alias expansion to
 //! [`MAX_NODES`] nodes in total (billion-laughs), both reported as errors, never as panics.
 
+mod budget;
 mod builder;
+mod merge;
 mod resolve;
 mod time;
 

@@ -64,7 +64,7 @@ pub(crate) fn secrets(
     fail: &Fail<'_>,
 ) -> Result<Vec<TaskSpecContainerSpecSecrets>, ComposeError> {
     let mut out: Vec<TaskSpecContainerSpecSecrets> = Vec::new();
-    let mut targets: Vec<String> = Vec::new();
+    let mut targets: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, r) in svc.secrets.iter().flatten().enumerate() {
         let f = file_object(stack, r, &cfg.secrets, "secret")
             .map_err(|e| fail.err(e, &format!("secrets.{i}")))?;
@@ -74,7 +74,7 @@ pub(crate) fn secrets(
                 &format!("secrets.{i}"),
             ));
         }
-        targets.push(f.target.clone());
+        targets.insert(f.target.clone());
         out.push(TaskSpecContainerSpecSecrets {
             file: Some(TaskSpecContainerSpecFile {
                 name: Some(f.target),
@@ -99,7 +99,7 @@ pub(crate) fn configs(
     fail: &Fail<'_>,
 ) -> Result<(Vec<TaskSpecContainerSpecConfigs>, Option<String>), ComposeError> {
     let mut out: Vec<TaskSpecContainerSpecConfigs> = Vec::new();
-    let mut targets: Vec<String> = Vec::new();
+    let mut targets: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (i, r) in svc.configs.iter().flatten().enumerate() {
         let f = file_object(stack, r, &cfg.configs, "config")
             .map_err(|e| fail.err(e, &format!("configs.{i}")))?;
@@ -109,7 +109,7 @@ pub(crate) fn configs(
                 &format!("configs.{i}"),
             ));
         }
-        targets.push(f.target.clone());
+        targets.insert(f.target.clone());
         out.push(TaskSpecContainerSpecConfigs {
             file: Some(TaskSpecContainerSpecFile1 {
                 name: Some(f.target),

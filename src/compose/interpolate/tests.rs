@@ -146,3 +146,54 @@ fn error_messages_carry_dotted_paths() {
         "invalid interpolation format for x-a.b: \"required variable REQ is missing a value: Variable not set\"; you may need to escape any $ with another $"
     );
 }
+
+#[test]
+fn one_value_may_not_grow_past_its_limit() {
+    // 8 references to a 200 KiB variable: 1.6 MB from a 40-byte value
+    let big = "v".repeat(200 * 1024);
+    let e = env(&[("BIG", &big)]);
+    let refs = "${BIG}".repeat(8);
+    let err = run(
+        &format!("services:\n  web:\n    image: nginx\n    labels:\n      a: \"{refs}\"\n"),
+        &e,
+    )
+    .expect_err("too large");
+    assert!(
+        err.message
+            .contains("services.web.labels.a: the value would be larger than 1 MiB"),
+        "{}",
+        err.message
+    );
+    assert_eq!((err.line, err.column), (Some(5), Some(10)));
+    // within the limit it is substituted
+    let refs = "${BIG}".repeat(4);
+    assert!(
+        run(
+            &format!("services:\n  web:\n    image: nginx\n    labels:\n      a: \"{refs}\"\n"),
+            &e
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        substitute_within("$BIG$BIG", &|k| e.get(k).cloned(), big.len() * 2 - 1),
+        Err(TemplateError::TooLarge(big.len() * 2 - 1))
+    );
+}
+
+#[test]
+fn a_whole_file_may_not_grow_past_its_limit() {
+    // 60 labels, each under the per-value limit, together 12 MB
+    let big = "v".repeat(200 * 1024);
+    let e = env(&[("BIG", &big)]);
+    let mut text = String::from("services:\n  web:\n    image: nginx\n    labels:\n");
+    for i in 0..60 {
+        text.push_str(&format!("      l{i}: ${{BIG}}$BIG$BIG$BIG$BIG\n"));
+    }
+    let err = run(&text, &e).expect_err("too large");
+    assert!(
+        err.message.contains("larger than 8 MiB in all"),
+        "{}",
+        err.message
+    );
+    assert!(err.line.is_some_and(|l| l > 5), "{err:?}");
+}

@@ -248,14 +248,15 @@ pub(crate) fn validate_array(
         }
     }
     if s.unique_items {
-        let mut seen: Vec<(String, usize)> = Vec::new();
+        // canonical form → last index seen: linear, not a scan per item
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for (j, item) in items.iter().enumerate() {
             let c = canonical(item);
-            if let Some(slot) = seen.iter_mut().find(|(k, _)| *k == c) {
-                res.add(ErrKind::Unique(slot.1, j), ctx, node.pos);
-                slot.1 = j;
+            if let Some(slot) = seen.get_mut(&c) {
+                res.add(ErrKind::Unique(*slot, j), ctx, node.pos);
+                *slot = j;
             } else {
-                seen.push((c, j));
+                seen.insert(c, j);
             }
         }
     }

@@ -8,29 +8,10 @@ use granit_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
 use super::super::error::{ComposeError, Pos};
 use super::super::gofmt::go_quote;
-use super::resolve::{resolve_plain, resolve_tagged};
-use super::{Entry, Kind, MAX_DEPTH, MAX_NODES, Node};
-
-/// Tag classes that matter for scalar resolution.
-pub(crate) enum TagClass {
-    None,
-    NonSpecific,
-    Core(String),
-    Custom,
-}
-
-pub(crate) fn classify(tag: Option<&Tag>) -> TagClass {
-    let Some(tag) = tag else {
-        return TagClass::None;
-    };
-    if let Some(suffix) = tag.suffix_in_namespace("tag:yaml.org,2002:") {
-        return TagClass::Core(suffix.into_owned());
-    }
-    if tag.handle() == "!" && tag.suffix().is_empty() {
-        return TagClass::NonSpecific;
-    }
-    TagClass::Custom
-}
+use super::budget::Budget;
+use super::merge::apply_merge;
+use super::resolve::{TagClass, classify, resolve_plain, resolve_tagged};
+use super::{Entry, Kind, MAX_DEPTH, Node};
 
 /// A node under construction, plus what is needed when it is used as a key.
 pub(crate) struct Built {
@@ -43,6 +24,8 @@ pub(crate) struct Built {
     is_str: bool,
     height: usize,
     size: usize,
+    /// Bytes of scalar text in the node (keys included).
+    bytes: usize,
 }
 
 pub(crate) enum Frame {
@@ -52,6 +35,7 @@ pub(crate) enum Frame {
         items: Vec<Node>,
         height: usize,
         size: usize,
+        bytes: usize,
     },
     Map {
         pos: Pos,
@@ -59,10 +43,12 @@ pub(crate) enum Frame {
         entries: Vec<Entry>,
         merge: Option<Node>,
         pending: Option<PendingKey>,
-        /// Raw text and line of every scalar key seen (merge keys included).
-        seen: Vec<(String, u32)>,
+        /// Raw text and line of every scalar key seen (merge keys included): a map, so
+        /// that a mapping of n keys is checked in O(n), not O(n²).
+        seen: HashMap<String, u32>,
         height: usize,
         size: usize,
+        bytes: usize,
     },
 }
 
@@ -75,11 +61,21 @@ pub(crate) struct PendingKey {
     scalar: bool,
 }
 
+/// An anchored node and what an alias to it costs.
+struct Anchored {
+    node: Node,
+    height: usize,
+    size: usize,
+    bytes: usize,
+    raw: Option<String>,
+    is_str: bool,
+}
+
 #[derive(Default)]
 pub(crate) struct Builder {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize, usize, Option<String>, bool)>,
-    nodes: usize,
+    anchors: HashMap<usize, Anchored>,
+    budget: Budget,
     root: Option<Node>,
 }
 
@@ -128,6 +124,7 @@ impl Builder {
                         items: Vec::new(),
                         height: 0,
                         size: 1,
+                        bytes: 0,
                     });
                 }
                 Event::MappingStart(_, anchor, _) => {
@@ -138,9 +135,10 @@ impl Builder {
                         entries: Vec::new(),
                         merge: None,
                         pending: None,
-                        seen: Vec::new(),
+                        seen: HashMap::new(),
                         height: 0,
                         size: 1,
+                        bytes: 0,
                     });
                 }
                 Event::SequenceEnd | Event::MappingEnd => self.close()?,
@@ -150,29 +148,19 @@ impl Builder {
         Ok(self.root)
     }
 
-    fn count(&mut self, n: usize, pos: Pos) -> Result<(), ComposeError> {
-        self.nodes = self.nodes.saturating_add(n);
-        if self.nodes > MAX_NODES {
-            return Err(
-                ComposeError::new("yaml: document contains excessive aliasing").with_pos(pos),
-            );
-        }
-        Ok(())
-    }
-
     fn enter(&mut self, pos: Pos) -> Result<(), ComposeError> {
         if self.stack.len() >= MAX_DEPTH {
             return Err(
                 ComposeError::new(format!("yaml: exceeded max depth of {MAX_DEPTH}")).with_pos(pos),
             );
         }
-        self.count(1, pos)
+        self.budget.count(1, pos)
     }
 
     fn alias(&mut self, id: usize, pos: Pos) -> Result<(), ComposeError> {
         let unknown = || yaml_err(pos, "unknown anchor referenced").with_pos(pos);
-        let (height, size) = match self.anchors.get(&id) {
-            Some(a) => (a.1, a.2),
+        let (height, size, bytes) = match self.anchors.get(&id) {
+            Some(a) => (a.height, a.size, a.bytes),
             None => return Err(unknown()),
         };
         if self.stack.len() + height > MAX_DEPTH {
@@ -180,12 +168,12 @@ impl Builder {
                 ComposeError::new(format!("yaml: exceeded max depth of {MAX_DEPTH}")).with_pos(pos),
             );
         }
-        // budget first, clone after: an alias bomb never gets to allocate
-        self.count(size, pos)?;
-        let Some((node, _, _, raw, is_str)) = self.anchors.get(&id) else {
+        // budgets first, clone after: an alias bomb never gets to allocate
+        self.budget.alias(size, bytes, pos)?;
+        let Some(a) = self.anchors.get(&id) else {
             return Err(unknown());
         };
-        let (mut node, raw, is_str) = (node.clone(), raw.clone(), *is_str);
+        let (mut node, raw, is_str) = (a.node.clone(), a.raw.clone(), a.is_str);
         if raw.is_some() {
             // an aliased scalar takes the alias' position
             node.pos = pos;
@@ -197,6 +185,7 @@ impl Builder {
             is_str,
             height,
             size,
+            bytes,
         })
     }
 
@@ -208,7 +197,7 @@ impl Builder {
         tag: Option<Cow<'_, Tag>>,
         pos: Pos,
     ) -> Result<(), ComposeError> {
-        self.count(1, pos)?;
+        self.budget.count(1, pos)?;
         let class = classify(tag.as_deref());
         let plain = matches!(style, ScalarStyle::Plain);
         let merge_key = plain
@@ -228,6 +217,7 @@ impl Builder {
             }
         };
         let is_str = matches!(kind, Kind::Str(_)) || merge_key;
+        let bytes = value.len();
         let built = Built {
             node: Node::new(pos, kind),
             raw: Some(value.into_owned()),
@@ -235,11 +225,19 @@ impl Builder {
             is_str,
             height: 0,
             size: 1,
+            bytes,
         };
         if anchor != 0 {
             self.anchors.insert(
                 anchor,
-                (built.node.clone(), 0, 1, built.raw.clone(), built.is_str),
+                Anchored {
+                    node: built.node.clone(),
+                    height: 0,
+                    size: 1,
+                    bytes,
+                    raw: built.raw.clone(),
+                    is_str: built.is_str,
+                },
             );
         }
         self.push(built)
@@ -249,14 +247,21 @@ impl Builder {
         let Some(frame) = self.stack.pop() else {
             return Ok(());
         };
-        let (node, anchor, height, size) = match frame {
+        let (node, anchor, height, size, bytes) = match frame {
             Frame::Seq {
                 pos,
                 anchor,
                 items,
                 height,
                 size,
-            } => (Node::new(pos, Kind::Seq(items)), anchor, height + 1, size),
+                bytes,
+            } => (
+                Node::new(pos, Kind::Seq(items)),
+                anchor,
+                height + 1,
+                size,
+                bytes,
+            ),
             Frame::Map {
                 pos,
                 anchor,
@@ -264,17 +269,33 @@ impl Builder {
                 merge,
                 height,
                 size,
+                bytes,
                 ..
             } => {
                 if let Some(m) = merge {
                     apply_merge(&mut entries, m)?;
                 }
-                (Node::new(pos, Kind::Map(entries)), anchor, height + 1, size)
+                (
+                    Node::new(pos, Kind::Map(entries)),
+                    anchor,
+                    height + 1,
+                    size,
+                    bytes,
+                )
             }
         };
         if anchor != 0 {
-            self.anchors
-                .insert(anchor, (node.clone(), height, size, None, false));
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    height,
+                    size,
+                    bytes,
+                    raw: None,
+                    is_str: false,
+                },
+            );
         }
         self.push(Built {
             node,
@@ -283,6 +304,7 @@ impl Builder {
             is_str: false,
             height,
             size,
+            bytes,
         })
     }
 
@@ -298,10 +320,12 @@ impl Builder {
                 items,
                 height,
                 size,
+                bytes,
                 ..
             }) => {
                 *height = (*height).max(b.height);
                 *size = size.saturating_add(b.size);
+                *bytes = bytes.saturating_add(b.bytes);
                 items.push(b.node);
                 Ok(())
             }
@@ -312,10 +336,12 @@ impl Builder {
                 seen,
                 height,
                 size,
+                bytes,
                 ..
             }) => {
                 *height = (*height).max(b.height);
                 *size = size.saturating_add(b.size);
+                *bytes = bytes.saturating_add(b.bytes);
                 match pending.take() {
                     None => {
                         let Some(text) = b.raw else {
@@ -335,7 +361,7 @@ impl Builder {
                     Some(key) => {
                         // yaml.v3 `mapping`: duplicate keys are an error (merge keys included)
                         if key.scalar {
-                            if let Some((_, line)) = seen.iter().find(|(k, _)| *k == key.text) {
+                            if let Some(line) = seen.get(&key.text) {
                                 return Err(ComposeError::new(format!(
                                     "yaml: unmarshal errors:\n  line {}: mapping key {} already defined at line {}",
                                     key.pos.line,
@@ -344,7 +370,7 @@ impl Builder {
                                 ))
                                 .with_pos(key.pos));
                             }
-                            seen.push((key.text.clone(), key.pos.line));
+                            seen.insert(key.text.clone(), key.pos.line);
                         }
                         if key.merge {
                             *merge = Some(b.node);
@@ -376,37 +402,4 @@ impl WithPos for ComposeError {
         }
         self
     }
-}
-
-/// yaml.v3 `decoder.merge`: keys of the mapping win, then earlier merged maps win.
-pub(crate) fn apply_merge(entries: &mut Vec<Entry>, merge: Node) -> Result<(), ComposeError> {
-    let want_map = |pos: Pos| {
-        ComposeError::new("yaml: map merge requires map or sequence of maps as the value")
-            .with_pos(pos)
-    };
-    let sources: Vec<Vec<Entry>> = match merge.kind {
-        Kind::Map(m) => vec![m],
-        Kind::Seq(items) => {
-            let mut v = Vec::new();
-            for item in items {
-                match item.kind {
-                    Kind::Map(m) => v.push(m),
-                    _ => return Err(want_map(item.pos)),
-                }
-            }
-            v
-        }
-        _ => return Err(want_map(merge.pos)),
-    };
-    for src in sources {
-        for e in src {
-            if !entries
-                .iter()
-                .any(|x| x.key == e.key && x.key_is_str == e.key_is_str)
-            {
-                entries.push(e);
-            }
-        }
-    }
-    Ok(())
 }

@@ -1,7 +1,30 @@
 //! Scalar resolution of untagged and tagged plain scalars, like yaml.v3 `resolve.go`.
 
+use granit_parser::Tag;
+
 use super::Kind;
 use super::time::Timestamp;
+
+/// Tag classes that matter for scalar resolution.
+pub(crate) enum TagClass {
+    None,
+    NonSpecific,
+    Core(String),
+    Custom,
+}
+
+pub(crate) fn classify(tag: Option<&Tag>) -> TagClass {
+    let Some(tag) = tag else {
+        return TagClass::None;
+    };
+    if let Some(suffix) = tag.suffix_in_namespace("tag:yaml.org,2002:") {
+        return TagClass::Core(suffix.into_owned());
+    }
+    if tag.handle() == "!" && tag.suffix().is_empty() {
+        return TagClass::NonSpecific;
+    }
+    TagClass::Custom
+}
 
 /// Resolves an explicitly tagged (`!!int`, `!!bool`, …) scalar like yaml.v3 `resolve`.
 pub(crate) fn resolve_tagged(tag: &str, value: &str) -> Result<Kind, String> {

@@ -122,3 +122,57 @@ fn non_string_keys_are_flagged() {
     let n = root("1: a\nb: c\n");
     assert!(!n.is_string_map());
 }
+
+#[test]
+fn aliases_may_not_add_more_than_the_byte_budget() {
+    // 100 KB anchored once and aliased 50 times: few nodes, 5 MB of text
+    let mut text = format!("s: &s \"{}\"\nl:\n", "x".repeat(100_000));
+    text.push_str(&"  - *s\n".repeat(50));
+    let e = parse(&text).expect_err("refused");
+    assert!(
+        e.message.starts_with(
+            "yaml: document contains excessive aliasing (aliases would add more than 4 MiB"
+        ),
+        "{}",
+        e.message
+    );
+    // the 42nd alias crosses 4 MiB: line 2 + 42, at the `*`
+    assert_eq!((e.line, e.column), (Some(44), Some(5)));
+    // the same text aliased 40 times is fine
+    let mut text = format!("s: &s \"{}\"\nl:\n", "x".repeat(100_000));
+    text.push_str(&"  - *s\n".repeat(40));
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn aliases_may_not_make_up_more_of_a_document_than_go_yaml_allows() {
+    // one scalar aliased 2,000 times: 2,000 of ~2,004 nodes come from aliases (> 99%)
+    let mut text = String::from("s: &s x\nl:\n");
+    text.push_str(&"  - *s\n".repeat(2_000));
+    let e = parse(&text).expect_err("refused");
+    assert_eq!(e.message, "yaml: document contains excessive aliasing");
+    assert_eq!(e.line, Some(998), "{e:?}");
+    // 500 aliases among 1,000 written nodes are fine
+    let mut text = String::from("s: &s x\nl:\n");
+    text.push_str(&"  - *s\n  - y\n".repeat(500));
+    assert!(parse(&text).is_ok());
+}
+
+#[test]
+fn many_keys_are_checked_for_duplicates_in_linear_time() {
+    // 100,000 keys: a quadratic scan would compare 5·10⁹ pairs
+    let mut text = String::new();
+    for i in 0..100_000 {
+        text.push_str(&format!("k{i}: {i}\n"));
+    }
+    let n = root(&text);
+    assert_eq!(n.as_map().map(|m| m.len()), Some(100_000));
+    text.push_str("k7: again\n");
+    let e = parse(&text).expect_err("duplicate");
+    assert!(
+        e.message
+            .contains("line 100001: mapping key \"k7\" already defined at line 8"),
+        "{}",
+        e.message
+    );
+}
