@@ -57,7 +57,7 @@ pub struct Hunk {
 }
 
 /// Largest input (lines on each side) diffed exactly; beyond it the LCS table would be too big,
-/// and the whole texts are shown as removed/added.
+/// and the whole texts are shown as removed/added. CPU work: call from `spawn_blocking`.
 const MAX_LINES: usize = 4000;
 
 /// Every line of `old` and `new`, aligned.
@@ -79,12 +79,22 @@ pub fn lines(old: &str, new: &str) -> Vec<Line> {
         }));
         return out;
     }
-    // lcs[i][j] = length of the LCS of a[i..] and b[j..]
+    // lines as numbers: each comparison below is O(1), however long the lines
+    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut ia = Vec::with_capacity(a.len());
+    let mut ib = Vec::with_capacity(b.len());
+    for (lines, out) in [(&a, &mut ia), (&b, &mut ib)] {
+        for t in lines.iter() {
+            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
+            out.push(*ids.entry(t).or_insert(next));
+        }
+    }
+    // lcs[i][j] = length of the LCS of a[i..] and b[j..] (at most MAX_LINES: u16)
     let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    let mut lcs = vec![vec![0u16; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
+            lcs[i][j] = if ia[i] == ib[j] {
                 lcs[i + 1][j + 1] + 1
             } else {
                 lcs[i + 1][j].max(lcs[i][j + 1])
@@ -94,7 +104,7 @@ pub fn lines(old: &str, new: &str) -> Vec<Line> {
     let (mut i, mut j) = (0, 0);
     let mut out = Vec::with_capacity(n.max(m));
     while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
+        if i < n && j < m && ia[i] == ib[j] {
             out.push(Line::Same {
                 old: i + 1,
                 new: j + 1,

@@ -15,6 +15,9 @@ use super::yaml::{Kind, Node};
 pub const MAX_COMPOSE_BYTES: usize = 1024 * 1024;
 /// Largest env text (the variables of a stack) accepted (bytes).
 pub const MAX_ENV_BYTES: usize = 256 * 1024;
+/// Largest file a compose file refers to (a secret's or config's `file:`, an `env_file`)
+/// accepted with an upload; Docker keeps secrets and configs under 500 KB anyway.
+pub const MAX_REFERENCED_FILE: usize = 1024 * 1024;
 /// Most bytes of scalar text YAML aliases may add to a document.
 pub const MAX_ALIAS_BYTES: usize = 4 * 1024 * 1024;
 /// Largest string one value may become once its `${VAR}`s are substituted.

@@ -90,21 +90,27 @@ pub(crate) async fn prepare(
     let cluster = api.read_cluster(&loaded.spec).await?;
     let images = image::to_query(&loaded.spec, &cluster.services, opts.resolve_image);
     let registry = image::query(&api.docker, &images).await;
-    plan::plan(
-        &loaded.spec,
-        &loaded.config,
-        &cluster,
-        &registry,
-        PlanOptions {
-            prune: opts.prune,
-            resolve_image: opts.resolve_image,
-            api: {
-                let v = api.docker.client_version();
-                (v.major_version, v.minor_version)
-            },
+    let plan_opts = PlanOptions {
+        prune: opts.prune,
+        resolve_image: opts.resolve_image,
+        api: {
+            let v = api.docker.client_version();
+            (v.major_version, v.minor_version)
         },
-        loaded.warnings,
-    )
+    };
+    // the field diffs of every service are CPU work: off the async threads
+    tokio::task::spawn_blocking(move || {
+        plan::plan(
+            &loaded.spec,
+            &loaded.config,
+            &cluster,
+            &registry,
+            plan_opts,
+            loaded.warnings,
+        )
+    })
+    .await
+    .map_err(|e| StackError::Docker(format!("planning the deploy failed: {e}")))?
     .map_err(StackError::Rejected)
 }
 

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::compose::{ComposeFile, DiskFiles, dotenv};
+use crate::compose::{ComposeFile, DiskFiles, dotenv, limits};
 use crate::stack::Source;
 
 /// The process environment (entries that are not UTF-8 are skipped).
@@ -27,7 +27,9 @@ pub fn variables(
 ) -> Result<BTreeMap<String, String>, String> {
     let mut env = BTreeMap::new();
     for f in env_files {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("open {}: {e}", f.display()))?;
+        let file = std::fs::File::open(f).map_err(|e| format!("open {}: {e}", f.display()))?;
+        let name = f.display().to_string();
+        let text = read_limited(file, &name, limits::MAX_ENV_BYTES, limits::check_env)?;
         let vars = dotenv::parse(&text).map_err(|mut e| {
             e.file = Some(f.display().to_string());
             e.to_string()
@@ -60,16 +62,18 @@ pub fn source(files: &[String], env: BTreeMap<String, String>) -> Result<Source,
                 return Err("stdin (-) can only be given once".into());
             }
             stdin_used = true;
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("read stdin: {e}"))?;
-            s
+            read_limited(
+                std::io::stdin(),
+                "stdin",
+                limits::MAX_COMPOSE_BYTES,
+                limits::check_compose,
+            )?
         } else {
-            std::fs::read_to_string(f).map_err(|e| match e.kind() {
+            let file = std::fs::File::open(f).map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => format!("open {f}: no such file or directory"),
                 _ => format!("open {f}: {e}"),
-            })?
+            })?;
+            read_limited(file, f, limits::MAX_COMPOSE_BYTES, limits::check_compose)?
         };
         out.push(ComposeFile::new(
             if f == "-" { "stdin" } else { f.as_str() },
@@ -82,6 +86,22 @@ pub fn source(files: &[String], env: BTreeMap<String, String>) -> Result<Source,
         env,
         reader: Arc::new(DiskFiles),
     })
+}
+
+/// Reads at most `max` + 1 bytes of text: a larger input is refused by `check` without being
+/// read whole.
+fn read_limited(
+    from: impl Read,
+    name: &str,
+    max: usize,
+    check: fn(&str, usize) -> Result<(), crate::compose::ComposeError>,
+) -> Result<String, String> {
+    let mut buf = Vec::new();
+    from.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("read {name}: {e}"))?;
+    check(name, buf.len()).map_err(|e| e.to_string())?;
+    String::from_utf8(buf).map_err(|_| format!("read {name}: not UTF-8 text"))
 }
 
 #[cfg(test)]
@@ -107,6 +127,27 @@ mod tests {
         let err = variables(std::slice::from_ref(&b), &process).unwrap_err();
         assert!(
             err.starts_with(&format!("{}:2:1: expected KEY=value", b.display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn files_over_the_size_limits_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = dir.path().join("big.env");
+        std::fs::write(&env, format!("A={}\n", "x".repeat(limits::MAX_ENV_BYTES))).unwrap();
+        let err = variables(std::slice::from_ref(&env), &BTreeMap::new()).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
+        let compose = dir.path().join("big.yml");
+        let text = format!(
+            "services: {{}}\n#{}\n",
+            "x".repeat(limits::MAX_COMPOSE_BYTES)
+        );
+        std::fs::write(&compose, text).unwrap();
+        let path = compose.display().to_string();
+        let err = source(std::slice::from_ref(&path), BTreeMap::new()).unwrap_err();
+        assert!(
+            err.starts_with(&format!("{path}: the compose file is too large")),
             "{err}"
         );
     }

@@ -14,7 +14,7 @@ use super::editor::{ACE_BASE, EditorPage, SourceForm, Validation, check};
 use super::name_or_404;
 use crate::AppState;
 use crate::compose::source::{self, Checked};
-use crate::compose::{ComposeFile, MemoryFiles};
+use crate::compose::{ComposeFile, MemoryFiles, limits};
 use crate::db::{
     self,
     audit::{Action, Outcome as AuditOutcome},
@@ -31,9 +31,6 @@ use crate::web::urls;
 /// changed (the CLI's default is `always`). A redeploy then never restarts tasks because a tag
 /// moved on the registry, and the preview shows exactly what the deploy does.
 pub const RESOLVE: ResolveImage = ResolveImage::Changed;
-
-/// Largest compose or env file accepted in an upload.
-const MAX_FILE: usize = 1024 * 1024;
 
 /// A stack source as submitted: the editor's fields, or a multipart upload (`compose_file`,
 /// optional `env_file`, and `files` the compose file refers to).
@@ -79,23 +76,32 @@ impl FromRequest<AppState> for SourceInput {
                 .bytes()
                 .await
                 .map_err(|e| AppError::BadRequest(format!("The upload could not be read: {e}")))?;
-            let text = |what: &str| -> Result<String, AppError> {
-                if data.len() > MAX_FILE {
+            let sized = |what: &str, max: usize| -> Result<(), AppError> {
+                if data.len() > max {
                     return Err(AppError::BadRequest(format!(
-                        "The {what} is larger than 1 MiB."
+                        "The {what} is too large: {} bytes, at most {} are accepted.",
+                        data.len(),
+                        limits::human(max)
                     )));
                 }
+                Ok(())
+            };
+            let text = |what: &str, max: usize| -> Result<String, AppError> {
+                sized(what, max)?;
                 String::from_utf8(data.to_vec())
                     .map_err(|_| AppError::BadRequest(format!("The {what} is not UTF-8 text.")))
             };
             match name.as_str() {
-                "name" => form.name = text("stack name")?,
+                "name" => form.name = text("stack name", 256)?,
                 "compose" | "compose_file" if !data.is_empty() => {
-                    form.compose = text("compose file")?
+                    form.compose = text("compose file", limits::MAX_COMPOSE_BYTES)?
                 }
-                "env" | "env_file" if !data.is_empty() => form.env = text("variables file")?,
-                "prune" => form.prune = text("prune flag")?,
+                "env" | "env_file" if !data.is_empty() => {
+                    form.env = text("variables file", limits::MAX_ENV_BYTES)?
+                }
+                "prune" => form.prune = text("prune flag", 16)?,
                 "files" => {
+                    sized("uploaded file", limits::MAX_REFERENCED_FILE)?;
                     // referenced files resolve against `/` (see compose::source): keep the base name
                     if let Some(f) = file_name.as_deref().and_then(|f| Path::new(f).file_name()) {
                         files.insert(Path::new("/").join(f), data.to_vec());

@@ -325,9 +325,14 @@ pub async fn diff(
         });
     }
     env.sort_by(|x, y| x.key.cmp(&y.key));
+    // a line diff of two 1 MiB texts is CPU work: off the async threads
+    let (old, new) = (a.compose.clone(), b.compose.clone());
+    let compose = tokio::task::spawn_blocking(move || textdiff::hunks(&old, &new, 3))
+        .await
+        .map_err(|e| AppError::Internal(format!("diff failed: {e}")))?;
     Ok(DiffPage {
         layout: ctx.layout(format!("{name}: version {from} → {to}"), "stacks"),
-        compose: textdiff::hunks(&a.compose, &b.compose, 3),
+        compose,
         versions: history.iter().map(|h| h.version).collect(),
         env,
         from,

@@ -5,6 +5,7 @@
 mod browser;
 mod cli_made;
 mod flow;
+mod limits;
 mod sealed;
 mod upload;
 
