@@ -188,6 +188,21 @@ pub struct ServeArgs {
     #[arg(long, env = "BERTH_SESSION_TTL", default_value = "12h", value_parser = parse_duration)]
     pub session_ttl: Duration,
 
+    /// Absolute lifetime of a session, however active it is (e.g. 12h, 7d): then the user signs
+    /// in again.
+    #[arg(long, env = "BERTH_SESSION_MAX_AGE", default_value = "7d", value_parser = parse_duration)]
+    pub session_max_age: Duration,
+
+    /// Audit log entries older than this many days are deleted.
+    #[arg(long, env = "BERTH_AUDIT_RETENTION_DAYS", default_value_t = 365,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub audit_retention_days: u32,
+
+    /// The audit log keeps at most this many entries (the oldest go first).
+    #[arg(long, env = "BERTH_AUDIT_MAX_ROWS", default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub audit_max_rows: u64,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -254,6 +269,9 @@ impl ServeArgs {
             admin_password_file: None,
             admin_username: "admin".into(),
             session_ttl: Duration::from_secs(12 * 3600),
+            session_max_age: Duration::from_secs(7 * 86_400),
+            audit_retention_days: 365,
+            audit_max_rows: 200_000,
             log_format: LogFormat::Text,
             cookie_secure: false,
             secret_key_file: None,
@@ -286,5 +304,23 @@ mod tests {
             Some(Command::Serve(a)) => assert_eq!(a.session_ttl, Duration::from_secs(3600)),
             other => panic!("unexpected {other:?}"),
         }
+        let cli = Cli::try_parse_from(["berth"]).unwrap();
+        assert_eq!(cli.serve.session_max_age, Duration::from_secs(7 * 86_400));
+        assert_eq!(cli.serve.audit_retention_days, 365);
+        assert_eq!(cli.serve.audit_max_rows, 200_000);
+        let cli = Cli::try_parse_from([
+            "berth",
+            "--session-max-age",
+            "2d",
+            "--audit-retention-days",
+            "30",
+            "--audit-max-rows",
+            "5000",
+        ])
+        .unwrap();
+        assert_eq!(cli.serve.session_max_age, Duration::from_secs(2 * 86_400));
+        assert_eq!(cli.serve.audit_retention_days, 30);
+        assert_eq!(cli.serve.audit_max_rows, 5000);
+        assert!(Cli::try_parse_from(["berth", "--audit-max-rows", "5"]).is_err());
     }
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use sqlx::SqlitePool;
 
+use crate::auth::attempt::PasswordGate;
 use crate::auth::setup::SetupGate;
 use crate::auth::throttle::LoginThrottle;
 use crate::config::ServeArgs;
@@ -19,6 +20,8 @@ pub struct Inner {
     pub config: ServeArgs,
     pub setup: SetupGate,
     pub throttle: LoginThrottle,
+    /// bounds the argon2 work running at once
+    pub passwords: PasswordGate,
     pub assets: Assets,
     pub jobs: crate::jobs::Jobs,
     needs_setup: AtomicBool,
@@ -46,6 +49,7 @@ impl AppState {
             docker,
             setup: SetupGate::default(),
             throttle: LoginThrottle::default(),
+            passwords: PasswordGate::default(),
             assets: Assets::load(),
             jobs: crate::jobs::Jobs::default(),
             needs_setup: AtomicBool::new(true),

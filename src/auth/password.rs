@@ -1,4 +1,7 @@
 //! argon2id password hashing, always off the async executor threads.
+//!
+//! Request handlers go through [`super::attempt`], which bounds how many run at once; [`hash`]
+//! is for start-up (the admin password file).
 
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -6,32 +9,31 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 /// Hashes a password with argon2id (OWASP parameters: m=19 MiB, t=2, p=1) in a blocking thread.
 pub async fn hash(password: String) -> Result<String, String> {
-    tokio::task::spawn_blocking(move || {
-        Argon2::default()
-            .hash_password(password.as_bytes())
-            .map(|h| h.to_string())
-            .map_err(|e| format!("cannot hash password: {e}"))
-    })
-    .await
-    .map_err(|e| format!("password hashing task failed: {e}"))?
+    tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(|e| format!("password hashing task failed: {e}"))?
 }
 
-/// Verifies a password against a stored PHC string in a blocking thread.
+/// Hashes on the calling thread: call it from a blocking thread only.
+pub fn hash_blocking(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| format!("cannot hash password: {e}"))
+}
+
+/// Verifies on the calling thread: call it from a blocking thread only.
 /// `None` as the hash runs a dummy verification so that unknown user names cost the same time.
-pub async fn verify(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let known = stored.is_some();
-        let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
-        let Ok(parsed) = PasswordHash::new(&stored) else {
-            return false;
-        };
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        ok && known
-    })
-    .await
-    .unwrap_or(false)
+pub fn verify_blocking(password: &str, stored: Option<&str>) -> bool {
+    let known = stored.is_some();
+    let stored = stored.unwrap_or_else(|| dummy_hash());
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    ok && known
 }
 
 /// A hash of a random string nobody knows, so that a miss costs as much as a hit.
@@ -53,8 +55,8 @@ mod tests {
     async fn hash_then_verify() {
         let h = hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$"));
-        assert!(verify("correct horse battery".into(), Some(h.clone())).await);
-        assert!(!verify("wrong horse battery".into(), Some(h)).await);
-        assert!(!verify("anything".into(), None).await);
+        assert!(verify_blocking("correct horse battery", Some(&h)));
+        assert!(!verify_blocking("wrong horse battery", Some(&h)));
+        assert!(!verify_blocking("anything", None));
     }
 }

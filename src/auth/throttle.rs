@@ -1,5 +1,10 @@
 //! Login throttling.
 //!
+//! An attempt is *reserved* before the password is checked: in one lock step the throttle
+//! decides and counts the attempt as a failure, so a burst of concurrent guesses cannot all pass
+//! the check before the first one is counted. A success gives its reservation back
+//! ([`Reservation::succeeded`]); a reservation dropped without a verdict stays a failure.
+//!
 //! * Per user name: after [`FREE_FAILURES`] failures, each further attempt must wait an
 //!   exponentially growing delay, capped at [`MAX_DELAY`]. A success resets it. Blocks are
 //!   always temporary.
@@ -29,6 +34,8 @@ pub enum Key {
     User(String),
     /// A browser holding a valid device token for the user it tries.
     Device(String),
+    /// A signed-in user confirming their own password (password change, account changes).
+    Reauth(i64),
 }
 
 impl Key {
@@ -39,7 +46,10 @@ impl Key {
 
 #[derive(Debug)]
 struct KeyState {
+    /// failures, counting the reservations still pending
     failures: u32,
+    /// reservations whose verdict is not known yet
+    pending: u32,
     blocked_until: Option<Instant>,
     last_failure: Instant,
 }
@@ -55,32 +65,66 @@ pub struct LoginThrottle {
     inner: Mutex<Inner>,
 }
 
+/// An attempt counted as failed until it is declared a success.
+#[must_use = "a reservation is a failure unless declared a success"]
+#[derive(Debug)]
+pub struct Reservation<'a> {
+    throttle: &'a LoginThrottle,
+    key: Key,
+    at: Instant,
+    settled: bool,
+}
+
+impl Reservation<'_> {
+    /// The password was right: forget this key's failures (other pending attempts still count)
+    /// and give back this attempt's place in the global count.
+    pub fn succeeded(mut self) {
+        self.settled = true;
+        self.throttle.settle(&self.key, self.at, true);
+    }
+
+    /// The password was wrong: the failure was already counted when the attempt was reserved.
+    pub fn failed(mut self) {
+        self.settled = true;
+        self.throttle.settle(&self.key, self.at, false);
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.throttle.settle(&self.key, self.at, false);
+        }
+    }
+}
+
 impl LoginThrottle {
-    /// `Err(retry_after)` when this attempt must be refused without checking the password.
-    pub fn check(&self, key: &Key) -> Result<(), Duration> {
-        self.check_at(key, Instant::now())
-    }
-
-    pub fn failure(&self, key: &Key) {
-        self.failure_at(key, Instant::now())
-    }
-
-    pub fn success(&self, key: &Key) {
-        self.lock().keys.remove(key);
+    /// Checks and counts an attempt in one step. `Err(retry_after)` when it must be refused
+    /// without checking the password.
+    pub fn reserve(&self, key: &Key) -> Result<Reservation<'_>, Duration> {
+        let now = Instant::now();
+        self.reserve_at(key, now)?;
+        Ok(Reservation {
+            throttle: self,
+            key: key.clone(),
+            at: now,
+            settled: false,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn check_at(&self, key: &Key, now: Instant) -> Result<(), Duration> {
+    fn reserve_at(&self, key: &Key, now: Instant) -> Result<(), Duration> {
         let mut inner = self.lock();
         if let Some(until) = inner.keys.get(key).and_then(|s| s.blocked_until)
             && until > now
         {
             return Err(round_up(until - now));
         }
-        if matches!(key, Key::User(_)) {
+        let global = matches!(key, Key::User(_));
+        if global {
             prune_global(&mut inner.global, now);
             if inner.global.len() >= GLOBAL_FAILURES_PER_MINUTE {
                 let oldest = inner.global.front().copied().unwrap_or(now);
@@ -88,42 +132,80 @@ impl LoginThrottle {
                     (oldest + Duration::from_secs(60)).saturating_duration_since(now),
                 ));
             }
+            inner.global.push_back(now);
+        }
+        make_room(&mut inner.keys, now);
+        let st = inner.keys.entry(key.clone()).or_insert(KeyState {
+            failures: 0,
+            pending: 0,
+            blocked_until: None,
+            last_failure: now,
+        });
+        if st.pending == 0 && now.saturating_duration_since(st.last_failure) >= FORGET_AFTER {
+            st.failures = 0;
+        }
+        st.failures += 1;
+        st.pending += 1;
+        st.last_failure = now;
+        if let Some(delay) = delay_after(st.failures) {
+            st.blocked_until = Some(now + delay);
         }
         Ok(())
     }
 
-    fn failure_at(&self, key: &Key, now: Instant) {
+    fn settle(&self, key: &Key, at: Instant, success: bool) {
+        self.settle_at(key, at, success, Instant::now())
+    }
+
+    fn settle_at(&self, key: &Key, at: Instant, success: bool, now: Instant) {
         let mut inner = self.lock();
-        if matches!(key, Key::User(_)) {
-            prune_global(&mut inner.global, now);
-            inner.global.push_back(now);
+        if success
+            && matches!(key, Key::User(_))
+            && let Some(i) = inner.global.iter().rposition(|t| *t == at)
+        {
+            inner.global.remove(i);
         }
-        if inner.keys.len() >= MAX_KEYS {
-            inner
-                .keys
-                .retain(|_, s| now.saturating_duration_since(s.last_failure) < FORGET_AFTER);
-            if inner.keys.len() >= MAX_KEYS {
-                // still full of fresh keys: drop the unblocked ones first
-                inner
-                    .keys
-                    .retain(|_, s| s.blocked_until.is_some_and(|u| u > now));
+        let Some(st) = inner.keys.get_mut(key) else {
+            return;
+        };
+        st.pending = st.pending.saturating_sub(1);
+        if success {
+            // what is still in flight stays counted; the rest is forgiven
+            st.failures = st.pending;
+            if st.failures < FREE_FAILURES {
+                st.blocked_until = None;
             }
+            if st.pending == 0 {
+                inner.keys.remove(key);
+            }
+        } else if let Some(delay) = delay_after(st.failures) {
+            // the wait runs from the verdict too, however long the check took
+            let until = now + delay;
+            st.blocked_until = Some(st.blocked_until.map_or(until, |u| u.max(until)));
         }
-        let st = inner.keys.entry(key.clone()).or_insert(KeyState {
-            failures: 0,
-            blocked_until: None,
-            last_failure: now,
-        });
-        if now.saturating_duration_since(st.last_failure) >= FORGET_AFTER {
-            st.failures = 0;
-        }
-        st.failures += 1;
-        st.last_failure = now;
-        if st.failures >= FREE_FAILURES {
-            let exp = (st.failures - FREE_FAILURES).min(16);
-            let delay = Duration::from_secs(1u64 << exp).min(MAX_DELAY);
-            st.blocked_until = Some(now + delay);
-        }
+    }
+}
+
+/// The block after `failures` failures: none below [`FREE_FAILURES`], then 1 s doubling up to
+/// [`MAX_DELAY`].
+fn delay_after(failures: u32) -> Option<Duration> {
+    (failures >= FREE_FAILURES).then(|| {
+        let exp = (failures - FREE_FAILURES).min(16);
+        Duration::from_secs(1u64 << exp).min(MAX_DELAY)
+    })
+}
+
+/// Keeps the table under [`MAX_KEYS`]: drops stale keys first, then unblocked idle ones.
+fn make_room(keys: &mut HashMap<Key, KeyState>, now: Instant) {
+    if keys.len() < MAX_KEYS {
+        return;
+    }
+    keys.retain(|_, s| {
+        s.pending > 0 || now.saturating_duration_since(s.last_failure) < FORGET_AFTER
+    });
+    if keys.len() >= MAX_KEYS {
+        // still full of fresh keys: drop the unblocked ones first
+        keys.retain(|_, s| s.pending > 0 || s.blocked_until.is_some_and(|u| u > now));
     }
 }
 
@@ -144,29 +226,85 @@ fn round_up(d: Duration) -> Duration {
 mod tests {
     use super::*;
 
+    /// One whole attempt that fails, as the handlers make it.
+    fn fail_at(t: &LoginThrottle, k: &Key, now: Instant) -> Result<(), Duration> {
+        t.reserve_at(k, now)?;
+        t.settle_at(k, now, false, now);
+        Ok(())
+    }
+
     #[test]
     fn blocks_after_free_failures_and_grows_exponentially() {
         let t = LoginThrottle::default();
         let k = Key::user("Admin");
         let t0 = Instant::now();
-        for _ in 0..FREE_FAILURES - 1 {
-            assert!(t.check_at(&k, t0).is_ok());
-            t.failure_at(&k, t0);
+        for _ in 0..FREE_FAILURES {
+            assert!(fail_at(&t, &k, t0).is_ok());
         }
-        assert!(t.check_at(&k, t0).is_ok());
-        t.failure_at(&k, t0); // 5th failure: 1 s
-        assert_eq!(t.check_at(&k, t0), Err(Duration::from_secs(1)));
-        assert!(t.check_at(&k, t0 + Duration::from_secs(1)).is_ok());
-        t.failure_at(&k, t0 + Duration::from_secs(1)); // 6th: 2 s
+        // the 5th failure blocked for 1 s
+        assert_eq!(t.reserve_at(&k, t0), Err(Duration::from_secs(1)));
+        assert!(fail_at(&t, &k, t0 + Duration::from_secs(1)).is_ok()); // 6th: 2 s
         assert_eq!(
-            t.check_at(&k, t0 + Duration::from_secs(1)),
+            t.reserve_at(&k, t0 + Duration::from_secs(1)),
             Err(Duration::from_secs(2))
         );
         // the same name in another case is the same key
         assert!(
-            t.check_at(&Key::user("admin"), t0 + Duration::from_secs(1))
+            t.reserve_at(&Key::user("admin"), t0 + Duration::from_secs(1))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn concurrent_attempts_are_counted_before_their_verdict() {
+        let t = LoginThrottle::default();
+        let k = Key::user("admin");
+        let now = Instant::now();
+        // a burst: nobody has an answer yet, yet only FREE_FAILURES get through
+        let mut held = Vec::new();
+        for _ in 0..300 {
+            if let Ok(r) = t.reserve(&k) {
+                held.push(r);
+            }
+        }
+        assert_eq!(held.len(), FREE_FAILURES as usize);
+        assert!(t.reserve_at(&k, now).is_err());
+        drop(held); // dropped without a verdict: still failures
+        assert!(t.reserve(&k).is_err());
+    }
+
+    #[test]
+    fn a_success_gives_its_reservation_back_but_keeps_others_pending() {
+        let t = LoginThrottle::default();
+        let k = Key::user("admin");
+        let a = t.reserve(&k).unwrap();
+        let b = t.reserve(&k).unwrap();
+        let c = t.reserve(&k).unwrap();
+        a.succeeded();
+        // b and c are still in flight and count
+        let d = t.reserve(&k).unwrap();
+        let e = t.reserve(&k).unwrap();
+        let f = t.reserve(&k).unwrap();
+        assert!(t.reserve(&k).is_err(), "b c d e f are five failures");
+        for r in [b, c, d, e, f] {
+            r.failed();
+        }
+        assert!(t.reserve(&k).is_err());
+    }
+
+    #[test]
+    fn the_wait_runs_from_the_verdict_of_a_slow_check() {
+        let t = LoginThrottle::default();
+        let k = Key::user("admin");
+        let t0 = Instant::now();
+        for _ in 1..FREE_FAILURES {
+            fail_at(&t, &k, t0).unwrap();
+        }
+        t.reserve_at(&k, t0).unwrap();
+        // the fifth check takes 3 s; its verdict starts the 1 s wait
+        let verdict = t0 + Duration::from_secs(3);
+        t.settle_at(&k, t0, false, verdict);
+        assert_eq!(t.reserve_at(&k, verdict), Err(Duration::from_secs(1)));
     }
 
     #[test]
@@ -175,40 +313,55 @@ mod tests {
         let k = Key::user("admin");
         let mut now = Instant::now();
         for _ in 0..40 {
-            t.failure_at(&k, now);
-            now += Duration::from_millis(10);
+            // each attempt right when the previous block ends
+            fail_at(&t, &k, now).unwrap();
+            now += MAX_DELAY;
         }
-        let wait = t.check_at(&k, now).unwrap_err();
-        assert!(wait <= MAX_DELAY, "{wait:?}");
-        assert!(t.check_at(&k, now + MAX_DELAY).is_ok());
+        fail_at(&t, &k, now).unwrap();
+        let wait = t.reserve_at(&k, now).unwrap_err();
+        assert_eq!(wait, MAX_DELAY);
+        assert!(t.reserve_at(&k, now + MAX_DELAY).is_ok());
     }
 
     #[test]
     fn success_resets() {
         let t = LoginThrottle::default();
         let k = Key::user("admin");
-        let now = Instant::now();
-        for _ in 0..FREE_FAILURES {
-            t.failure_at(&k, now);
+        for _ in 0..FREE_FAILURES - 1 {
+            t.reserve(&k).unwrap().failed();
         }
-        assert!(t.check_at(&k, now).is_err());
-        t.success(&k);
-        assert!(t.check_at(&k, now).is_ok());
+        t.reserve(&k).unwrap().succeeded();
+        for _ in 0..FREE_FAILURES {
+            t.reserve(&k).unwrap().failed();
+        }
+        assert!(t.reserve(&k).is_err());
     }
 
     #[test]
-    fn global_cap_spares_trusted_browsers() {
+    fn global_cap_spares_trusted_browsers_and_signed_in_users() {
         let t = LoginThrottle::default();
         let now = Instant::now();
         for i in 0..GLOBAL_FAILURES_PER_MINUTE {
-            t.failure_at(&Key::user(&format!("user{i}")), now);
+            fail_at(&t, &Key::user(&format!("user{i}")), now).unwrap();
         }
-        assert!(t.check_at(&Key::user("admin"), now).is_err());
-        assert!(t.check_at(&Key::Device("abc".into()), now).is_ok());
+        assert!(t.reserve_at(&Key::user("admin"), now).is_err());
+        assert!(t.reserve_at(&Key::Device("abc".into()), now).is_ok());
+        assert!(t.reserve_at(&Key::Reauth(1), now).is_ok());
         assert!(
-            t.check_at(&Key::user("admin"), now + Duration::from_secs(60))
+            t.reserve_at(&Key::user("admin"), now + Duration::from_secs(60))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn successes_do_not_use_up_the_global_cap() {
+        let t = LoginThrottle::default();
+        for i in 0..3 * GLOBAL_FAILURES_PER_MINUTE {
+            t.reserve(&Key::user(&format!("user{i}")))
+                .unwrap()
+                .succeeded();
+        }
+        assert!(t.reserve(&Key::user("admin")).is_ok());
     }
 
     #[test]
@@ -216,9 +369,12 @@ mod tests {
         let t = LoginThrottle::default();
         let now = Instant::now();
         for _ in 0..30 {
-            t.failure_at(&Key::user("admin"), now);
+            let _ = fail_at(&t, &Key::user("admin"), now);
         }
-        assert!(t.check_at(&Key::user("admin"), now).is_err());
-        assert!(t.check_at(&Key::Device("admin-laptop".into()), now).is_ok());
+        assert!(t.reserve_at(&Key::user("admin"), now).is_err());
+        assert!(
+            t.reserve_at(&Key::Device("admin-laptop".into()), now)
+                .is_ok()
+        );
     }
 }

@@ -39,20 +39,30 @@ pub async fn insert(
     Ok(())
 }
 
-/// The live session with this hash, if it was seen within `idle_secs`.
+/// How long sessions live: idle time, and absolute lifetime from sign-in.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetime {
+    pub idle_secs: i64,
+    pub max_age_secs: i64,
+}
+
+/// The live session with this hash: seen within the idle time and started within the
+/// absolute lifetime.
 pub async fn find_live(
     db: &SqlitePool,
     id_hash: &[u8],
-    idle_secs: i64,
+    life: Lifetime,
 ) -> sqlx::Result<Option<SessionRow>> {
+    let now = super::now();
     sqlx::query_as(
         "SELECT s.id_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.is_admin,
                 (s.flash IS NOT NULL) AS has_flash
          FROM sessions s JOIN users u ON u.id = s.user_id
-         WHERE s.id_hash = ? AND s.last_seen_at > ?",
+         WHERE s.id_hash = ? AND s.last_seen_at > ? AND s.created_at > ?",
     )
     .bind(id_hash)
-    .bind(super::now() - idle_secs)
+    .bind(now - life.idle_secs)
+    .bind(now - life.max_age_secs)
     .fetch_optional(db)
     .await
 }
@@ -75,6 +85,7 @@ pub async fn delete(db: &SqlitePool, id_hash: &[u8]) -> sqlx::Result<()> {
 }
 
 /// Ends every session of the user except `keep` (after a password change).
+/// (Its trusted browsers go too: see `devices::delete_for_user`.)
 pub async fn delete_others(db: &SqlitePool, user_id: i64, keep: &[u8]) -> sqlx::Result<u64> {
     let res = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?")
         .bind(user_id)
@@ -84,9 +95,11 @@ pub async fn delete_others(db: &SqlitePool, user_id: i64, keep: &[u8]) -> sqlx::
     Ok(res.rows_affected())
 }
 
-pub async fn delete_expired(db: &SqlitePool, idle_secs: i64) -> sqlx::Result<u64> {
-    let res = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ?")
-        .bind(super::now() - idle_secs)
+pub async fn delete_expired(db: &SqlitePool, life: Lifetime) -> sqlx::Result<u64> {
+    let now = super::now();
+    let res = sqlx::query("DELETE FROM sessions WHERE last_seen_at <= ? OR created_at <= ?")
+        .bind(now - life.idle_secs)
+        .bind(now - life.max_age_secs)
         .execute(db)
         .await?;
     Ok(res.rows_affected())

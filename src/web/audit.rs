@@ -31,6 +31,10 @@ pub struct AuditRow {
     pub target: String,
     pub outcome: String,
     pub detail: String,
+    /// how many identical entries the row stands for (shown as ×N when more than one)
+    pub repeats: i64,
+    /// when the last of them came
+    pub last: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -81,6 +85,8 @@ pub async fn show(ctx: Ctx, Query(q): Query<AuditQuery>) -> AppResult<Response> 
             target: r.target.unwrap_or_default(),
             outcome: r.outcome,
             detail: r.detail.unwrap_or_default(),
+            repeats: r.repeat_count,
+            last: format_utc(r.last_at_ms / 1000),
         })
         .collect();
     // "older entries" loads more rows in place with htmx; without JS it is a plain link

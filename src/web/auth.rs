@@ -10,11 +10,12 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::Ctx;
-use super::session::{self, ClientIp, DEVICE_COOKIE};
+use super::session::{self, ClientIp, DEVICE_COOKIE, DEVICE_TTL};
 use super::urls;
 use crate::AppState;
+use crate::auth::attempt::{self, Refused};
 use crate::auth::throttle::Key;
-use crate::auth::{self as authz, password, tokens};
+use crate::auth::{self as authz, tokens};
 use crate::db::{
     self,
     audit::{Action, Outcome},
@@ -110,12 +111,39 @@ fn login_page(
     page(status, p.render())
 }
 
-fn too_many(resp: Response, wait: Duration) -> Response {
+fn with_retry_after(resp: Response, wait: Duration) -> Response {
     let mut resp = resp;
-    if let Ok(v) = HeaderValue::from_str(&wait.as_secs().to_string()) {
+    if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
     }
     resp
+}
+
+/// The status and sentence for an attempt refused before any work.
+pub fn refusal(r: Refused, what: &str) -> (StatusCode, String) {
+    match r {
+        Refused::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "berth is busy checking other passwords. Try again in a moment.".to_string(),
+        ),
+        Refused::Throttled(wait) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many {what}. Wait {} seconds, then try again.",
+                wait.as_secs()
+            ),
+        ),
+    }
+}
+
+/// A refused attempt's page with its status and Retry-After.
+fn refused_page(
+    r: Refused,
+    what: &str,
+    render: impl FnOnce(StatusCode, String) -> Response,
+) -> Response {
+    let (status, msg) = refusal(r, what);
+    with_retry_after(render(status, msg), r.retry_after())
 }
 
 async fn audit_anon(
@@ -155,20 +183,32 @@ pub async fn setup(
     if !state.needs_setup() {
         return Ok(Redirect::to(urls::LOGIN).into_response());
     }
-    let username = f.username.trim().to_string();
-    let key = Key::user("\u{0}setup");
-    if let Err(wait) = state.throttle.check(&key) {
-        let msg = format!(
-            "Too many wrong setup codes. Try again in {} seconds.",
-            wait.as_secs()
-        );
-        return Ok(too_many(
-            setup_page(&state, StatusCode::TOO_MANY_REQUESTS, Some(msg), username),
-            wait,
+    // sizes first: nothing long is checked, stored or echoed
+    if authz::username_too_long(f.username.trim())
+        || f.setup_code.len() > 64
+        || authz::password_too_long(&f.password)
+        || authz::password_too_long(&f.password_confirm)
+    {
+        let msg = "The user name must have 1 to 64 characters and the password at most 1024.";
+        return Ok(setup_page(
+            &state,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(msg.into()),
+            String::new(),
         ));
     }
+    let username = f.username.trim().to_string();
+    let key = Key::user("\u{0}setup");
+    let mut attempt = match attempt::begin(&state.passwords, &state.throttle, &key) {
+        Ok(a) => a,
+        Err(r) => {
+            return Ok(refused_page(r, "wrong setup codes", |status, msg| {
+                setup_page(&state, status, Some(msg), username)
+            }));
+        }
+    };
     if !state.setup.check(&f.setup_code) {
-        state.throttle.failure(&key);
+        attempt.failed();
         audit_anon(
             &state,
             Some(&username),
@@ -186,6 +226,7 @@ pub async fn setup(
             username,
         ));
     }
+    attempt.succeeded();
     if let Err(m) = authz::check_username(&username)
         .and_then(|_| authz::check_new_password(&username, &f.password, &f.password_confirm))
     {
@@ -196,15 +237,13 @@ pub async fn setup(
             username,
         ));
     }
-    let hash = password::hash(f.password)
-        .await
-        .map_err(AppError::Internal)?;
+    let hash = attempt.hash(f.password).await.map_err(AppError::Internal)?;
+    drop(attempt);
     let Some(user_id) = db::users::create_first_admin(&state.db, &username, &hash).await? else {
         // someone else finished setup a moment ago
         return Ok(Redirect::to(urls::LOGIN).into_response());
     };
     state.setup_done();
-    state.throttle.success(&key);
     audit_anon(
         &state,
         Some(&username),
@@ -256,15 +295,27 @@ pub async fn login(
     if state.needs_setup() {
         return Ok(Redirect::to(urls::SETUP).into_response());
     }
-    let username = f.username.trim().to_string();
-    if username.is_empty() || f.password.is_empty() || f.password.len() > authz::MAX_PASSWORD_LEN {
+    // sizes first: a name longer than any account's is not looked up, audited or echoed
+    let username = f.username.trim();
+    let username = if authz::username_too_long(username) {
+        ""
+    } else {
+        username
+    }
+    .to_string();
+    let next = if f.next.len() > urls::MAX_NEXT_LEN {
+        String::new()
+    } else {
+        f.next
+    };
+    if username.is_empty() || f.password.is_empty() || authz::password_too_long(&f.password) {
         let msg = "Enter your user name and password.";
         return Ok(login_page(
             &state,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(msg.into()),
             username,
-            f.next,
+            next,
         ));
     }
 
@@ -274,41 +325,39 @@ pub async fn login(
         .map(tokens::hash_token);
     let mut key = Key::user(&username);
     if let Some(h) = &device_hash
-        && let Some(owner) = db::devices::owner(&state.db, h).await?
+        && let Some(owner) = db::devices::owner(&state.db, h, DEVICE_TTL).await?
         && owner.eq_ignore_ascii_case(&username)
     {
         key = Key::Device(h.iter().map(|b| format!("{b:02x}")).collect());
     }
 
-    if let Err(wait) = state.throttle.check(&key) {
-        audit_anon(
-            &state,
-            Some(&username),
-            ip.as_deref(),
-            Action::AuthLogin,
-            Outcome::Denied,
-            "throttled",
-        )
-        .await;
-        let msg = format!(
-            "Too many failed sign-ins. Wait {} seconds, then try again.",
-            wait.as_secs()
-        );
-        return Ok(too_many(
-            login_page(
-                &state,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some(msg),
-                username,
-                f.next,
-            ),
-            wait,
-        ));
-    }
+    // checked and counted in one step, before the password is looked at
+    let mut attempt = match attempt::begin(&state.passwords, &state.throttle, &key) {
+        Ok(a) => a,
+        Err(r) => {
+            if matches!(r, Refused::Throttled(_)) {
+                audit_anon(
+                    &state,
+                    Some(&username),
+                    ip.as_deref(),
+                    Action::AuthLogin,
+                    Outcome::Denied,
+                    "throttled",
+                )
+                .await;
+            }
+            return Ok(refused_page(r, "failed sign-ins", |status, msg| {
+                login_page(&state, status, Some(msg), username, next)
+            }));
+        }
+    };
     let user = db::users::by_name(&state.db, &username).await?;
-    let ok = password::verify(f.password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let ok = attempt
+        .verify(f.password, user.as_ref().map(|u| u.password_hash.clone()))
+        .await;
     let Some(user) = user.filter(|_| ok) else {
-        state.throttle.failure(&key);
+        attempt.failed();
+        drop(attempt);
         audit_anon(
             &state,
             Some(&username),
@@ -324,10 +373,11 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             Some(msg.into()),
             username,
-            f.next,
+            next,
         ));
     };
-    state.throttle.success(&key);
+    attempt.succeeded();
+    drop(attempt);
     audit_anon(
         &state,
         Some(&user.username),
@@ -337,7 +387,7 @@ pub async fn login(
         "signed in",
     )
     .await;
-    let next = urls::safe_next(&f.next).to_string();
+    let next = urls::safe_next(&next).to_string();
     sign_in(
         &state,
         user.id,
@@ -372,7 +422,7 @@ async fn sign_in(
     }
     // keep the device token this browser has if it belongs to this user, else issue one
     let reuse = match &known_device {
-        Some(hash) => db::devices::owner(&state.db, hash)
+        Some(hash) => db::devices::owner(&state.db, hash, DEVICE_TTL)
             .await?
             .is_some_and(|o| o.eq_ignore_ascii_case(username)),
         None => false,

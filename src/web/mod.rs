@@ -43,6 +43,9 @@ use crate::AppState;
 
 /// Largest request body accepted (compose files and uploads included).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
+/// Largest request body on the public routes (setup, sign-in): their forms hold a name, a
+/// password or two and a code, so a stranger cannot make berth read megabytes.
+pub const PUBLIC_BODY_LIMIT: usize = 16 * 1024;
 /// Ordinary requests must finish within this; streams (logs, deploy progress) are exempt.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -58,7 +61,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let public = Router::new()
         .route(urls::HEALTHZ, get(health::healthz))
         .route(urls::SETUP, get(auth::setup_form).post(auth::setup))
-        .route(urls::LOGIN, get(auth::login_form).post(auth::login));
+        .route(urls::LOGIN, get(auth::login_form).post(auth::login))
+        .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
 
     let pages = Router::new()
         .route(urls::DASHBOARD, get(dashboard::show))

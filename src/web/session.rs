@@ -23,6 +23,8 @@ use crate::error::ErrorInfo;
 
 pub const SESSION_COOKIE: &str = "berth_session";
 pub const DEVICE_COOKIE: &str = "berth_device";
+/// How long a browser stays trusted after its device token was issued.
+pub const DEVICE_TTL: Duration = Duration::from_secs(90 * 86_400);
 /// Largest urlencoded body read to find the CSRF field.
 const FORM_LIMIT: usize = 4 * 1024 * 1024;
 /// last_seen is written at most this often (not on every request).
@@ -70,8 +72,9 @@ pub fn clear_session_cookie(secure: bool) -> String {
 
 pub fn device_cookie(token: &str, secure: bool) -> String {
     format!(
-        "{DEVICE_COOKIE}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age=31536000{}",
+        "{DEVICE_COOKIE}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{}",
         super::urls::LOGIN,
+        DEVICE_TTL.as_secs(),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -98,6 +101,27 @@ pub async fn start(
     Ok(token)
 }
 
+/// The configured session lifetimes.
+pub fn lifetime(state: &AppState) -> db::sessions::Lifetime {
+    db::sessions::Lifetime {
+        idle_secs: state.config.session_ttl.as_secs() as i64,
+        max_age_secs: state.config.session_max_age.as_secs() as i64,
+    }
+}
+
+/// Whether the request carries a live session (read only: no touch, the flash stays).
+/// A request without the cookie never touches the database.
+pub async fn is_signed_in(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() < 200)
+    else {
+        return false;
+    };
+    matches!(
+        db::sessions::find_live(&state.db, &tokens::hash_token(token), lifetime(state)).await,
+        Ok(Some(_))
+    )
+}
+
 /// Looks up the live session of a request, if any.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> sqlx::Result<Option<Session>> {
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() < 200)
@@ -105,8 +129,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> sqlx::Result<Opti
         return Ok(None);
     };
     let id_hash = tokens::hash_token(token);
-    let idle = state.config.session_ttl.as_secs() as i64;
-    let Some(row) = db::sessions::find_live(&state.db, &id_hash, idle).await? else {
+    let Some(row) = db::sessions::find_live(&state.db, &id_hash, lifetime(state)).await? else {
         return Ok(None);
     };
     if db::now() - row.last_seen_at >= TOUCH_EVERY {
@@ -249,16 +272,30 @@ pub fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Deletes expired sessions every ten minutes.
+/// How often the janitor runs: often enough that audit retention bounds a flood between runs.
+const JANITOR_EVERY: Duration = Duration::from_secs(60);
+
+/// Every minute: deletes expired sessions and device tokens, and applies audit retention.
 pub async fn janitor(state: AppState) {
     loop {
-        let idle = state.config.session_ttl.as_secs() as i64;
-        match db::sessions::delete_expired(&state.db, idle).await {
+        match db::sessions::delete_expired(&state.db, lifetime(&state)).await {
             Ok(n) if n > 0 => tracing::debug!("removed {n} expired sessions"),
             Ok(_) => {}
             Err(e) => tracing::warn!("session cleanup failed: {e}"),
         }
-        tokio::time::sleep(Duration::from_secs(600)).await;
+        if let Err(e) = db::devices::delete_expired(&state.db, DEVICE_TTL).await {
+            tracing::warn!("device token cleanup failed: {e}");
+        }
+        let retention = db::audit::Retention {
+            max_age: Duration::from_secs(u64::from(state.config.audit_retention_days) * 86_400),
+            max_rows: state.config.audit_max_rows,
+        };
+        match db::audit::apply_retention(&state.db, retention).await {
+            Ok(n) if n > 0 => tracing::debug!("audit retention removed {n} entries"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("audit retention failed: {e}"),
+        }
+        tokio::time::sleep(JANITOR_EVERY).await;
     }
 }
 

@@ -1,15 +1,23 @@
-//! `/settings`: change your password (ends your other sessions); manage local accounts.
+//! `/settings`: change your password (ends your other sessions and forgets your trusted
+//! browsers); manage local accounts. Each of these asks for the current password, checked under
+//! the same throttle reservation as a sign-in (keyed by the signed-in user).
 
 use askama::Template;
 use askama_web::WebTemplate;
+use std::time::Duration;
+
 use axum::Form;
 use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::page::{Ctx, FlashKind, Layout};
 use super::urls;
-use crate::auth::{self as authz, password};
+use crate::auth::attempt::{self, Attempt};
+use crate::auth::throttle::Key;
+use crate::auth::{self as authz};
+use crate::db::users::User;
 use crate::db::{
     self,
     audit::{Action, Outcome},
@@ -69,6 +77,78 @@ pub async fn show(ctx: Ctx) -> AppResult<Response> {
         .into_response())
 }
 
+/// Why the current password was not accepted: the status, the sentence, and how long to wait.
+struct Denial {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<Duration>,
+}
+
+impl Denial {
+    fn respond(self, page: SettingsPage) -> Response {
+        let mut r = (self.status, page).into_response();
+        if let Some(wait) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
+        {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    }
+}
+
+/// Checks the signed-in user's current password, reserved and counted like a sign-in; the
+/// attempt keeps its place for the argon2 work that follows. Failures are audited as `action`.
+async fn confirm<'a>(
+    ctx: &'a Ctx,
+    current_password: String,
+    action: Action,
+    target: &str,
+) -> AppResult<Result<(Attempt<'a>, User), Denial>> {
+    let wrong = || Denial {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        message: "Your current password is not right.".into(),
+        retry_after: None,
+    };
+    if current_password.is_empty() || authz::password_too_long(&current_password) {
+        return Ok(Err(wrong()));
+    }
+    let key = Key::Reauth(ctx.session.user_id);
+    let mut attempt = match attempt::begin(&ctx.state.passwords, &ctx.state.throttle, &key) {
+        Ok(a) => a,
+        Err(r) => {
+            if matches!(r, attempt::Refused::Throttled(_)) {
+                ctx.audit(action, target, Outcome::Denied, Some("throttled"))
+                    .await;
+            }
+            let (status, message) = super::auth::refusal(r, "wrong passwords");
+            return Ok(Err(Denial {
+                status,
+                message,
+                retry_after: Some(r.retry_after()),
+            }));
+        }
+    };
+    let user = db::users::by_id(&ctx.state.db, ctx.session.user_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("Your account no longer exists.".into()))?;
+    if !attempt
+        .verify(current_password, Some(user.password_hash.clone()))
+        .await
+    {
+        attempt.failed();
+        ctx.audit(
+            action,
+            target,
+            Outcome::Failed,
+            Some("wrong current password"),
+        )
+        .await;
+        return Ok(Err(wrong()));
+    }
+    attempt.succeeded();
+    Ok(Ok((attempt, user)))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PasswordForm {
@@ -78,43 +158,36 @@ pub struct PasswordForm {
 }
 
 pub async fn change_password(ctx: Ctx, Form(f): Form<PasswordForm>) -> AppResult<Response> {
-    let user = db::users::by_id(&ctx.state.db, ctx.session.user_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound("Your account no longer exists.".into()))?;
-    let fail = |m: &str| Some(m.to_string());
-    if !password::verify(f.current_password, Some(user.password_hash.clone())).await {
-        ctx.audit(
-            Action::AuthPasswordChange,
-            &user.username,
-            Outcome::Failed,
-            Some("wrong current password"),
-        )
-        .await;
-        let page = render(
-            &ctx,
-            fail("Your current password is not right."),
-            None,
-            String::new(),
-        )
-        .await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
+    let me = ctx.session.username.clone();
+    let (mut attempt, user) =
+        match confirm(&ctx, f.current_password, Action::AuthPasswordChange, &me).await? {
+            Ok(ok) => ok,
+            Err(d) => {
+                let page = render(&ctx, Some(d.message.clone()), None, String::new()).await?;
+                return Ok(d.respond(page));
+            }
+        };
     if let Err(m) =
         authz::check_new_password(&user.username, &f.new_password, &f.new_password_confirm)
     {
-        let page = render(&ctx, fail(m), None, String::new()).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        let page = render(&ctx, Some(m.to_string()), None, String::new()).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let hash = password::hash(f.new_password)
+    let hash = attempt
+        .hash(f.new_password)
         .await
         .map_err(AppError::Internal)?;
+    drop(attempt);
     db::users::set_password(&ctx.state.db, user.id, &hash).await?;
     let ended = db::sessions::delete_others(&ctx.state.db, user.id, &ctx.session.id_hash).await?;
+    let devices = db::devices::delete_for_user(&ctx.state.db, user.id).await?;
     ctx.audit(
         Action::AuthPasswordChange,
         &user.username,
         Outcome::Ok,
-        Some(&format!("{ended} other session(s) ended")),
+        Some(&format!(
+            "{ended} other session(s) ended, {devices} trusted browser(s) forgotten"
+        )),
     )
     .await;
     let msg = format!("Password changed. {ended} other session(s) were signed out.");
@@ -124,6 +197,7 @@ pub async fn change_password(ctx: Ctx, Form(f): Form<PasswordForm>) -> AppResult
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct NewUserForm {
+    pub current_password: String,
     pub username: String,
     pub password: String,
     pub password_confirm: String,
@@ -135,16 +209,32 @@ pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Resp
             "Only an admin can add accounts.".into(),
         ));
     }
-    let username = f.username.trim().to_string();
-    if let Err(m) = authz::check_username(&username)
-        .and_then(|_| authz::check_new_password(&username, &f.password, &f.password_confirm))
-    {
-        let page = render(&ctx, None, Some(m.to_string()), username).await?;
-        return Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    // sizes first: a name longer than any account's is neither checked nor echoed
+    let username = f.username.trim();
+    if let Err(m) = authz::check_username(username) {
+        let shown = if authz::username_too_long(username) {
+            String::new()
+        } else {
+            username.to_string()
+        };
+        let page = render(&ctx, None, Some(m.to_string()), shown).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let hash = password::hash(f.password)
-        .await
-        .map_err(AppError::Internal)?;
+    let username = username.to_string();
+    if let Err(m) = authz::check_new_password(&username, &f.password, &f.password_confirm) {
+        let page = render(&ctx, None, Some(m.to_string()), username).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let (mut attempt, _) =
+        match confirm(&ctx, f.current_password, Action::UserCreate, &username).await? {
+            Ok(ok) => ok,
+            Err(d) => {
+                let page = render(&ctx, None, Some(d.message.clone()), username).await?;
+                return Ok(d.respond(page));
+            }
+        };
+    let hash = attempt.hash(f.password).await.map_err(AppError::Internal)?;
+    drop(attempt);
     match db::users::create(&ctx.state.db, &username, &hash, true).await? {
         Some(_) => {
             ctx.audit(Action::UserCreate, &username, Outcome::Ok, None)
@@ -172,12 +262,22 @@ pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Resp
                 username,
             )
             .await?;
-            Ok((axum::http::StatusCode::CONFLICT, page).into_response())
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
     }
 }
 
-pub async fn delete_user(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DeleteUserForm {
+    pub current_password: String,
+}
+
+pub async fn delete_user(
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<DeleteUserForm>,
+) -> AppResult<Response> {
     if !ctx.session.is_admin {
         return Err(AppError::Forbidden(
             "Only an admin can remove accounts.".into(),
@@ -194,6 +294,10 @@ pub async fn delete_user(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
                 "You cannot remove your own account.",
             )
             .await);
+    }
+    if let Err(d) = confirm(&ctx, f.current_password, Action::UserDelete, &user.username).await? {
+        let page = render(&ctx, None, Some(d.message.clone()), String::new()).await?;
+        return Ok(d.respond(page));
     }
     if user.is_admin && db::users::admin_count(&ctx.state.db).await? <= 1 {
         return Ok(ctx

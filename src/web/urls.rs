@@ -64,17 +64,25 @@ pub fn settings_user_delete(id: i64) -> String {
     format!("/settings/users/{id}/delete")
 }
 
-/// A `next` target after login: only local paths, never `//host` or a scheme.
+/// Longest `next` target kept after login.
+pub const MAX_NEXT_LEN: usize = 2048;
+
+/// A `next` target after login: only a path on this site, else the dashboard.
+///
+/// Accepted: one leading `/`, then anything but `/` or `\` as the second character, with no
+/// control character or whitespace anywhere (browsers drop tabs and newlines from a URL, so
+/// `/<TAB>/evil.example` would become `//evil.example`) and no scheme; at most
+/// [`MAX_NEXT_LEN`] bytes.
 pub fn safe_next(next: &str) -> &str {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.contains("://")
-    {
-        next
-    } else {
-        DASHBOARD
-    }
+    let mut chars = next.chars();
+    let local = next.len() <= MAX_NEXT_LEN
+        && chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        && !next.contains("://");
+    if local { next } else { DASHBOARD }
 }
 
 #[cfg(test)]
@@ -84,9 +92,37 @@ mod tests {
     #[test]
     fn next_targets_stay_local() {
         assert_eq!(safe_next("/services?x=1"), "/services?x=1");
+        assert_eq!(safe_next("/"), "/");
+        assert_eq!(safe_next("/stacks/web/history"), "/stacks/web/history");
+        assert_eq!(safe_next("/audit?user=a%2Fb"), "/audit?user=a%2Fb");
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next("https://evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+    }
+
+    #[test]
+    fn next_targets_with_characters_browsers_drop_go_to_the_dashboard() {
+        for bad in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{7f}/evil.example",
+            "/\u{a0}/evil.example",
+            "/\u{2028}/evil.example",
+            "/\u{3000}/evil.example",
+            "\t//evil.example",
+            " /x",
+            "/x\\..\\evil",
+            "/redirect?to=https://evil.example",
+            "evil.example",
+            "javascript:alert(1)",
+            "/\u{85}/evil.example",
+            &format!("/{}", "a".repeat(MAX_NEXT_LEN)),
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
     }
 }

@@ -218,7 +218,7 @@ async fn failed_logins_are_throttled_but_never_lock_out_the_admins_browser() {
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     attacker.login(ADMIN, PASSWORD).await.expect_redirect("/");
     let denied: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE action='auth.login' AND outcome='denied'",
+        "SELECT SUM(repeat_count) FROM audit_log WHERE action='auth.login' AND outcome='denied'",
     )
     .fetch_one(&app.state.db)
     .await
@@ -236,7 +236,7 @@ async fn state_changes_need_the_session_csrf_token() {
         .expect(403);
     app.get("/").await.expect(200); // still signed in
     let refused: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE action='csrf.refused' AND outcome='denied'",
+        "SELECT SUM(repeat_count) FROM audit_log WHERE action='csrf.refused' AND outcome='denied'",
     )
     .fetch_one(&app.state.db)
     .await
@@ -428,6 +428,7 @@ async fn accounts_can_be_added_and_removed_but_not_the_last_admin() {
             ("username", "deploy-bot"),
             ("password", pw),
             ("password_confirm", pw),
+            ("current_password", PASSWORD),
         ],
     )
     .await
@@ -438,6 +439,7 @@ async fn accounts_can_be_added_and_removed_but_not_the_last_admin() {
             ("username", "deploy-bot"),
             ("password", pw),
             ("password_confirm", pw),
+            ("current_password", PASSWORD),
         ],
     )
     .await
@@ -449,18 +451,24 @@ async fn accounts_can_be_added_and_removed_but_not_the_last_admin() {
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    app.post(&format!("/settings/users/{id}/delete"), &[])
-        .await
-        .expect_redirect("/settings");
+    app.post(
+        &format!("/settings/users/{id}/delete"),
+        &[("current_password", PASSWORD)],
+    )
+    .await
+    .expect_redirect("/settings");
     other.get("/").await.expect_redirect("/login");
     let me: i64 = sqlx::query_scalar("SELECT id FROM users WHERE username = ?")
         .bind(ADMIN)
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    app.post(&format!("/settings/users/{me}/delete"), &[])
-        .await
-        .expect_redirect("/settings");
+    app.post(
+        &format!("/settings/users/{me}/delete"),
+        &[("current_password", PASSWORD)],
+    )
+    .await
+    .expect_redirect("/settings");
     app.get("/settings")
         .await
         .contains("cannot remove your own account");

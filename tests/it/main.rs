@@ -5,6 +5,7 @@
 mod harness;
 
 mod auth;
+mod auth_hardening;
 mod browser;
 mod dashboard;
 mod docker_status;
