@@ -24,3 +24,47 @@ pub mod reference;
 pub mod shlex;
 pub mod strconv;
 pub mod units;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn sources(dir: &Path, out: &mut Vec<(String, String)>) {
+        let entries = std::fs::read_dir(dir).expect("src/syntax is readable");
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                sources(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).expect("a source file");
+                out.push((p.display().to_string(), text));
+            }
+        }
+    }
+
+    #[test]
+    fn syntax_imports_nothing_from_the_rest_of_berth() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/syntax");
+        let mut files = Vec::new();
+        sources(&dir, &mut files);
+        assert!(files.len() > 5, "{files:?}");
+        for (path, text) in files {
+            // (this test names the paths it looks for in quotes)
+            for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.contains("(\"")) {
+                let rest = line.split("crate::").skip(1);
+                for r in rest {
+                    assert!(
+                        r.starts_with("syntax"),
+                        "{path}:{}: the syntax module must stay a leaf: {line}",
+                        n + 1
+                    );
+                }
+                assert!(
+                    !line.contains("super::super::"),
+                    "{path}:{}: reaches out of its module: {line}",
+                    n + 1
+                );
+            }
+        }
+    }
+}

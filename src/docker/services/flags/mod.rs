@@ -1,6 +1,9 @@
 //! The syntax of `docker service create` flags, parsed into engine types and formatted back:
 //! `-e`, `-p`, `--mount`, `--network`, `--constraint`, `--label`, resources, durations, the
-//! command line. Pure functions: no I/O, every rule tested below.
+//! command line. Pure functions: no I/O, every rule tested below. Where the CLI shares a parser
+//! with `docker stack deploy` (ports, sizes, CPUs, durations, image references, shell words,
+//! propagations) the form calls the same core as the compose loader, [`crate::syntax`], and only
+//! words its errors for people.
 
 mod command;
 mod mounts;

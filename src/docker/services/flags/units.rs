@@ -127,6 +127,8 @@ mod tests {
         assert_eq!(format_duration(3_600_000_000_000), "1h0m0s");
         assert_eq!(format_duration(500_000_000), "500ms");
         assert_eq!(format_duration(1_500_000_000), "1.5s");
+        // Go's `Duration.String`, as compose shows durations (the form used to say 1500µs)
+        assert_eq!(format_duration(1_500_000), "1.5ms");
         assert_eq!(
             parse_duration(&format_duration(5_400_000_000_000)).unwrap(),
             5_400_000_000_000
