@@ -10,7 +10,6 @@ pub mod db;
 pub mod docker;
 pub mod error;
 pub mod healthcheck;
-pub mod jobs;
 pub mod secrets;
 pub mod stack;
 pub mod state;

@@ -23,7 +23,8 @@ pub struct Inner {
     /// bounds the argon2 work running at once
     pub passwords: PasswordGate,
     pub assets: Assets,
-    pub jobs: crate::jobs::Jobs,
+    /// Deploys and removals of stacks, running or remembered.
+    pub deploys: crate::stack::jobs::Deploys,
     needs_setup: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
@@ -44,6 +45,7 @@ impl AppState {
     pub async fn new(config: ServeArgs) -> anyhow::Result<AppState> {
         let db = crate::db::open(&config.data_dir, config.secret_key_file.as_deref()).await?;
         let docker = Engine::new(&config.docker_host);
+        let deploys = crate::stack::jobs::Deploys::new(db.clone(), docker.clone());
         let state = AppState(Arc::new(Inner {
             db,
             docker,
@@ -51,7 +53,7 @@ impl AppState {
             throttle: LoginThrottle::default(),
             passwords: PasswordGate::default(),
             assets: Assets::load(),
-            jobs: crate::jobs::Jobs::default(),
+            deploys,
             needs_setup: AtomicBool::new(true),
             shutdown: tokio::sync::watch::Sender::new(false),
             config,

@@ -116,11 +116,13 @@
     if (!el && root && root.matches && root.matches("[data-log-stream]")) el = root;
     if (el) startLogs(el);
   }
-  // a page left through hx-boost (the body is swapped): close its stream
+  // a page left through hx-boost (the body is swapped): close its streams, log and job ones,
+  // so that a job ending later does not reload the page the user moved to
   document.addEventListener("htmx:beforeSwap", function (ev) {
     if (!ev.detail || ev.detail.target !== document.body) return;
-    var el = document.querySelector("[data-log-stream]");
-    if (el && el._berthSource) el._berthSource.close();
+    document.querySelectorAll("[data-log-stream], ol.joblog[data-sse]").forEach(function (el) {
+      if (el._berthSource) { el._berthSource.close(); el._berthSource = null; }
+    });
   });
   document.addEventListener("htmx:load", function (ev) { initLogs(ev.detail && ev.detail.elt); });
   if (document.readyState === "loading") {
@@ -305,7 +307,15 @@
       });
       var pending = ol.querySelector("li.log-pending");
       var es = new EventSource(ol.getAttribute("data-sse"));
+      ol._berthSource = es;
+      // true while this log is still on the page (it leaves when the user navigates away)
+      var here = function () {
+        if (document.body.contains(ol)) return true;
+        es.close();
+        return false;
+      };
       es.addEventListener("line", function (ev) {
+        if (!here()) return;
         var l = JSON.parse(ev.data);
         if (l.seq <= last) return;
         last = l.seq;
@@ -317,11 +327,11 @@
       });
       es.addEventListener("end", function () {
         es.close();
-        window.location.reload();
+        if (here()) window.location.reload();
       });
       es.onerror = function () {
         // the server went away (restart): the page shows the stored state after a reload
-        if (es.readyState === EventSource.CLOSED) setTimeout(function () { window.location.reload(); }, 2000);
+        if (es.readyState === EventSource.CLOSED) setTimeout(function () { if (here()) window.location.reload(); }, 2000);
       };
     });
   }

@@ -25,10 +25,12 @@ pub async fn run(b: &Bench) {
                 prune: false,
                 username: "bench",
                 redeploy_of: None,
+                base: None,
             },
         )
         .await
-        .expect("history");
+        .expect("history")
+        .expect("no base, never stale");
     }
     let services = b.docker.list_services(None).await.unwrap().len();
     println!(

@@ -58,10 +58,19 @@ pub struct NewVersion<'a> {
     pub prune: bool,
     pub username: &'a str,
     pub redeploy_of: Option<i64>,
+    /// The version the change was made from: nothing is stored when a newer one exists.
+    pub base: Option<i64>,
 }
 
-/// Stores a new version (outcome `running`) and returns its number (1, 2, …).
-pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<i64> {
+/// A newer version exists than the one a change was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stale {
+    pub latest: i64,
+}
+
+/// Stores a new version (outcome `running`) and returns its number (1, 2, …), unless a
+/// version newer than `base` exists (checked in the same transaction).
+pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<Result<i64, Stale>> {
     let sealer = super::sealer(db)?;
     let env = sealer.seal(ENV, v.env.as_bytes());
     let files = sealer.seal(FILES, v.files.as_bytes());
@@ -72,6 +81,11 @@ pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<i64> {
     .bind(v.stack)
     .fetch_one(&mut *tx)
     .await?;
+    if let Some(base) = v.base
+        && next - 1 > base
+    {
+        return Ok(Err(Stale { latest: next - 1 }));
+    }
     sqlx::query(
         "INSERT INTO stack_versions (stack, version, compose, env, files, sealed, prune, created_at, username, outcome, redeploy_of)
          VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, 'running', ?)",
@@ -88,7 +102,7 @@ pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<i64> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(next)
+    Ok(Ok(next))
 }
 
 /// Records how a deploy ended.

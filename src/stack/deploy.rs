@@ -134,6 +134,30 @@ pub async fn deploy(
     source: Source,
     opts: &DeployOptions,
 ) -> Result<DeployReport, StackError> {
+    let applied = apply_changes(engine, stack, source, opts).await?;
+    Ok(match opts.wait {
+        Some(w) if applied.report.failed.is_none() => applied.wait(w, opts).await,
+        _ => applied.report,
+    })
+}
+
+/// A deploy whose changes were applied (or failed midway): what was done, and the services to
+/// follow while waiting for the stack to converge.
+pub struct Applied {
+    api: Api,
+    pub report: DeployReport,
+    watched: Vec<Watched>,
+}
+
+/// The first half of [`deploy`]: everything up to and including applying the changes (the
+/// part that must not run twice at once on a stack); [`Applied::wait`] is the second.
+/// `opts.wait` is not looked at.
+pub async fn apply_changes(
+    engine: &Engine,
+    stack: &str,
+    source: Source,
+    opts: &DeployOptions,
+) -> Result<Applied, StackError> {
     let api = Api::new(engine).await?;
     let plan = prepare(&api, stack, source, opts).await?;
     let send = |e: DeployEvent| {
@@ -144,30 +168,45 @@ pub async fn deploy(
     for w in &plan.warnings {
         send(DeployEvent::Warning { message: w.clone() });
     }
-    let mut report = apply(&api, plan, &send).await;
-    if report.failed.is_none()
-        && let Some(w) = opts.wait
-    {
-        let watched: Vec<Watched> = report
-            .plan
-            .services
-            .iter()
-            .filter_map(|s| {
-                let id = s.id.clone().or_else(|| {
-                    report
-                        .done
-                        .iter()
-                        .find(|d| d.kind == ObjectKind::Service && d.name == s.name)
-                        .map(|d| d.id.clone())
-                })?;
-                Some(Watched {
-                    id,
-                    name: s.name.clone(),
-                    update_started_before: s.update_started.clone(),
-                })
+    let report = apply(&api, plan, &send).await;
+    let watched: Vec<Watched> = report
+        .plan
+        .services
+        .iter()
+        .filter_map(|s| {
+            let id = s.id.clone().or_else(|| {
+                report
+                    .done
+                    .iter()
+                    .find(|d| d.kind == ObjectKind::Service && d.name == s.name)
+                    .map(|d| d.id.clone())
+            })?;
+            Some(Watched {
+                id,
+                name: s.name.clone(),
+                update_started_before: s.update_started.clone(),
             })
-            .collect();
-        let c = wait::watch(&api, stack, &watched, w, &send).await;
+        })
+        .collect();
+    Ok(Applied {
+        api,
+        report,
+        watched,
+    })
+}
+
+impl Applied {
+    /// Follows the stack until it converges (see [`WaitOptions`]); the report gains the
+    /// outcome. Progress goes to `opts.events`. Dropping the future ends the wait (nothing in
+    /// the swarm depends on it).
+    pub async fn wait(self, w: WaitOptions, opts: &DeployOptions) -> DeployReport {
+        let send = |e: DeployEvent| {
+            if let Some(tx) = &opts.events {
+                let _ = tx.send(e);
+            }
+        };
+        let mut report = self.report;
+        let c = wait::watch(&self.api, &report.stack, &self.watched, w, &send).await;
         send(if c.converged {
             DeployEvent::Converged {
                 elapsed_ms: c.elapsed.as_millis() as u64,
@@ -178,6 +217,6 @@ pub async fn deploy(
             }
         });
         report.convergence = Some(c);
+        report
     }
-    Ok(report)
 }

@@ -76,13 +76,14 @@ mod deploy;
 pub mod diff;
 mod events;
 pub mod image;
+pub mod jobs;
 mod list;
 pub mod plan;
 mod remove;
 pub mod resources;
 mod wait;
 
-pub use deploy::{DeployOptions, Source, deploy, preview};
+pub use deploy::{Applied, DeployOptions, Source, apply_changes, deploy, preview};
 pub use diff::{FieldChange, ServiceDiff};
 pub use events::{
     Convergence, DeployEvent, DeployReport, Done, Failure, ObjectKind, Outcome, RemoveEvent,
@@ -133,7 +134,8 @@ mod send_tests {
         };
         let opts = DeployOptions::default();
         spawnable(&deploy(&engine, "s", source.clone(), &opts));
-        spawnable(&preview(&engine, "s", source, &opts));
+        spawnable(&preview(&engine, "s", source.clone(), &opts));
+        spawnable(&apply_changes(&engine, "s", source, &opts));
         spawnable(&remove(&engine, "s", &RemoveOptions::default()));
     }
 }

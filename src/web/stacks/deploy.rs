@@ -1,36 +1,32 @@
-//! Deploying a stack from the browser: the form (typed or uploaded) is checked first — a bad
-//! source changes nothing and comes back with its problems marked — then a new version is
-//! stored and the deploy runs as a background job whose progress the version page follows.
+//! Deploying a stack from the browser: the form (typed or uploaded) is read here and handed to
+//! the deploy pipeline ([`crate::stack::jobs`]), which checks it, stores the new version and
+//! runs the deploy as a background job whose progress the version page follows. A bad source
+//! comes back in the editor with its problems marked; a change made from an older version
+//! than the newest one comes back as a diff to confirm.
 
 use std::path::Path;
-use std::sync::Arc;
 
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::extract::{FromRequest, Multipart, Path as UrlPath, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, RequestExt};
 
 use super::editor::{ACE_BASE, EditorPage, SourceForm, Validation, check};
+use super::history::{EnvChange, env_changes};
 use super::name_or_404;
 use crate::AppState;
-use crate::compose::source::{self, Checked};
-use crate::compose::{ComposeFile, MemoryFiles, limits};
-use crate::db::{
-    self,
-    audit::{Action, Outcome as AuditOutcome},
-};
+use crate::compose::MemoryFiles;
+use crate::compose::limits;
+use crate::compose::source::Checked;
+use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::jobs::Job;
-use crate::stack::{
-    self, DeployEvent, DeployOptions, ProgressState, ResolveImage, Source, StackError, WaitOptions,
-};
-use crate::web::page::{Ctx, FlashKind};
+use crate::stack::jobs::{self, DeployError, DeployRequest, Job, JobKind, Who};
+use crate::textdiff::{self, Hunk};
+use crate::web::page::{Ctx, Layout};
 use crate::web::urls;
 
-/// When deploys from the browser ask the registry for digests: only for images whose text
-/// changed (the CLI's default is `always`). A redeploy then never restarts tasks because a tag
-/// moved on the registry, and the preview shows exactly what the deploy does.
-pub const RESOLVE: ResolveImage = ResolveImage::Changed;
 
 /// A stack source as submitted: the editor's fields, or a multipart upload (`compose_file`,
 /// optional `env_file`, and `files` the compose file refers to).
@@ -100,6 +96,7 @@ impl FromRequest<AppState> for SourceInput {
                     form.env = text("variables file", limits::MAX_ENV_BYTES)?
                 }
                 "prune" => form.prune = text("prune flag", 16)?,
+                "base_version" => form.base_version = text("base version", 32)?,
                 "files" => {
                     sized("uploaded file", limits::MAX_REFERENCED_FILE)?;
                     // referenced files resolve against `/` (see compose::source): keep the base name
@@ -116,34 +113,6 @@ impl FromRequest<AppState> for SourceInput {
             uploaded: true,
         })
     }
-}
-
-/// Files stored with a version, as JSON `{"name": base64}`.
-pub fn encode_files(files: &MemoryFiles) -> String {
-    use base64::Engine;
-    let map: std::collections::BTreeMap<String, String> = files
-        .entries()
-        .map(|(p, d)| {
-            (
-                p.to_string_lossy().into_owned(),
-                base64::engine::general_purpose::STANDARD.encode(d),
-            )
-        })
-        .collect();
-    serde_json::to_string(&map).unwrap_or_else(|_| "{}".into())
-}
-
-pub fn decode_files(json: &str) -> MemoryFiles {
-    use base64::Engine;
-    let mut files = MemoryFiles::default();
-    let map: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(json).unwrap_or_default();
-    for (path, data) in map {
-        if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) {
-            files.insert(path, bytes);
-        }
-    }
-    files
 }
 
 /// The form's source checked, or the editor again with its problems (nothing was changed).
@@ -188,6 +157,7 @@ pub(super) async fn refused(
             urls::STACKS.to_string()
         },
         prune: input.form.prune(),
+        base_version: input.form.base_version(),
         name: input.form.name,
         compose: input.form.compose,
         env: input.form.env,
@@ -211,8 +181,7 @@ pub async fn update(
     UrlPath(name): UrlPath<String>,
     mut input: SourceInput,
 ) -> AppResult<Response> {
-    let name = name_or_404(&name)?;
-    input.form.name = name;
+    input.form.name = name_or_404(&name)?;
     submit(ctx, input, None).await
 }
 
@@ -231,287 +200,111 @@ pub async fn redeploy(
             compose: v.compose,
             env: v.env,
             prune: if v.prune { "yes".into() } else { String::new() },
+            ..Default::default()
         },
-        files: decode_files(&v.files),
+        files: jobs::decode_files(&v.files),
         uploaded: false,
     };
     submit(ctx, input, Some(version)).await
 }
 
 /// A new version without uploads keeps the files the stack's newest version was deployed with
-/// (an edit in the browser cannot re-upload a secret's file each time).
+/// (the preview shows what the deploy will do with them).
 pub(super) async fn keep_stored_files(ctx: &Ctx, input: &mut SourceInput) -> AppResult<()> {
     if input.files.is_empty()
         && let Some(latest) = db::stacks::latest(&ctx.state.db, input.form.name.trim()).await?
     {
-        input.files = decode_files(&latest.files);
+        input.files = jobs::decode_files(&latest.files);
     }
     Ok(())
 }
 
-async fn submit(ctx: Ctx, mut input: SourceInput, redeploy_of: Option<i64>) -> AppResult<Response> {
-    if redeploy_of.is_none() {
-        keep_stored_files(&ctx, &mut input).await?;
-    }
-    let (checked, input) = match checked_or_refused(&ctx, input).await? {
-        Ok(c) => c,
-        Err(page) => return Ok(page),
-    };
+async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppResult<Response> {
     let f = &input.form;
-    if let Some(running) = ctx.state.jobs.running_on(&checked.name) {
-        let to = job_url(&running);
-        return Ok(ctx
-            .redirect_with(
-                &to,
-                FlashKind::Error,
-                &format!(
-                    "A {} of {} is already running; wait for it to finish.",
-                    running.kind, checked.name
-                ),
-            )
-            .await);
-    }
-    let version = db::stacks::insert(
-        &ctx.state.db,
-        &db::stacks::NewVersion {
-            stack: &checked.name,
-            compose: &f.compose,
-            env: &f.env,
-            files: &encode_files(&input.files),
-            prune: f.prune(),
-            username: &ctx.session.username,
-            redeploy_of,
+    let req = DeployRequest {
+        stack: f.name.trim().to_string(),
+        compose: f.compose.clone(),
+        env: f.env.clone(),
+        // a redeploy brings its version's files; an edit without uploads inherits the newest's
+        files: (redeploy_of.is_some() || !input.files.is_empty()).then(|| input.files.clone()),
+        prune: f.prune(),
+        base_version: f.base_version(),
+        redeploy_of,
+        who: Who {
+            username: ctx.session.username.clone(),
+            ip: ctx.ip.clone(),
         },
-    )
-    .await?;
-    let job = match ctx.state.jobs.start(&checked.name, "deploy", version) {
-        Ok(j) => j,
-        Err(running) => {
-            db::stacks::finish(
-                &ctx.state.db,
-                &checked.name,
-                version,
-                "failed",
-                "another deploy was already running",
-                "[]",
-            )
-            .await?;
-            return Ok(ctx
-                .redirect_with(
-                    &job_url(&running),
-                    FlashKind::Error,
-                    "Another deploy of this stack is running.",
-                )
-                .await);
+    };
+    match ctx.state.deploys.deploy(req).await {
+        Ok(job) => Ok(Redirect::to(&job_url(&job)).into_response()),
+        Err(DeployError::Invalid(problems)) => {
+            let v = Validation {
+                checked: true,
+                problems,
+                ..Default::default()
+            };
+            refused(&ctx, input, v).await
         }
-    };
-    let name = checked.name.clone();
-    let detail = match redeploy_of {
-        Some(v) => format!("version {version} (redeploy of version {v})"),
-        None => format!("version {version}"),
-    };
-    ctx.audit(
-        Action::StackDeploy,
-        &name,
-        AuditOutcome::Ok,
-        Some(&format!("{detail} started")),
-    )
-    .await;
-    spawn_deploy(
-        ctx.state.clone(),
-        job,
-        checked,
-        f.compose.clone(),
-        input.files,
-        f.prune(),
-        ctx.session.username.clone(),
-        ctx.ip.clone(),
-    );
-    Ok(Redirect::to(&urls::stack_action(&name, &format!("versions/{version}"))).into_response())
+        Err(DeployError::Stale {
+            stack,
+            base,
+            latest,
+        }) => stale(&ctx, input, &stack, base, latest).await,
+        Err(DeployError::Storage(e)) => Err(e.into()),
+        Err(DeployError::Internal(m)) => Err(AppError::Internal(m)),
+    }
 }
 
 /// Where a job's progress is shown.
 pub fn job_url(job: &Job) -> String {
-    if job.kind == "deploy" {
-        urls::stack_action(&job.stack, &format!("versions/{}", job.version))
-    } else {
-        format!("/jobs/{}", job.id)
+    match job.kind {
+        JobKind::Deploy => urls::stack_action(&job.stack, &format!("versions/{}", job.version)),
+        JobKind::Remove => format!("/jobs/{}", job.id),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn spawn_deploy(
-    state: AppState,
-    job: Arc<Job>,
-    checked: Checked,
+/// The answer to a change made from an older version than the newest one: what deploying it
+/// would change in the newest version, and a form that deploys it anyway (`confirm`).
+#[derive(Template, WebTemplate)]
+#[template(path = "stacks/stale.html")]
+struct StalePage {
+    layout: Layout,
+    name: String,
+    base: i64,
+    latest: i64,
+    latest_by: String,
+    compose_diff: Vec<Hunk>,
+    env_changes: Vec<EnvChange>,
     compose: String,
-    files: MemoryFiles,
+    env: String,
     prune: bool,
-    username: String,
-    ip: Option<String>,
-) {
-    tokio::spawn(async move {
-        let name = checked.name.clone();
-        let version = job.version;
-        for w in &checked.warnings {
-            job.push("warn", w.clone());
-        }
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
-        let forward = {
-            let job = job.clone();
-            tokio::spawn(async move {
-                while let Some(ev) = rx.recv().await {
-                    push_event(&job, &ev);
-                }
-            })
-        };
-        let source = Source {
-            files: vec![ComposeFile::new(source::EDITOR_FILE, compose)],
-            working_dir: "/".into(),
-            env: checked.env,
-            reader: Arc::new(files),
-        };
-        let opts = DeployOptions {
-            prune,
-            resolve_image: RESOLVE,
-            wait: Some(WaitOptions::default()),
-            events: Some(tx),
-        };
-        let result = stack::deploy(&state.docker, &name, source, &opts).await;
-        drop(opts);
-        let _ = forward.await;
-        let (outcome, summary) = match &result {
-            Ok(report) => summarize(report),
-            Err(e) => {
-                let msg = match e {
-                    StackError::Compose(_) | StackError::Rejected(_) => {
-                        format!("refused, nothing was changed: {e}")
-                    }
-                    _ => format!("failed, nothing was changed: {e}"),
-                };
-                ("failed", msg)
-            }
-        };
-        job.push(
-            if outcome == "ok" {
-                "ok"
-            } else if outcome == "degraded" {
-                "warn"
-            } else {
-                "error"
-            },
-            summary.clone(),
-        );
-        let lines = serde_json::to_string(&job.lines()).unwrap_or_else(|_| "[]".into());
-        if let Err(e) =
-            db::stacks::finish(&state.db, &name, version, outcome, &summary, &lines).await
-        {
-            tracing::error!("cannot store the outcome of deploying {name} version {version}: {e}");
-        }
-        let entry = db::audit::Entry {
-            username: Some(&username),
-            ip: ip.as_deref(),
-            action: Action::StackDeploy,
-            target: Some(&name),
-            outcome: if outcome == "failed" {
-                AuditOutcome::Failed
-            } else {
-                AuditOutcome::Ok
-            },
-            detail: Some(&format!("version {version}: {summary}")),
-        };
-        if let Err(e) = db::audit::record(&state.db, &entry).await {
-            tracing::error!("audit: {e}");
-        }
-        job.finish(outcome, summary);
-    });
 }
 
-fn push_event(job: &Job, ev: &DeployEvent) {
-    let Some((text, warn)) = ev.line() else {
-        return;
-    };
-    let level = match ev {
-        DeployEvent::Failed { .. } => "error",
-        DeployEvent::Tasks(p) => match p.state {
-            ProgressState::Converged => "ok",
-            ProgressState::Failing | ProgressState::Paused => "error",
-            ProgressState::Starting => "info",
-        },
-        DeployEvent::Converged { .. } => "ok",
-        DeployEvent::ServiceCreated { .. } | DeployEvent::ServiceUpdated { .. } => "ok",
-        _ if warn => "warn",
-        _ => "info",
-    };
-    job.push(level, text);
-}
-
-/// The outcome of a deploy and one sentence about it.
-fn summarize(r: &stack::DeployReport) -> (&'static str, String) {
-    use stack::{ObjectKind as K, Outcome as O};
-    let count = |k: K, o: O| r.names(k, o).len();
-    let mut parts = Vec::new();
-    for (o, word) in [
-        (O::Created, "created"),
-        (O::Updated, "updated"),
-        (O::Unchanged, "unchanged"),
-        (O::Removed, "removed"),
-    ] {
-        let n = count(K::Service, o);
-        if n > 0 {
-            parts.push(format!(
-                "{n} service{} {word}",
-                if n == 1 { "" } else { "s" }
-            ));
-        }
-    }
-    let done = if parts.is_empty() {
-        "nothing to do".to_string()
-    } else {
-        parts.join(", ")
-    };
-    if let Some(f) = &r.failed {
-        let left = if r.not_attempted.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; not attempted: {}",
-                r.not_attempted
-                    .iter()
-                    .map(|(_, n)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        return (
-            "failed",
-            format!(
-                "{done}; {} {} failed: {}{left}. Fix it and deploy again.",
-                f.kind, f.name, f.error
-            ),
-        );
-    }
-    match &r.convergence {
-        Some(c) if !c.converged => {
-            let failing: Vec<String> = c
-                .services
-                .iter()
-                .filter(|s| s.state != ProgressState::Converged)
-                .map(|s| match &s.error {
-                    Some(e) => format!("{} ({}/{} running): {e}", s.service, s.running, s.desired),
-                    None => format!("{} ({}/{} running)", s.service, s.running, s.desired),
-                })
-                .collect();
-            let why = match &c.reason {
-                Some(r) if !r.is_empty() => r.clone(),
-                _ => failing.join("; "),
-            };
-            ("degraded", format!("{done}; not converged: {why}"))
-        }
-        Some(c) => (
-            "ok",
-            format!("{done}; converged in {:.1} s", c.elapsed.as_secs_f64()),
+async fn stale(
+    ctx: &Ctx,
+    input: SourceInput,
+    name: &str,
+    base: i64,
+    latest: i64,
+) -> AppResult<Response> {
+    let newest = db::stacks::get(&ctx.state.db, name, latest)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {latest}.")))?;
+    let f = input.form;
+    let page = StalePage {
+        layout: ctx.layout(
+            format!("Deploy {name}: version {latest} is newer"),
+            "stacks",
         ),
-        None => ("ok", done),
-    }
+        compose_diff: textdiff::hunks(&newest.compose, &f.compose, 3),
+        env_changes: env_changes(&newest.env, &f.env),
+        latest_by: newest.username.unwrap_or_default(),
+        name: name.to_string(),
+        prune: f.prune(),
+        compose: f.compose,
+        env: f.env,
+        base,
+        latest,
+    };
+    Ok((StatusCode::CONFLICT, page).into_response())
 }

@@ -163,7 +163,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
         history: history.iter().map(VersionRow::from).collect(),
         running_job: ctx
             .state
-            .jobs
+            .deploys
             .running_on(&name)
             .map(|j| super::deploy::job_url(&j)),
         latest,
@@ -197,9 +197,11 @@ pub async fn edit(
     Query(q): Query<EditQuery>,
 ) -> AppResult<Response> {
     let name = name_or_404(&name)?;
+    let newest = db::stacks::latest(&ctx.state.db, &name).await?;
+    let base_version = Some(newest.as_ref().map_or(0, |v| v.version));
     let v = match q.version {
         Some(n) => db::stacks::get(&ctx.state.db, &name, n).await?,
-        None => db::stacks::latest(&ctx.state.db, &name).await?,
+        None => newest,
     };
     let (compose, env, prune, notice) = match v {
         Some(v) => (
@@ -232,6 +234,7 @@ pub async fn edit(
         prune,
         validation: Validation::default(),
         ace_base: ACE_BASE,
+        base_version,
         notice,
     }
     .into_response())

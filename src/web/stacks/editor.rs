@@ -52,6 +52,9 @@ pub struct EditorPage {
     /// where the Deploy button posts
     pub action: String,
     pub ace_base: &'static str,
+    /// the newest version when the editor opened (0: none), sent back as `base_version` so that
+    /// a deploy made meanwhile is shown instead of overwritten; `None` for no check
+    pub base_version: Option<i64>,
     /// a notice above the form (e.g. "this stack was made elsewhere; deploying takes it over")
     pub notice: Option<String>,
 }
@@ -63,11 +66,17 @@ pub struct SourceForm {
     pub compose: String,
     pub env: String,
     pub prune: String,
+    /// The version the edit started from (see [`EditorPage::base_version`]).
+    pub base_version: String,
 }
 
 impl SourceForm {
     pub fn prune(&self) -> bool {
         matches!(self.prune.as_str(), "yes" | "on" | "true" | "1")
+    }
+
+    pub fn base_version(&self) -> Option<i64> {
+        self.base_version.trim().parse().ok()
     }
 }
 
@@ -84,6 +93,7 @@ pub async fn new_form(ctx: Ctx) -> AppResult<Response> {
         validation: Validation::default(),
         action: super::super::urls::STACKS.to_string(),
         ace_base: ACE_BASE,
+        base_version: Some(0),
         notice: None,
     }
     .into_response())
@@ -191,6 +201,7 @@ pub async fn validate(
             super::super::urls::STACKS.to_string()
         },
         prune: f.prune(),
+        base_version: f.base_version(),
         name: f.name,
         compose: f.compose,
         env: f.env,

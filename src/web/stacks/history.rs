@@ -21,7 +21,7 @@ use crate::db::{
 };
 use crate::docker::time::{age, format_utc};
 use crate::error::{AppError, AppResult};
-use crate::jobs::{End, Job, Line, Update};
+use crate::stack::jobs::{self, End, Job, Line, Outcome as JobOutcome, Update};
 use crate::textdiff::{self, Hunk};
 use crate::web::page::{Ctx, FlashKind, Layout};
 use crate::web::urls;
@@ -58,11 +58,11 @@ impl VersionRow {
 }
 
 pub fn outcome_class(outcome: &str) -> &'static str {
-    match outcome {
-        "ok" => "pill-ok",
-        "degraded" => "pill-warn",
-        "failed" => "pill-bad",
-        _ => "pill-info",
+    match JobOutcome::parse(outcome) {
+        Some(JobOutcome::Ok) => "pill-ok",
+        Some(JobOutcome::Degraded | JobOutcome::Superseded) => "pill-warn",
+        Some(JobOutcome::Failed) => "pill-bad",
+        None => "pill-info",
     }
 }
 
@@ -111,7 +111,7 @@ pub async fn show(
         .await?
         .map(|l| l.version)
         .unwrap_or(version);
-    let job = ctx.state.jobs.deploy_of(&name, version);
+    let job = ctx.state.deploys.deploy_of(&name, version);
     let (lines, running) = match &job {
         Some(j) => (j.lines(), j.end().is_none()),
         None => (stored_lines(v.events.as_deref()), v.outcome == "running"),
@@ -128,17 +128,14 @@ pub async fn show(
     }
     let mut row = VersionRow::from(&v);
     if let Some(end) = job.as_ref().and_then(|j| j.end()) {
-        row.outcome = end.outcome;
+        row.outcome = end.outcome.to_string();
         row.summary = end.summary;
     }
     Ok(VersionPage {
         layout: ctx.layout(format!("{name} version {version}"), "stacks"),
         events_url: urls::stack_action(&name, &format!("versions/{version}/events")),
         env_keys: env_keys(&v.env),
-        file_names: super::deploy::decode_files(&v.files)
-            .entries()
-            .map(|(p, _)| p.to_string_lossy().trim_start_matches('/').to_string())
-            .collect(),
+        file_names: jobs::file_names(&v.files),
         reveal: q.reveal == "env",
         env: v.env,
         compose: v.compose,
@@ -153,41 +150,23 @@ pub async fn show(
 }
 
 fn stored_lines(json: Option<&str>) -> Vec<Line> {
-    #[derive(Deserialize)]
-    struct Stored {
-        seq: usize,
-        level: String,
-        text: String,
-    }
-    let Some(json) = json else { return vec![] };
-    serde_json::from_str::<Vec<Stored>>(json)
+    json.and_then(|j| serde_json::from_str(j).ok())
         .unwrap_or_default()
-        .into_iter()
-        .map(|s| Line {
-            seq: s.seq,
-            level: match s.level.as_str() {
-                "ok" => "ok",
-                "warn" => "warn",
-                "error" => "error",
-                _ => "info",
-            },
-            text: s.text,
-        })
-        .collect()
 }
 
 /// `GET /stacks/{name}/versions/{v}/events`: the deploy's progress as server-sent events
 /// (`line` with JSON {seq, level, text}, then `end` with {outcome, summary}), from the start.
 pub async fn events(ctx: Ctx, Path((name, version)): Path<(String, i64)>) -> AppResult<Response> {
     let name = name_or_404(&name)?;
-    if let Some(job) = ctx.state.jobs.deploy_of(&name, version) {
+    if let Some(job) = ctx.state.deploys.deploy_of(&name, version) {
         return Ok(job_stream(&ctx, &job));
     }
     let v = db::stacks::get(&ctx.state.db, &name, version)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {version}.")))?;
+    // a version still `running` with no job: berth restarted since (it is marked failed then)
     let end = End {
-        outcome: v.outcome.clone(),
+        outcome: JobOutcome::parse(&v.outcome).unwrap_or(JobOutcome::Failed),
         summary: v.summary.clone().unwrap_or_default(),
     };
     let items: Vec<Update> = stored_lines(v.events.as_deref())
@@ -262,7 +241,7 @@ struct DiffPage {
     from: i64,
     to: i64,
     versions: Vec<i64>,
-    compose: Vec<Hunk>,
+    compose_diff: Vec<Hunk>,
     env: Vec<EnvChange>,
 }
 
@@ -271,6 +250,36 @@ pub struct EnvChange {
     pub key: String,
     /// added, removed or changed
     pub change: &'static str,
+}
+
+/// The variables that differ between two env texts, by name.
+pub fn env_changes(from: &str, to: &str) -> Vec<EnvChange> {
+    let (ea, eb) = (
+        crate::compose::dotenv::parse(from).unwrap_or_default(),
+        crate::compose::dotenv::parse(to).unwrap_or_default(),
+    );
+    let mut env = Vec::new();
+    for (k, v) in &eb {
+        match ea.get(k) {
+            None => env.push(EnvChange {
+                key: k.clone(),
+                change: "added",
+            }),
+            Some(old) if old != v => env.push(EnvChange {
+                key: k.clone(),
+                change: "changed",
+            }),
+            _ => {}
+        }
+    }
+    for k in ea.keys().filter(|k| !eb.contains_key(*k)) {
+        env.push(EnvChange {
+            key: k.clone(),
+            change: "removed",
+        });
+    }
+    env.sort_by(|x, y| x.key.cmp(&y.key));
+    env
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -300,39 +309,15 @@ pub async fn diff(
             .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {v}.")))
     };
     let (a, b) = (find(from)?, find(to)?);
-    let (ea, eb) = (
-        crate::compose::dotenv::parse(&a.env).unwrap_or_default(),
-        crate::compose::dotenv::parse(&b.env).unwrap_or_default(),
-    );
-    let mut env = Vec::new();
-    for (k, v) in &eb {
-        match ea.get(k) {
-            None => env.push(EnvChange {
-                key: k.clone(),
-                change: "added",
-            }),
-            Some(old) if old != v => env.push(EnvChange {
-                key: k.clone(),
-                change: "changed",
-            }),
-            _ => {}
-        }
-    }
-    for k in ea.keys().filter(|k| !eb.contains_key(*k)) {
-        env.push(EnvChange {
-            key: k.clone(),
-            change: "removed",
-        });
-    }
-    env.sort_by(|x, y| x.key.cmp(&y.key));
+    let env = env_changes(&a.env, &b.env);
     // a line diff of two 1 MiB texts is CPU work: off the async threads
     let (old, new) = (a.compose.clone(), b.compose.clone());
-    let compose = tokio::task::spawn_blocking(move || textdiff::hunks(&old, &new, 3))
+    let compose_diff = tokio::task::spawn_blocking(move || textdiff::hunks(&old, &new, 3))
         .await
         .map_err(|e| AppError::Internal(format!("diff failed: {e}")))?;
     Ok(DiffPage {
         layout: ctx.layout(format!("{name}: version {from} → {to}"), "stacks"),
-        compose,
+        compose_diff,
         versions: history.iter().map(|h| h.version).collect(),
         env,
         from,
@@ -358,7 +343,7 @@ pub async fn forget(
             )
             .await);
     }
-    if ctx.state.jobs.running_on(&name).is_some() {
+    if ctx.state.deploys.running_on(&name).is_some() {
         return Ok(ctx
             .redirect_with(
                 &urls::stack(&name),

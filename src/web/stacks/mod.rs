@@ -1,7 +1,7 @@
 //! The stacks pages: list, detail, the compose editor (new, edit, validate, upload), deploys
 //! with live progress, the change preview, history (view, diff, redeploy) and removal.
 //!
-//! Deploys and removals run as background jobs ([`crate::jobs`]): closing the browser does
+//! Deploys and removals run as background jobs ([`crate::stack::jobs`]): closing the browser does
 //! not stop them, and their pages follow them live (server-sent events) or, without
 //! JavaScript, by reloading.
 

@@ -26,6 +26,7 @@ struct PreviewPage {
     env: String,
     prune: bool,
     refused: Vec<String>,
+    base_version: Option<i64>,
 }
 
 impl PreviewPage {
@@ -71,7 +72,7 @@ pub async fn preview(
     };
     let opts = DeployOptions {
         prune: f.prune(),
-        resolve_image: super::deploy::RESOLVE,
+        resolve_image: crate::stack::jobs::RESOLVE,
         wait: None,
         events: None,
     };
@@ -86,6 +87,7 @@ pub async fn preview(
     Ok(PreviewPage {
         layout: ctx.layout(format!("Preview {name}"), "stacks"),
         prune: f.prune(),
+        base_version: f.base_version(),
         compose: input.form.compose,
         env: input.form.env,
         name,

@@ -162,9 +162,11 @@ async fn a_wrong_or_missing_key_stops_berth_with_a_clear_error() {
             prune: false,
             username: "admin",
             redeploy_of: None,
+            base: None,
         },
     )
     .await
+    .unwrap()
     .unwrap();
     let dir = app.state.config.data_dir.clone();
 

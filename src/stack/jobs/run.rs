@@ -1,0 +1,465 @@
+//! Running the jobs: a deploy (check, store, apply, wait unless superseded, summarise, audit,
+//! record) and a removal, and ending requests that were superseded before they ran.
+
+use std::sync::Arc;
+
+use super::registry::{AfterApply, Pending, Submitted};
+use super::{
+    DeployError, DeployRequest, Deploys, Job, JobKind, Level, Outcome, Who, Work, decode_files,
+    encode_files,
+};
+use crate::compose::source::{self, Checked};
+use crate::compose::{ComposeFile, FileSource, MemoryFiles};
+use crate::db::{self, audit};
+use crate::stack::{
+    self, DeployEvent, DeployOptions, DeployReport, ProgressState, RemoveEvent, RemoveOptions,
+    ResolveImage, Source, StackError, WaitOptions,
+};
+
+/// When deploys ask the registry for digests: only for images whose text changed (the CLI's
+/// default is `always`). A redeploy then never restarts tasks because a tag moved on the
+/// registry, and the preview shows exactly what the deploy does.
+pub const RESOLVE: ResolveImage = ResolveImage::Changed;
+
+/// How long a removal waits for the stack's tasks and networks to be gone.
+const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// What a deploy job runs once its turn comes.
+pub(super) struct DeployWork {
+    source: Source,
+    prune: bool,
+    warnings: Vec<String>,
+    who: Who,
+}
+
+pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, DeployError> {
+    let stack = req.stack.trim().to_string();
+    let files = match req.files {
+        Some(f) => f,
+        None => db::stacks::latest(&d.db, &stack)
+            .await?
+            .map(|v| decode_files(&v.files))
+            .unwrap_or_default(),
+    };
+    let checked = check(&stack, &req.compose, &req.env, &files).await?;
+    let inserted = db::stacks::insert(
+        &d.db,
+        &db::stacks::NewVersion {
+            stack: &checked.name,
+            compose: &req.compose,
+            env: &req.env,
+            files: &encode_files(&files),
+            prune: req.prune,
+            username: &req.who.username,
+            redeploy_of: req.redeploy_of,
+            base: req.base_version,
+        },
+    )
+    .await?;
+    let version = inserted.map_err(|s| DeployError::Stale {
+        stack: stack.clone(),
+        base: req.base_version.unwrap_or_default(),
+        latest: s.latest,
+    })?;
+    let detail = match req.redeploy_of {
+        Some(v) => format!("version {version} (redeploy of version {v})"),
+        None => format!("version {version}"),
+    };
+    record(
+        d,
+        &req.who,
+        audit::Action::StackDeploy,
+        &stack,
+        audit::Outcome::Ok,
+        &format!("{detail} started"),
+    )
+    .await;
+    let work = DeployWork {
+        source: Source {
+            files: vec![ComposeFile::new(source::EDITOR_FILE, req.compose)],
+            working_dir: "/".into(),
+            env: checked.env,
+            reader: Arc::new(files),
+        },
+        prune: req.prune,
+        warnings: checked.warnings,
+        who: req.who,
+    };
+    let submitted = d
+        .jobs
+        .submit(&stack, JobKind::Deploy, version, Work::Deploy(work));
+    Ok(after_submit(d, submitted).await)
+}
+
+/// Checks a source off the async threads.
+async fn check(
+    name: &str,
+    compose: &str,
+    env: &str,
+    files: &MemoryFiles,
+) -> Result<Checked, DeployError> {
+    let (name, compose, env, files) = (
+        name.to_string(),
+        compose.to_string(),
+        env.to_string(),
+        files.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        source::check(&name, &compose, &env, &files as &dyn FileSource)
+    })
+    .await
+    .map_err(|e| DeployError::Internal(format!("the compose check failed: {e}")))?
+    .map_err(DeployError::Invalid)
+}
+
+pub(super) async fn remove(d: &Deploys, stack: &str, who: Who) -> Arc<Job> {
+    record(
+        d,
+        &who,
+        audit::Action::StackRemove,
+        stack,
+        audit::Outcome::Ok,
+        "started",
+    )
+    .await;
+    let submitted = d.jobs.submit(stack, JobKind::Remove, 0, Work::Remove(who));
+    after_submit(d, submitted).await
+}
+
+/// Starts, queues or ends a submitted job; returns it.
+async fn after_submit(d: &Deploys, submitted: Submitted<Work>) -> Arc<Job> {
+    match submitted {
+        Submitted::Start(p) => {
+            let job = p.job.clone();
+            start(d, p);
+            job
+        }
+        Submitted::Queued { job, dropped, .. } => {
+            if let Some(old) = dropped {
+                end_unrun(d, old, &job).await;
+            }
+            job
+        }
+        Submitted::Outdated { pending, by } => {
+            let job = pending.job.clone();
+            end_unrun(d, pending, &by).await;
+            job
+        }
+    }
+}
+
+fn start(d: &Deploys, p: Pending<Work>) {
+    let d = d.clone();
+    tokio::spawn(async move {
+        match p.work {
+            Work::Deploy(w) => run_deploy(&d, p.job, w).await,
+            Work::Remove(who) => run_remove(&d, p.job, who).await,
+        }
+    });
+}
+
+/// A request a newer one replaced before it ran.
+async fn end_unrun(d: &Deploys, p: Pending<Work>, by: &Job) {
+    let (who, summary) = match p.work {
+        Work::Deploy(w) => (
+            w.who,
+            format!(
+                "Superseded by {} before it was applied; nothing was changed.",
+                by.describe()
+            ),
+        ),
+        Work::Remove(who) => (
+            who,
+            format!(
+                "Superseded by {} before it started; nothing was removed.",
+                by.describe()
+            ),
+        ),
+    };
+    finish(d, &p.job, &who, Outcome::Superseded, summary).await;
+}
+
+async fn run_deploy(d: &Deploys, job: Arc<Job>, w: DeployWork) {
+    for warning in &w.warnings {
+        job.push(Level::Warn, warning.clone());
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
+    let forward = {
+        let job = job.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if let Some((text, warn)) = ev.line() {
+                    job.push(deploy_level(&ev, warn), text);
+                }
+            }
+        })
+    };
+    let opts = DeployOptions {
+        prune: w.prune,
+        resolve_image: RESOLVE,
+        wait: None,
+        events: Some(tx),
+    };
+    let (outcome, summary) = match stack::apply_changes(&d.engine, &job.stack, w.source, &opts)
+        .await
+    {
+        Err(e) => {
+            if let AfterApply::Next(next) = d.jobs.applied(&job, false) {
+                start(d, next);
+            }
+            let msg = match e {
+                StackError::Compose(_) | StackError::Rejected(_) => {
+                    format!("refused, nothing was changed: {e}")
+                }
+                _ => format!("failed, nothing was changed: {e}"),
+            };
+            (Outcome::Failed, msg)
+        }
+        Ok(applied) => {
+            let ok = applied.report.failed.is_none();
+            let done = done_text(&applied.report);
+            match d.jobs.applied(&job, ok) {
+                AfterApply::Next(next) => {
+                    let by = next.job.describe();
+                    start(d, next);
+                    if ok {
+                        (
+                            Outcome::Superseded,
+                            format!("{done}; superseded by {by} before it converged."),
+                        )
+                    } else {
+                        summarize(&applied.report)
+                    }
+                }
+                AfterApply::Done => summarize(&applied.report),
+                AfterApply::Wait(superseded) => {
+                    let superseded = async {
+                        match superseded.await {
+                            Ok(s) => s,
+                            Err(_) => std::future::pending().await,
+                        }
+                    };
+                    tokio::select! {
+                        report = applied.wait(WaitOptions::default(), &opts) => summarize(&report),
+                        s = superseded => (
+                            Outcome::Superseded,
+                            format!("{done}; superseded by {} while waiting for the stack to converge.", s.by.describe()),
+                        ),
+                    }
+                }
+            }
+        }
+    };
+    drop(opts);
+    let _ = forward.await;
+    finish(d, &job, &w.who, outcome, summary).await;
+}
+
+async fn run_remove(d: &Deploys, job: Arc<Job>, who: Who) {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RemoveEvent>();
+    let forward = {
+        let job = job.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                let (text, warn) = ev.line();
+                let level = match ev {
+                    RemoveEvent::Failed { .. } => Level::Error,
+                    RemoveEvent::Removed { .. } => Level::Ok,
+                    _ if warn => Level::Warn,
+                    _ => Level::Info,
+                };
+                job.push(level, text);
+            }
+        })
+    };
+    let opts = RemoveOptions {
+        wait: Some(REMOVE_WAIT),
+        events: Some(tx),
+    };
+    let result = stack::remove(&d.engine, &job.stack, &opts).await;
+    drop(opts);
+    let _ = forward.await;
+    if let AfterApply::Next(next) = d.jobs.applied(&job, false) {
+        start(d, next);
+    }
+    let stack = &job.stack;
+    let (outcome, summary) = match &result {
+        Ok(r) if !r.found => (Outcome::Ok, format!("Nothing found in stack {stack}.")),
+        Ok(r) if r.succeeded() => (
+            Outcome::Ok,
+            format!(
+                "Stack {stack} removed: {} object(s), networks gone.",
+                r.removed.len()
+            ),
+        ),
+        Ok(r) => (
+            Outcome::Failed,
+            format!(
+                "Removed {} object(s), but {}{}{}. Remove again to retry.",
+                r.removed.len(),
+                r.failures.join("; "),
+                if r.tasks_left == 0 {
+                    String::new()
+                } else {
+                    format!("; {} task(s) still stopping", r.tasks_left)
+                },
+                if r.networks_left.is_empty() {
+                    String::new()
+                } else {
+                    format!("; networks still present: {}", r.networks_left.join(", "))
+                }
+            ),
+        ),
+        Err(e) => (Outcome::Failed, format!("Nothing was removed: {e}")),
+    };
+    finish(d, &job, &who, outcome, summary).await;
+}
+
+/// The last line, the stored outcome (deploys), the audit entry; then the job ends and leaves
+/// its lane.
+async fn finish(d: &Deploys, job: &Arc<Job>, who: &Who, outcome: Outcome, summary: String) {
+    job.push(outcome.level(), summary.clone());
+    let (action, detail) = match job.kind {
+        JobKind::Deploy => {
+            let lines = serde_json::to_string(&job.lines()).unwrap_or_else(|_| "[]".into());
+            if let Err(e) = db::stacks::finish(
+                &d.db,
+                &job.stack,
+                job.version,
+                outcome.as_str(),
+                &summary,
+                &lines,
+            )
+            .await
+            {
+                tracing::error!(
+                    "cannot store the outcome of deploying {} version {}: {e}",
+                    job.stack,
+                    job.version
+                );
+            }
+            (
+                audit::Action::StackDeploy,
+                format!("version {}: {summary}", job.version),
+            )
+        }
+        JobKind::Remove => (audit::Action::StackRemove, summary.clone()),
+    };
+    let result = match outcome {
+        Outcome::Failed => audit::Outcome::Failed,
+        Outcome::Ok | Outcome::Degraded | Outcome::Superseded => audit::Outcome::Ok,
+    };
+    record(d, who, action, &job.stack, result, &detail).await;
+    job.finish(outcome, summary);
+    d.jobs.finished(job);
+}
+
+async fn record(
+    d: &Deploys,
+    who: &Who,
+    action: audit::Action,
+    stack: &str,
+    outcome: audit::Outcome,
+    detail: &str,
+) {
+    let entry = audit::Entry {
+        username: Some(&who.username),
+        ip: who.ip.as_deref(),
+        action,
+        target: Some(stack),
+        outcome,
+        detail: Some(detail),
+    };
+    if let Err(e) = audit::record(&d.db, &entry).await {
+        tracing::error!("cannot write audit log entry {action} {stack}: {e}");
+    }
+}
+
+fn deploy_level(ev: &DeployEvent, warn: bool) -> Level {
+    match ev {
+        DeployEvent::Failed { .. } => Level::Error,
+        DeployEvent::Tasks(p) => match p.state {
+            ProgressState::Converged => Level::Ok,
+            ProgressState::Failing | ProgressState::Paused => Level::Error,
+            ProgressState::Starting => Level::Info,
+        },
+        DeployEvent::Converged { .. } => Level::Ok,
+        DeployEvent::ServiceCreated { .. } | DeployEvent::ServiceUpdated { .. } => Level::Ok,
+        _ if warn => Level::Warn,
+        _ => Level::Info,
+    }
+}
+
+/// What a deploy did to the services: `1 service created, 2 services unchanged`.
+fn done_text(r: &DeployReport) -> String {
+    use stack::{ObjectKind as K, Outcome as O};
+    let mut parts = Vec::new();
+    for (o, word) in [
+        (O::Created, "created"),
+        (O::Updated, "updated"),
+        (O::Unchanged, "unchanged"),
+        (O::Removed, "removed"),
+    ] {
+        let n = r.names(K::Service, o).len();
+        if n > 0 {
+            parts.push(format!(
+                "{n} service{} {word}",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    if parts.is_empty() {
+        "nothing to do".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The outcome of a deploy and one sentence about it.
+fn summarize(r: &DeployReport) -> (Outcome, String) {
+    let done = done_text(r);
+    if let Some(f) = &r.failed {
+        let left = if r.not_attempted.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; not attempted: {}",
+                r.not_attempted
+                    .iter()
+                    .map(|(_, n)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        return (
+            Outcome::Failed,
+            format!(
+                "{done}; {} {} failed: {}{left}. Fix it and deploy again.",
+                f.kind, f.name, f.error
+            ),
+        );
+    }
+    match &r.convergence {
+        Some(c) if !c.converged => {
+            let failing: Vec<String> = c
+                .services
+                .iter()
+                .filter(|s| s.state != ProgressState::Converged)
+                .map(|s| match &s.error {
+                    Some(e) => format!("{} ({}/{} running): {e}", s.service, s.running, s.desired),
+                    None => format!("{} ({}/{} running)", s.service, s.running, s.desired),
+                })
+                .collect();
+            let why = match &c.reason {
+                Some(r) if !r.is_empty() => r.clone(),
+                _ => failing.join("; "),
+            };
+            (Outcome::Degraded, format!("{done}; not converged: {why}"))
+        }
+        Some(c) => (
+            Outcome::Ok,
+            format!("{done}; converged in {:.1} s", c.elapsed.as_secs_f64()),
+        ),
+        None => (Outcome::Ok, done),
+    }
+}
