@@ -27,7 +27,6 @@ use crate::textdiff::{self, Hunk};
 use crate::web::page::{Ctx, Layout};
 use crate::web::urls;
 
-
 /// A stack source as submitted: the editor's fields, or a multipart upload (`compose_file`,
 /// optional `env_file`, and `files` the compose file refers to).
 pub struct SourceInput {
