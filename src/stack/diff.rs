@@ -141,10 +141,11 @@ fn list_key(list: &str, item: &Value) -> Option<String> {
         "Ports" => {
             let n = |k: &str| item.get(k).and_then(Value::as_u64).unwrap_or(0);
             let proto = field("Protocol").unwrap_or_else(|| "tcp".into());
-            Some(match n("PublishedPort") {
-                0 => format!("{}/{proto}", n("TargetPort")),
-                p => format!("{p}:{}/{proto}", n("TargetPort")),
-            })
+            Some(crate::syntax::ports::key(
+                n("PublishedPort"),
+                n("TargetPort"),
+                &proto,
+            ))
         }
         _ => None,
     }

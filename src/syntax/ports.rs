@@ -343,6 +343,14 @@ pub fn listing(p: &EndpointPortConfig) -> String {
     format!("*:{}", binding(p))
 }
 
+/// A port's identity in a spec diff, whatever its mode: `8080:80/tcp`, `53/udp` (none published).
+pub fn key(published: u64, target: u64, protocol: &str) -> String {
+    match published {
+        0 => format!("{target}/{protocol}"),
+        p => format!("{p}:{target}/{protocol}"),
+    }
+}
+
 /// The mode's name: `host` or `ingress` (the engine's default).
 pub fn mode_name(p: &EndpointPortConfig) -> &'static str {
     if is_host(p) { "host" } else { "ingress" }

@@ -135,6 +135,8 @@ fn ports_show_the_same_everywhere() {
     assert_eq!(describe_port(&host), "9000→80/tcp (host)");
     assert_eq!(mode_name(&host), "host");
     assert_eq!(protocol_name(None), "tcp");
+    assert_eq!(key(8080, 80, "tcp"), "8080:80/tcp");
+    assert_eq!(key(0, 53, "udp"), "53/udp");
 }
 
 #[test]

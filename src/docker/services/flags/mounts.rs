@@ -3,11 +3,12 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    Mount, MountBindOptions, MountBindOptionsPropagationEnum, MountTmpfsOptions, MountType,
-    MountVolumeOptions, MountVolumeOptionsDriverConfig,
+    Mount, MountBindOptions, MountTmpfsOptions, MountType, MountVolumeOptions,
+    MountVolumeOptionsDriverConfig,
 };
 
 use super::{csv_fields, parse_bytes, parse_label};
+use crate::syntax::mounts;
 
 /// `--mount type=volume,source=data,target=/data,readonly` and friends (volume, bind, tmpfs).
 pub fn parse_mount(line: &str) -> Result<Mount, String> {
@@ -46,15 +47,15 @@ pub fn parse_mount(line: &str) -> Result<Mount, String> {
             "readonly" | "ro" => m.read_only = Some(parse_bool(v.as_deref(), line, &k)?),
             "consistency" => m.consistency = Some(need(v)?),
             "bind-propagation" => {
-                let p = match need(v)?.trim() {
-                    "private" => MountBindOptionsPropagationEnum::PRIVATE,
-                    "rprivate" => MountBindOptionsPropagationEnum::RPRIVATE,
-                    "shared" => MountBindOptionsPropagationEnum::SHARED,
-                    "rshared" => MountBindOptionsPropagationEnum::RSHARED,
-                    "slave" => MountBindOptionsPropagationEnum::SLAVE,
-                    "rslave" => MountBindOptionsPropagationEnum::RSLAVE,
-                    other => {
-                        return Err(format!("{line:?}: unknown bind propagation {other:?}"));
+                let raw = need(v)?;
+                let p = match mounts::propagation(raw.trim()) {
+                    Ok(Some(p)) => p,
+                    _ => {
+                        return Err(format!(
+                            "{line:?}: unknown bind propagation {:?} (use {})",
+                            raw.trim(),
+                            mounts::PROPAGATIONS.join(", ")
+                        ));
                     }
                 };
                 bind.get_or_insert_with(Default::default).propagation = Some(p);
@@ -194,6 +195,7 @@ fn parse_bool(v: Option<&str>, line: &str, key: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bollard::models::MountBindOptionsPropagationEnum;
 
     fn v(lines: &[&str]) -> Vec<String> {
         lines.iter().map(|s| s.to_string()).collect()
@@ -264,5 +266,10 @@ mod tests {
                 .contains("unclosed quote")
         );
         assert!(parse_mounts(&v(&["target=/x", "source=a,target=/x"])).is_err());
+        assert!(
+            parse_mount("type=bind,source=/a,target=/b,bind-propagation=sideways")
+                .unwrap_err()
+                .contains("unknown bind propagation")
+        );
     }
 }
