@@ -43,6 +43,16 @@ fn allowed_guesses(secs: f64) -> usize {
     n
 }
 
+/// The peak resident memory of this process so far (VmHWM), in MiB.
+fn peak_rss_mib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb / 1024)
+}
+
 #[tokio::test]
 async fn a_burst_of_wrong_passwords_gets_at_most_five_checked_and_the_admin_still_signs_in() {
     let app = TestApp::new(&host()).await;
@@ -71,7 +81,10 @@ async fn a_burst_of_wrong_passwords_gets_at_most_five_checked_and_the_admin_stil
     }
     let secs = started.elapsed().as_secs_f64();
     let checked = statuses.get(&401).copied().unwrap_or(0);
-    println!("figure: 300 concurrent wrong logins in {secs:.2} s: {statuses:?}");
+    println!(
+        "figure: 300 concurrent wrong logins in {secs:.2} s: {statuses:?}; peak RSS of the test process {} MiB",
+        peak_rss_mib()
+    );
     assert!(
         statuses.keys().all(|s| [401, 429, 503].contains(s)),
         "{statuses:?}"
