@@ -10,6 +10,8 @@ pub mod db;
 pub mod docker;
 pub mod error;
 pub mod healthcheck;
+#[cfg(test)]
+mod layering;
 pub mod secrets;
 pub mod stack;
 pub mod state;

@@ -119,5 +119,20 @@ impl fmt::Display for ComposeError {
 
 impl std::error::Error for ComposeError {}
 
+/// Puts a YAML position on an error (positions at line 0 are unknown and left out).
+pub(crate) trait WithPos {
+    fn with_pos(self, pos: Pos) -> ComposeError;
+}
+
+impl WithPos for ComposeError {
+    fn with_pos(mut self, pos: Pos) -> ComposeError {
+        if pos.line > 0 {
+            self.line = Some(pos.line);
+            self.column = Some(pos.column);
+        }
+        self
+    }
+}
+
 #[cfg(test)]
 mod tests;

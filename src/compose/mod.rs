@@ -228,7 +228,7 @@ fn parse_file(file: &ComposeFile) -> Result<Node, ComposeError> {
     let root = yaml::parse(&file.content).map_err(|e| e.in_file(&file.name))?;
     match root {
         Some(n) if matches!(n.kind, Kind::Map(_)) && n.is_string_map() => {
-            limits::check_paths(&n, &file.name)?;
+            yaml::check_paths(&n, &file.name)?;
             Ok(n)
         }
         other => {

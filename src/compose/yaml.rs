@@ -26,6 +26,7 @@ mod resolve;
 mod time;
 
 use super::error::{ComposeError, Pos};
+pub(crate) use budget::check_paths;
 pub use resolve::resolve_plain;
 pub use time::{Timestamp, looks_like_timestamp};
 

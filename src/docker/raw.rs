@@ -81,12 +81,21 @@ pub fn with_log_details(docker: &Docker) -> Docker {
     })
 }
 
+/// Ids and names accepted in URLs (and so in API paths): `[A-Za-z0-9_.-]`, not `.`-led.
+pub fn is_plain_ref(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && !s.starts_with('.')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
 /// Object ids and names go into API paths: only plain characters, never `..` or `/` tricks.
 fn check_path(path: &str) -> Result<(), DockerError> {
     let ok = path
         .split('/')
         .filter(|seg| !seg.is_empty())
-        .all(super::services::is_plain_ref);
+        .all(is_plain_ref);
     if ok {
         Ok(())
     } else {

@@ -15,7 +15,7 @@ use bollard::models::{DistributionInspect, Platform, ServiceSpec};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan::RunningService;
+use super::cluster::RunningService;
 use crate::compose::convert::LABEL_IMAGE;
 use crate::compose::{self, ServicePlan, StackSpec};
 

@@ -86,15 +86,15 @@ mod wait;
 pub use deploy::{Applied, DeployOptions, Source, apply_changes, deploy, preview};
 pub use diff::{FieldChange, ServiceDiff};
 pub use events::{
-    Convergence, DeployEvent, DeployReport, Done, Failure, ObjectKind, Outcome, RemoveEvent,
-    RemoveReport,
+    Convergence, DeployEvent, DeployReport, Done, Failure, ObjectKind, Outcome, ProgressState,
+    RemoveEvent, RemoveReport, ServiceProgress,
 };
 pub use image::ResolveImage;
 pub use list::{StackService, StackSummary, StackTask, list, natural_cmp, ps, services};
 pub use plan::{Action, NetworkChange, ObjectChange, Plan, ServiceChange};
 pub use remove::{RemoveOptions, remove};
 pub use resources::{Resource, StackResources, VolumeUse, resources};
-pub use wait::{ProgressState, ServiceProgress, WaitOptions};
+pub use wait::WaitOptions;
 
 use crate::compose::ComposeError;
 

@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use bollard::models::{NodeState, Service, ServiceUpdateStatusStateEnum};
 use bollard::query_parameters::{ListNodesOptions, ListServicesOptions};
-use serde::Serialize;
 use tokio::time::Instant;
 
 use super::api::{Api, label_filter};
-use super::events::{Convergence, DeployEvent};
+use super::events::{Convergence, DeployEvent, ProgressState, ServiceProgress};
 use crate::docker::tasks::{self, TaskInfo};
 
 /// How to wait.
@@ -43,61 +42,6 @@ impl Default for WaitOptions {
 
 /// Failed tasks after which a service with nothing running counts as failing.
 const FAILING_AFTER: u64 = 3;
-
-/// Where a service stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProgressState {
-    /// Tasks are being scheduled, pulled, started.
-    Starting,
-    /// Every desired task runs (or, for a job, every completion is done).
-    Converged,
-    /// Tasks keep failing and nothing runs.
-    Failing,
-    /// The update paused or rolled back.
-    Paused,
-}
-
-/// Task progress of one service.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ServiceProgress {
-    pub service: String,
-    /// Up-to-date tasks running.
-    pub running: u64,
-    /// Tasks wanted: replicas, eligible nodes for global services, concurrency for jobs.
-    pub desired: u64,
-    /// Jobs: completed tasks and completions wanted (`None` for services).
-    pub job: Option<(u64, u64)>,
-    /// Up-to-date tasks that failed or were rejected.
-    pub failures: u64,
-    pub state: ProgressState,
-    /// The newest task error (`No such image: x:1`), why a task cannot be scheduled
-    /// (`no suitable node …`), or why the update paused.
-    pub error: Option<String>,
-}
-
-impl ServiceProgress {
-    /// `app_web: 2/3 running`, `app_job: 1/1 completed`, `…, last error: No such image: x:1`.
-    pub fn line(&self) -> String {
-        let mut s = match self.job {
-            Some((done, total)) => format!("{}: {done}/{total} completed", self.service),
-            None => format!(
-                "{}: {}/{} running",
-                self.service, self.running, self.desired
-            ),
-        };
-        match self.state {
-            ProgressState::Converged => s.push_str(" (converged)"),
-            ProgressState::Failing => s.push_str(", failing"),
-            ProgressState::Paused => s.push_str(", update paused"),
-            ProgressState::Starting => {}
-        }
-        if let Some(e) = &self.error {
-            s.push_str(&format!(": {e}"));
-        }
-        s
-    }
-}
 
 /// A service being watched.
 #[derive(Debug, Clone, PartialEq)]

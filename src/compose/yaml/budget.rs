@@ -3,10 +3,10 @@
 //! accepted here), and the bytes of text aliases add ([`MAX_ALIAS_BYTES`]). Each alias is
 //! charged before its node is copied, so a bomb is refused before it allocates.
 
-use super::super::error::{ComposeError, Pos};
+use super::super::error::{ComposeError, Pos, WithPos};
 use super::MAX_NODES;
-use super::builder::WithPos;
-use crate::compose::limits::{MAX_ALIAS_BYTES, human};
+use super::{Kind, Node};
+use crate::compose::limits::{MAX_ALIAS_BYTES, MAX_PATH_BYTES, human};
 
 /// Counters of one document.
 #[derive(Default)]
@@ -85,6 +85,36 @@ fn excessive(pos: Pos, why: Option<String>) -> ComposeError {
     ComposeError::new(msg).with_pos(pos)
 }
 
+/// Refuses a tree whose key paths (one per node, as the loader records them) add up to more
+/// than [`MAX_PATH_BYTES`]: long keys above many nodes would otherwise cost their length once
+/// per node below them. Linear in the nodes.
+pub(crate) fn check_paths(root: &Node, file: &str) -> Result<(), ComposeError> {
+    fn walk(node: &Node, prefix: usize, total: &mut usize) -> bool {
+        let child = |total: &mut usize, len: usize, n: &Node| {
+            let len = prefix.saturating_add(1).saturating_add(len);
+            *total = total.saturating_add(len);
+            *total <= MAX_PATH_BYTES && walk(n, len, total)
+        };
+        match &node.kind {
+            Kind::Map(entries) => entries.iter().all(|e| child(total, e.key.len(), &e.value)),
+            Kind::Seq(items) => items
+                .iter()
+                .enumerate()
+                .all(|(i, n)| child(total, i.checked_ilog10().unwrap_or(0) as usize + 1, n)),
+            _ => true,
+        }
+    }
+    let mut total = 0;
+    if walk(root, 0, &mut total) {
+        return Ok(());
+    }
+    Err(ComposeError::new(format!(
+        "the file is too complex: its key paths add up to more than {} (use shorter keys or fewer nodes)",
+        human(MAX_PATH_BYTES)
+    ))
+    .in_file(file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +129,18 @@ mod tests {
         assert!(!excessive_alias_ratio(990, 1000));
         assert!(excessive_alias_ratio(1_999, 2_000));
         assert!(!excessive_alias_ratio(1_980, 2_000));
+    }
+
+    #[test]
+    fn long_keys_above_many_nodes_are_refused() {
+        // a 1 KiB key above 40,000 list items: 40 MB of paths from a 200 KB file
+        let key = "k".repeat(1024);
+        let text = format!("{key}:\n{}", "- 1\n".repeat(40_000));
+        let root = super::super::parse(&text).unwrap().unwrap();
+        let e = check_paths(&root, "big.yml").unwrap_err();
+        assert!(e.message.contains("too complex"), "{e}");
+        let text = format!("{key}:\n{}", "- 1\n".repeat(1_000));
+        let root = super::super::parse(&text).unwrap().unwrap();
+        assert!(check_paths(&root, "ok.yml").is_ok());
     }
 }

@@ -6,12 +6,12 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::super::error::{ComposeError, Pos};
-use super::super::gofmt::go_quote;
+use super::super::error::{ComposeError, Pos, WithPos};
 use super::budget::Budget;
 use super::merge::apply_merge;
 use super::resolve::{TagClass, classify, resolve_plain, resolve_tagged};
 use super::{Entry, Kind, MAX_DEPTH, Node};
+use crate::syntax::strconv::go_quote;
 
 /// A node under construction, plus what is needed when it is used as a key.
 pub(crate) struct Built {
@@ -387,19 +387,5 @@ impl Builder {
                 }
             }
         }
-    }
-}
-
-pub(crate) trait WithPos {
-    fn with_pos(self, pos: Pos) -> ComposeError;
-}
-
-impl WithPos for ComposeError {
-    fn with_pos(mut self, pos: Pos) -> ComposeError {
-        if pos.line > 0 {
-            self.line = Some(pos.line);
-            self.column = Some(pos.column);
-        }
-        self
     }
 }

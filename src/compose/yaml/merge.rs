@@ -2,8 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::super::error::{ComposeError, Pos};
-use super::builder::WithPos;
+use super::super::error::{ComposeError, Pos, WithPos};
 use super::{Entry, Kind, Node};
 
 /// yaml.v3 `decoder.merge`: keys of the mapping win, then earlier merged maps win.

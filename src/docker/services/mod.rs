@@ -17,6 +17,7 @@ use bollard::query_parameters::{ListNetworksOptions, ListServicesOptions};
 use serde_json::Value;
 
 use super::DockerError;
+pub use super::raw::is_plain_ref;
 use super::swarm::STACK_NAMESPACE_LABEL;
 use super::tasks::{self, TaskInfo};
 
@@ -232,15 +233,6 @@ pub async fn list(
     let mut out: Vec<ServiceSummary> = services.iter().map(ServiceSummary::from_service).collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
-}
-
-/// Ids and names accepted in URLs (and so in API paths): `[A-Za-z0-9_.-]`, not `.`-led.
-pub fn is_plain_ref(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 128
-        && !s.starts_with('.')
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
 }
 
 /// The service exactly as Docker stores it (raw JSON), found by id, name or id prefix: what
