@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod public_url;
+pub use public_url::{PublicUrl, host_of};
+
 /// berth: a fast, small, secure web dashboard for Docker Swarm.
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, about, long_about = None, args_conflicts_with_subcommands = true)]
@@ -159,9 +162,35 @@ pub struct StackConfigArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on.
+    /// Address and port to listen on (plain HTTP).
     #[arg(long, env = "BERTH_LISTEN", default_value = "0.0.0.0:9000")]
     pub listen: SocketAddr,
+
+    /// Address and port to serve HTTPS on, or `off`.
+    #[arg(long, env = "BERTH_TLS_LISTEN", default_value = "0.0.0.0:9443", value_parser = parse_optional_addr)]
+    pub tls_listen: std::option::Option<SocketAddr>,
+
+    /// PEM certificate (chain) to serve over HTTPS, e.g. a Docker secret; with
+    /// BERTH_TLS_KEY_FILE. Without both, berth serves a self-signed certificate it creates in
+    /// the data directory.
+    #[arg(long, env = "BERTH_TLS_CERT_FILE")]
+    pub tls_cert_file: Option<PathBuf>,
+
+    /// PEM private key of BERTH_TLS_CERT_FILE.
+    #[arg(long, env = "BERTH_TLS_KEY_FILE")]
+    pub tls_key_file: Option<PathBuf>,
+
+    /// The address users type, e.g. https://berth.example.com:9443. With https: cookies are
+    /// Secure with __Host- names, HSTS is sent, plain HTTP redirects there. Either way,
+    /// requests naming another host are refused (DNS rebinding).
+    #[arg(long, env = "BERTH_PUBLIC_URL", value_parser = PublicUrl::parse)]
+    pub public_url: Option<PublicUrl>,
+
+    /// Proxies whose X-Forwarded-For and X-Forwarded-Proto berth believes: addresses or
+    /// networks, comma-separated (e.g. 127.0.0.1,10.0.0.0/8). Empty: berth trusts none and
+    /// uses the connection's address.
+    #[arg(long, env = "BERTH_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 
     /// Directory for berth's data; the SQLite database lives there.
     #[arg(long, env = "BERTH_DATA_DIR", default_value = "./data")]
@@ -218,6 +247,25 @@ pub struct ServeArgs {
     pub secret_key_file: Option<PathBuf>,
 }
 
+/// An address to listen on, or `off`.
+fn parse_optional_addr(raw: &str) -> Result<Option<SocketAddr>, String> {
+    if raw.trim().eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    raw.trim()
+        .parse()
+        .map(Some)
+        .map_err(|e| format!("{raw:?}: {e} (e.g. 0.0.0.0:9443, or off)"))
+}
+
+/// An address (a /32 or /128) or a network in CIDR notation.
+fn parse_net(raw: &str) -> Result<ipnet::IpNet, String> {
+    let t = raw.trim();
+    t.parse::<ipnet::IpNet>()
+        .or_else(|_| t.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{raw:?} is not an address or a network such as 10.0.0.0/8"))
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct HealthcheckArgs {
     /// URL to check; by default /healthz on the port of BERTH_LISTEN on 127.0.0.1.
@@ -260,10 +308,20 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 }
 
 impl ServeArgs {
+    /// Cookies marked Secure, with `__Host-` names: behind an https public URL, or when asked.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure || self.public_url.as_ref().is_some_and(|u| u.https)
+    }
+
     /// Settings for tests and embedding: everything default except what is given.
     pub fn for_test(data_dir: PathBuf, docker_host: String) -> Self {
         ServeArgs {
             listen: "127.0.0.1:0".parse().expect("static address"),
+            tls_listen: None,
+            tls_cert_file: None,
+            tls_key_file: None,
+            public_url: None,
+            trusted_proxies: Vec::new(),
             data_dir,
             docker_host,
             admin_password_file: None,
@@ -292,6 +350,18 @@ mod tests {
         assert!(parse_duration("0").is_err());
         assert!(parse_duration("5w").is_err());
         assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn tls_can_be_turned_off_and_proxies_are_addresses_or_networks() {
+        let cli = Cli::try_parse_from(["berth", "--tls-listen", "off"]).unwrap();
+        assert_eq!(cli.serve.tls_listen, None);
+        let cli = Cli::try_parse_from(["berth"]).unwrap();
+        assert_eq!(cli.serve.tls_listen.map(|a| a.port()), Some(9443));
+        let cli =
+            Cli::try_parse_from(["berth", "--trusted-proxies", "127.0.0.1,10.0.0.0/8"]).unwrap();
+        assert_eq!(cli.serve.trusted_proxies.len(), 2);
+        assert!(Cli::try_parse_from(["berth", "--trusted-proxies", "nginx"]).is_err());
     }
 
     #[test]

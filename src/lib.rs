@@ -17,10 +17,12 @@ pub mod stack;
 pub mod state;
 pub mod syntax;
 pub mod textdiff;
+pub mod tls;
 pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 pub use state::AppState;
 
@@ -29,25 +31,64 @@ pub fn app(state: AppState) -> axum::Router {
     web::router(state)
 }
 
-/// Serves `app(state)` on `listener` until `shutdown` completes, then drains open requests.
-/// Also runs the Docker status monitor and the session janitor for as long as it serves.
+/// Serves `app(state)` over plain HTTP on `listener` until `shutdown` completes, then drains
+/// open requests. Also runs the Docker status monitor and the session janitor.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_all(listener, None, state, shutdown).await
+}
+
+/// Serves `app(state)` over plain HTTP on `http` and, when given, over HTTPS on `https` with
+/// its TLS configuration, until `shutdown` completes; then drains open requests on both.
+pub async fn serve_all(
+    http: tokio::net::TcpListener,
+    https: Option<(tokio::net::TcpListener, Arc<rustls::ServerConfig>)>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    use web::transport::Listener;
+
     let monitor = tokio::spawn(state.docker.clone().monitor());
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
     let stopping = state.clone();
-    let shutdown = async move {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
         shutdown.await;
         // long-lived responses (log streams, deploy progress) end on this
         stopping.begin_shutdown();
+        stop_tx.send_replace(true);
+    });
+    let stopped = move || {
+        let mut rx = stop_rx.clone();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
     };
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let router = app(state);
+    let plain = router
+        .clone()
+        .layer(axum::Extension(Listener::Http))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let http = http.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let plain = axum::serve(http, plain).with_graceful_shutdown(stopped());
+    let result = match https {
+        None => plain.await,
+        Some((listener, config)) => {
+            let tls = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
+            let secure = router
+                .layer(axum::Extension(Listener::Https))
+                .into_make_service_with_connect_info::<SocketAddr>();
+            let secure = axum::serve(tls, secure).with_graceful_shutdown(stopped());
+            let (a, b) = tokio::join!(plain.into_future(), secure.into_future());
+            a.and(b)
+        }
+    };
     monitor.abort();
     janitor.abort();
     result

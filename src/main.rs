@@ -44,8 +44,10 @@ fn init_logging(format: LogFormat) {
 
 fn serve(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format);
+    // a bounded blocking pool (argon2, file reads): the stack file's pids limit counts threads
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(64)
         .build()
     {
         Ok(rt) => rt,
@@ -55,32 +57,61 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
     };
     rt.block_on(async move {
-        let listen = args.listen;
-        let state = match berth::AppState::new(args).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("{e:#}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let listener = match tokio::net::TcpListener::bind(listen).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::error!("cannot listen on {listen}: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        tracing::info!(
-            "berth {} listening on http://{listen} (docker: {})",
-            env!("CARGO_PKG_VERSION"),
-            state.docker.host()
-        );
-        match berth::serve(listener, state, berth::shutdown_signal()).await {
+        match run(args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                tracing::error!("server error: {e}");
+                tracing::error!("{e:#}");
                 ExitCode::FAILURE
             }
         }
     })
+}
+
+async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let (listen, tls_listen) = (args.listen, args.tls_listen);
+    let tls = match tls_listen {
+        Some(_) => Some(berth::tls::load(&args)?),
+        None => None,
+    };
+    let state = berth::AppState::new(args).await?;
+    if let Some(tls) = &tls {
+        match &tls.origin {
+            berth::tls::CertOrigin::Given(path) => {
+                tracing::info!("https certificate: {}", path.display())
+            }
+            berth::tls::CertOrigin::SelfSigned { path, created } => tracing::warn!(
+                "https certificate: self-signed, {} {}: browsers warn about it; accept it only if they show this fingerprint",
+                if *created { "created in" } else { "from" },
+                path.display()
+            ),
+        }
+        tracing::warn!("https certificate SHA-256 fingerprint: {}", tls.fingerprint);
+    }
+    let http = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let https = match (tls_listen, tls) {
+        (Some(addr), Some(tls)) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (BERTH_TLS_LISTEN)"))?;
+            Some((l, tls.config))
+        }
+        _ => None,
+    };
+    tracing::info!(
+        "berth {} listening on http://{listen}{} (docker: {})",
+        env!("CARGO_PKG_VERSION"),
+        tls_listen
+            .map(|a| format!(" and https://{a}"))
+            .unwrap_or_default(),
+        state.docker.host()
+    );
+    if let Some(u) = &state.config.public_url {
+        tracing::info!("public address: {} (BERTH_PUBLIC_URL)", u.origin);
+    }
+    berth::serve_all(http, https, state, berth::shutdown_signal())
+        .await
+        .context("server error")
 }

@@ -26,6 +26,7 @@ pub struct Inner {
     /// Deploys and removals of stacks, running or remembered.
     pub deploys: crate::stack::jobs::Deploys,
     needs_setup: AtomicBool,
+    plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
 }
 
@@ -55,6 +56,7 @@ impl AppState {
             assets: Assets::load(),
             deploys,
             needs_setup: AtomicBool::new(true),
+            plain_http_noted: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
             config,
         }));
@@ -114,6 +116,11 @@ impl AppState {
             crate::db::audit::record(&self.db, &entry).await?;
         }
         Ok(())
+    }
+
+    /// True the first time berth is used over plain HTTP from another machine (it warns once).
+    pub fn note_plain_http_use(&self) -> bool {
+        !self.plain_http_noted.swap(true, Ordering::Relaxed)
     }
 
     /// True while no admin exists: every page leads to /setup.

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::Ctx;
-use super::session::{self, ClientIp, DEVICE_COOKIE, DEVICE_TTL};
+use super::session::{self, ClientIp, DEVICE_TTL};
 use super::urls;
 use crate::AppState;
 use crate::auth::attempt::{self, Refused};
@@ -320,7 +320,8 @@ pub async fn login(
     }
 
     // A browser that signed in as this user before is throttled under its own key.
-    let device_hash = session::cookie(&headers, DEVICE_COOKIE)
+    let device_name = session::device_cookie_name(state.config.secure_cookies());
+    let device_hash = session::cookie(&headers, device_name)
         .filter(|t| !t.is_empty() && t.len() < 200)
         .map(tokens::hash_token);
     let mut key = Key::user(&username);
@@ -414,7 +415,7 @@ async fn sign_in(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
     let token = session::start(state, user_id, ip, ua).await?;
-    let secure = state.config.cookie_secure;
+    let secure = state.config.secure_cookies();
     let mut resp = Redirect::to(next).into_response();
     let h = resp.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&session::session_cookie(&token, secure)) {
@@ -445,7 +446,7 @@ pub async fn logout(ctx: Ctx) -> AppResult<Response> {
         .await;
     let mut resp = Redirect::to(urls::LOGIN).into_response();
     if let Ok(v) = HeaderValue::from_str(&session::clear_session_cookie(
-        ctx.state.config.cookie_secure,
+        ctx.state.config.secure_cookies(),
     )) {
         resp.headers_mut().insert(header::SET_COOKIE, v);
     }

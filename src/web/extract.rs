@@ -44,6 +44,8 @@ pub struct Ctx {
     pub session: Session,
     pub ip: Option<String>,
     pub htmx: bool,
+    /// The request came over plain HTTP from another machine (the settings page warns).
+    pub plain_http_from_afar: bool,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -60,12 +62,20 @@ impl FromRequestParts<AppState> for Ctx {
             session,
             ip: client_ip(&parts.extensions),
             htmx,
+            plain_http_from_afar: parts
+                .extensions
+                .get::<super::transport::Via>()
+                .is_some_and(|v| v.plain_http_from_afar()),
         })
     }
 }
 
-/// The peer address of the connection (berth does not trust X-Forwarded-For).
+/// The client's address: the peer of the connection, or what a trusted proxy
+/// (BERTH_TRUSTED_PROXIES) says in X-Forwarded-For (see [`super::transport`]).
 pub fn client_ip(extensions: &Extensions) -> Option<String> {
+    if let Some(via) = extensions.get::<super::transport::Via>() {
+        return via.ip.map(|ip| ip.to_string());
+    }
     extensions
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|ci| ci.0.ip().to_string())

@@ -2,7 +2,8 @@
 //!
 //! Routing: public routes (health, static files, setup, login) and everything else behind
 //! [`session::require_session`]. Layers, outermost first: request id, tracing, security
-//! headers, compression, error pages (every route), panic catcher, cross-origin (CSRF)
+//! headers, compression, error pages (every route), panic catcher, the front door (client
+//! address, Host check, HTTPS redirect, HSTS: [`transport`]), cross-origin (CSRF)
 //! protection, body limit, timeout (streams excluded), and for pages a second panic catcher
 //! inside the session guard (so the error page keeps the signed-in layout).
 
@@ -22,6 +23,7 @@ pub mod session;
 pub mod settings;
 pub mod stacks;
 pub mod swarm;
+pub mod transport;
 pub mod urls;
 
 use std::time::Duration;
@@ -87,6 +89,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     // A panicking handler answers as an internal error: the error layer renders the normal
     // error page (in the signed-in layout) with the request id, and berth keeps serving.
     let protected = pages
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            transport::front_door,
+        ))
         .layer(CatchPanicLayer::custom(errors::panicked as PanicHandler))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -109,6 +115,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(security::csrf_layer())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            transport::front_door,
+        ))
         .layer(CatchPanicLayer::custom(errors::panicked as PanicHandler))
         // every failure above (handlers, guards, limits, extractors, panics) becomes a page
         .layer(middleware::from_fn_with_state(

@@ -25,6 +25,25 @@ pub const SESSION_COOKIE: &str = "berth_session";
 pub const DEVICE_COOKIE: &str = "berth_device";
 /// How long a browser stays trusted after its device token was issued.
 pub const DEVICE_TTL: Duration = Duration::from_secs(90 * 86_400);
+/// The names over HTTPS: `__Host-` binds them to berth's own host, path / and Secure.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-berth_session";
+pub const SECURE_DEVICE_COOKIE: &str = "__Host-berth_device";
+
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+pub fn device_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_DEVICE_COOKIE
+    } else {
+        DEVICE_COOKIE
+    }
+}
 /// Largest urlencoded body read to find the CSRF field.
 const FORM_LIMIT: usize = 4 * 1024 * 1024;
 /// last_seen is written at most this often (not on every request).
@@ -58,22 +77,26 @@ pub fn redirect(headers: &HeaderMap, to: &str) -> Response {
 
 pub fn session_cookie(token: &str, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        session_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
 
 pub fn clear_session_cookie(secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        session_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
 
+/// The device cookie is read only at sign-in; a `__Host-` name needs Path=/.
 pub fn device_cookie(token: &str, secure: bool) -> String {
     format!(
-        "{DEVICE_COOKIE}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        super::urls::LOGIN,
+        "{}={token}; Path={}; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        device_cookie_name(secure),
+        if secure { "/" } else { super::urls::LOGIN },
         DEVICE_TTL.as_secs(),
         if secure { "; Secure" } else { "" }
     )
@@ -112,8 +135,8 @@ pub fn lifetime(state: &AppState) -> db::sessions::Lifetime {
 /// Whether the request carries a live session (read only: no touch, the flash stays).
 /// A request without the cookie never touches the database.
 pub async fn is_signed_in(state: &AppState, headers: &HeaderMap) -> bool {
-    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() < 200)
-    else {
+    let name = session_cookie_name(state.config.secure_cookies());
+    let Some(token) = cookie(headers, name).filter(|t| !t.is_empty() && t.len() < 200) else {
         return false;
     };
     matches!(
@@ -124,8 +147,8 @@ pub async fn is_signed_in(state: &AppState, headers: &HeaderMap) -> bool {
 
 /// Looks up the live session of a request, if any.
 pub async fn current(state: &AppState, headers: &HeaderMap) -> sqlx::Result<Option<Session>> {
-    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty() && t.len() < 200)
-    else {
+    let name = session_cookie_name(state.config.secure_cookies());
+    let Some(token) = cookie(headers, name).filter(|t| !t.is_empty() && t.len() < 200) else {
         return Ok(None);
     };
     let id_hash = tokens::hash_token(token);
@@ -321,5 +344,8 @@ mod tests {
         let c = session_cookie("t", true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"));
         assert!(!session_cookie("t", false).contains("Secure"));
+        assert!(c.starts_with("__Host-berth_session=t; Path=/;"));
+        let d = device_cookie("t", true);
+        assert!(d.starts_with("__Host-berth_device=t; Path=/;") && d.contains("Secure"));
     }
 }

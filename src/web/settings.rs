@@ -42,6 +42,8 @@ struct SettingsPage {
     password_error: Option<String>,
     user_error: Option<String>,
     new_username: String,
+    plain_http_from_afar: bool,
+    tls_port: Option<u16>,
 }
 
 async fn render(
@@ -68,6 +70,8 @@ async fn render(
         password_error,
         user_error,
         new_username,
+        plain_http_from_afar: ctx.plain_http_from_afar,
+        tls_port: ctx.state.config.tls_listen.map(|a| a.port()),
     })
 }
 

@@ -3,8 +3,10 @@
 
 pub mod app;
 pub mod browser;
+pub mod curl;
 pub mod http;
 pub mod lab;
+pub mod process;
 
 pub use app::{TestApp, TestServer};
 pub use lab::lab;

@@ -2,3 +2,4 @@
 //! generated or given certificate, the public URL's rules, and berth behind a TLS proxy.
 
 mod panic;
+mod tls;
