@@ -23,6 +23,8 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
+// parsed once per run: the size of the serve variant costs nothing
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the dashboard (the default when no command is given).
