@@ -282,7 +282,8 @@ pub async fn login_form(
         StatusCode::OK,
         None,
         String::new(),
-        q.next,
+        // kept for the form only when it could be followed
+        urls::safe_next(&q.next).to_string(),
     ))
 }
 

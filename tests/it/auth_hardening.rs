@@ -249,6 +249,11 @@ async fn a_next_target_with_a_tab_signs_in_to_the_dashboard() {
         .await
         .expect_redirect("/services?q=web");
     let c = app.client(6);
+    // the sign-in form does not carry a target it would refuse
+    c.get("/login?next=/%09/evil.example")
+        .await
+        .expect(200)
+        .lacks("evil.example");
     c.post_raw(
         "/login",
         &[
