@@ -202,6 +202,8 @@ struct DetailPage {
     live: Live,
     forms: Forms,
     reveal_env: bool,
+    /// the env form is shown again with its error and the lines as typed (values stay hidden)
+    editing_env: bool,
     has_previous: bool,
     version: u64,
     created: String,
@@ -262,12 +264,10 @@ pub async fn refused(
     let mut forms = Forms::from_detail(&d);
     keep(&mut forms);
     forms.error = Some((form, message));
-    let reveal = form == "env";
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        render(ctx, d, forms, reveal),
-    )
-        .into_response())
+    // a refused env update shows what was typed, never the stored values
+    let mut page = render(ctx, d, forms, false);
+    page.editing_env = form == "env";
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> DetailPage {
@@ -283,6 +283,7 @@ fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> Detail
         version: d.version,
         forms,
         reveal_env,
+        editing_env: false,
         s,
     }
 }

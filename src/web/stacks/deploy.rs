@@ -13,7 +13,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, RequestExt};
 
-use super::editor::{ACE_BASE, EditorPage, SourceForm, Validation, check};
+use super::editor::{
+    ACE_BASE, EditorPage, SourceForm, Validation, check, effective_env, env_fields, kept_env,
+};
 use super::history::{EnvChange, env_changes};
 use super::name_or_404;
 use crate::AppState;
@@ -115,21 +117,28 @@ impl FromRequest<AppState> for SourceInput {
 }
 
 /// The form's source checked, or the editor again with its problems (nothing was changed).
+/// With the source, the env text it was checked with (the kept variables and the typed lines).
 pub(super) async fn checked_or_refused(
     ctx: &Ctx,
     input: SourceInput,
-) -> AppResult<Result<(Checked, SourceInput), Response>> {
+) -> AppResult<Result<(Checked, SourceInput, String), Response>> {
     let f = &input.form;
-    let problems = match check(
-        f.name.clone(),
-        f.compose.clone(),
-        f.env.clone(),
-        input.files.clone(),
-    )
-    .await?
-    {
-        Ok(c) => return Ok(Ok((c, input))),
-        Err(problems) => problems,
+    let problems = match kept_env(ctx, f).await? {
+        Ok(kept) => {
+            let env = effective_env(kept.as_deref(), &f.env);
+            match check(
+                f.name.clone(),
+                f.compose.clone(),
+                env.clone(),
+                input.files.clone(),
+            )
+            .await?
+            {
+                Ok(c) => return Ok(Ok((c, input, env))),
+                Err(problems) => problems,
+            }
+        }
+        Err(p) => vec![p],
     };
     let v = Validation {
         checked: true,
@@ -147,7 +156,11 @@ pub(super) async fn refused(
 ) -> AppResult<Response> {
     let name = input.form.name.trim().to_string();
     let existing = db::stacks::latest(&ctx.state.db, &name).await?.is_some();
+    // the typed lines only: kept variables stay hidden
+    let (env_keep, env_keys) = env_fields(ctx, &input.form).await;
     let page = EditorPage {
+        env_keep,
+        env_keys,
         layout: ctx.layout(if existing { "Edit stack" } else { "New stack" }, "stacks"),
         is_new: !existing,
         action: if existing {
@@ -198,6 +211,7 @@ pub async fn redeploy(
             name: name.clone(),
             compose: v.compose,
             env: v.env,
+            env_keep: String::new(),
             prune: if v.prune { "yes".into() } else { String::new() },
             ..Default::default()
         },
@@ -220,10 +234,22 @@ pub(super) async fn keep_stored_files(ctx: &Ctx, input: &mut SourceInput) -> App
 
 async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppResult<Response> {
     let f = &input.form;
+    // variables kept from a stored version without being shown, then the typed lines
+    let env = match kept_env(&ctx, f).await? {
+        Ok(kept) => effective_env(kept.as_deref(), &f.env),
+        Err(p) => {
+            let v = Validation {
+                checked: true,
+                problems: vec![p],
+                ..Default::default()
+            };
+            return refused(&ctx, input, v).await;
+        }
+    };
     let req = DeployRequest {
         stack: f.name.trim().to_string(),
         compose: f.compose.clone(),
-        env: f.env.clone(),
+        env: env.clone(),
         // a redeploy brings its version's files; an edit without uploads inherits the newest's
         files: (redeploy_of.is_some() || !input.files.is_empty()).then(|| input.files.clone()),
         prune: f.prune(),
@@ -248,7 +274,7 @@ async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppRe
             stack,
             base,
             latest,
-        }) => stale(&ctx, input, &stack, base, latest).await,
+        }) => stale(&ctx, input, &env, &stack, base, latest).await,
         Err(DeployError::Storage(e)) => Err(e.into()),
         Err(DeployError::Internal(m)) => Err(AppError::Internal(m)),
     }
@@ -275,13 +301,16 @@ struct StalePage {
     compose_diff: Vec<Hunk>,
     env_changes: Vec<EnvChange>,
     compose: String,
+    /// the typed env lines, posted again (kept variables are named by `env_keep`, not shown)
     env: String,
+    env_keep: Option<i64>,
     prune: bool,
 }
 
 async fn stale(
     ctx: &Ctx,
     input: SourceInput,
+    env: &str,
     name: &str,
     base: i64,
     latest: i64,
@@ -296,7 +325,8 @@ async fn stale(
             "stacks",
         ),
         compose_diff: textdiff::hunks(&newest.compose, &f.compose, 3),
-        env_changes: env_changes(&newest.env, &f.env),
+        env_changes: env_changes(&newest.env, env),
+        env_keep: f.env_keep(),
         latest_by: newest.username.unwrap_or_default(),
         name: name.to_string(),
         prune: f.prune(),

@@ -13,6 +13,7 @@ use super::editor::{ACE_BASE, EditorPage, Validation};
 use super::history::{VersionRow, outcome_class};
 use super::name_or_404;
 use crate::db;
+use crate::db::audit::{Action, Outcome};
 use std::collections::HashMap;
 
 use crate::error::AppResult;
@@ -187,6 +188,8 @@ pub async fn live(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
 pub struct EditQuery {
     /// edit this version instead of the newest
     version: Option<i64>,
+    /// "env": fill in the variables' values to edit them (audited)
+    reveal: String,
 }
 
 /// `GET /stacks/{name}/edit`: the editor with the newest (or a chosen) version; for a stack
@@ -203,15 +206,35 @@ pub async fn edit(
         Some(n) => db::stacks::get(&ctx.state.db, &name, n).await?,
         None => newest,
     };
+    let reveal = q.reveal == "env";
+    let mut env_keep = None;
+    let mut env_keys = Vec::new();
     let (compose, env, prune, notice) = match v {
-        Some(v) => (
-            v.compose,
-            v.env,
-            v.prune,
-            q.version.map(|n| {
-                format!("Editing a copy of version {n}; deploying stores it as a new version.")
-            }),
-        ),
+        Some(v) => {
+            // values stay hidden (and kept as stored) unless revealed, which is audited
+            let env = if reveal {
+                ctx.audit(
+                    Action::StackEnvReveal,
+                    &name,
+                    Outcome::Ok,
+                    Some(&format!("version {} (to edit)", v.version)),
+                )
+                .await;
+                v.env
+            } else {
+                env_keys = super::editor::env_names(&v.env);
+                env_keep = (!env_keys.is_empty()).then_some(v.version);
+                String::new()
+            };
+            (
+                v.compose,
+                env,
+                v.prune,
+                q.version.map(|n| {
+                    format!("Editing a copy of version {n}; deploying stores it as a new version.")
+                }),
+            )
+        }
         None => (
             format!(
                 "# The services of stack {name} as a compose file: deploying it takes the stack over.\nservices:\n"
@@ -231,6 +254,8 @@ pub async fn edit(
         name,
         compose,
         env,
+        env_keep,
+        env_keys,
         prune,
         validation: Validation::default(),
         ace_base: ACE_BASE,

@@ -46,7 +46,12 @@ pub struct EditorPage {
     pub is_new: bool,
     pub name: String,
     pub compose: String,
+    /// the env text typed (with `env_keep`: only the lines added or changed)
     pub env: String,
+    /// the version whose stored variables the form keeps without showing their values
+    pub env_keep: Option<i64>,
+    /// their names
+    pub env_keys: Vec<String>,
     pub prune: bool,
     pub validation: Validation,
     /// where the Deploy button posts
@@ -65,6 +70,9 @@ pub struct SourceForm {
     pub name: String,
     pub compose: String,
     pub env: String,
+    /// a version number: keep that version's stored variables (not shown in the form), then
+    /// apply the lines of `env`
+    pub env_keep: String,
     pub prune: String,
     /// The version the edit started from (see [`EditorPage::base_version`]).
     pub base_version: String,
@@ -78,6 +86,62 @@ impl SourceForm {
     pub fn base_version(&self) -> Option<i64> {
         self.base_version.trim().parse().ok()
     }
+
+    /// The version whose variables are kept, if the form keeps any.
+    pub fn env_keep(&self) -> Option<i64> {
+        self.env_keep.trim().parse().ok()
+    }
+}
+
+/// The variable names of an env text (what the editor shows instead of the values).
+pub fn env_names(env: &str) -> Vec<String> {
+    crate::compose::dotenv::parse(env)
+        .map(|m| m.into_keys().collect())
+        .unwrap_or_default()
+}
+
+/// The stored variables a form keeps (`env_keep`), read from the stack's history; `None` when
+/// it keeps none. A version that is gone is a problem on the env field.
+pub async fn kept_env(ctx: &Ctx, f: &SourceForm) -> AppResult<Result<Option<String>, Problem>> {
+    let Some(v) = f.env_keep() else {
+        return Ok(Ok(None));
+    };
+    let name = f.name.trim();
+    if source::stack_name_rules(name).is_err() {
+        return Ok(Ok(None));
+    }
+    Ok(
+        match crate::db::stacks::get(&ctx.state.db, name, v).await? {
+            Some(stored) => Ok(Some(stored.env)),
+            None => Err(Problem {
+                field: source::Field::Env,
+                line: None,
+                column: None,
+                path: None,
+                message: format!(
+                    "the stored variables of version {v} of {name} are gone: type them again"
+                ),
+            }),
+        },
+    )
+}
+
+/// The env text a source is checked and stored with: the kept variables, then the typed lines
+/// (a later line wins).
+pub fn effective_env(kept: Option<&str>, typed: &str) -> String {
+    match kept {
+        None => typed.to_string(),
+        Some(k) if typed.trim().is_empty() => k.to_string(),
+        Some(k) => format!("{}\n{typed}", k.trim_end_matches('\n')),
+    }
+}
+
+/// The editor's env fields for a form: the kept version with its names (never the values).
+pub async fn env_fields(ctx: &Ctx, f: &SourceForm) -> (Option<i64>, Vec<String>) {
+    match kept_env(ctx, f).await {
+        Ok(Ok(Some(text))) => (f.env_keep(), env_names(&text)),
+        _ => (None, Vec::new()),
+    }
 }
 
 const SAMPLE: &str = "services:\n  web:\n    image: nginx:1.27\n    deploy:\n      replicas: 2\n    ports:\n      - \"8080:80\"\n";
@@ -89,6 +153,8 @@ pub async fn new_form(ctx: Ctx) -> AppResult<Response> {
         name: String::new(),
         compose: SAMPLE.to_string(),
         env: String::new(),
+        env_keep: None,
+        env_keys: Vec::new(),
         prune: false,
         validation: Validation::default(),
         action: super::super::urls::STACKS.to_string(),
@@ -144,13 +210,18 @@ pub async fn validate(
     headers: HeaderMap,
     Form(f): Form<SourceForm>,
 ) -> AppResult<Response> {
-    let result = check(
-        f.name.clone(),
-        f.compose.clone(),
-        f.env.clone(),
-        MemoryFiles::default(),
-    )
-    .await?;
+    let result = match kept_env(&ctx, &f).await? {
+        Ok(kept) => {
+            check(
+                f.name.clone(),
+                f.compose.clone(),
+                effective_env(kept.as_deref(), &f.env),
+                MemoryFiles::default(),
+            )
+            .await?
+        }
+        Err(p) => Err(vec![p]),
+    };
     let validation = match result {
         Ok(c) => Validation {
             checked: true,
@@ -192,8 +263,11 @@ pub async fn validate(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    let (env_keep, env_keys) = env_fields(&ctx, &f).await;
     let page = EditorPage {
         layout: ctx.layout(if existing { "Edit stack" } else { "New stack" }, "stacks"),
+        env_keep,
+        env_keys,
         is_new: !existing,
         action: if existing {
             super::super::urls::stack(f.name.trim())

@@ -10,8 +10,10 @@ use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 
 use super::deploy::SourceInput;
+use super::history::{EnvChange, env_changes};
 use super::name_or_404;
 use crate::compose::{ComposeFile, source};
+use crate::db;
 use crate::error::AppResult;
 use crate::stack::{self, Action, DeployOptions, Plan, Source};
 use crate::web::page::{Ctx, Layout};
@@ -23,7 +25,12 @@ struct PreviewPage {
     name: String,
     plan: Plan,
     compose: String,
+    /// the typed env lines, posted again by the deploy button
     env: String,
+    /// the version whose stored variables are kept (posted again; never shown)
+    env_keep: Option<i64>,
+    /// variables that differ from the stack's newest version (names only)
+    env_changes: Vec<EnvChange>,
     prune: bool,
     refused: Vec<String>,
     base_version: Option<i64>,
@@ -39,6 +46,11 @@ impl PreviewPage {
             Action::External => "external",
             Action::Remove => "remove",
         }
+    }
+
+    /// A change of a container's environment: its values are shown masked.
+    fn is_env(path: &str) -> bool {
+        path.starts_with("TaskTemplate.ContainerSpec.Env")
     }
 
     fn changed_services(&self) -> usize {
@@ -59,10 +71,16 @@ pub async fn preview(
     let name = name_or_404(&name)?;
     input.form.name = name.clone();
     super::deploy::keep_stored_files(&ctx, &mut input).await?;
-    let (checked, input) = match super::deploy::checked_or_refused(&ctx, input).await? {
+    let (checked, input, env_text) = match super::deploy::checked_or_refused(&ctx, input).await? {
         Ok(c) => c,
         Err(page) => return Ok(page),
     };
+    let stored_env = db::stacks::latest(&ctx.state.db, &name)
+        .await?
+        .map(|v| v.env)
+        .unwrap_or_default();
+    let env_changes = env_changes(&stored_env, &env_text);
+    let env_keep = input.form.env_keep();
     let f = &input.form;
     let source = Source {
         files: vec![ComposeFile::new(source::EDITOR_FILE, f.compose.clone())],
@@ -89,7 +107,9 @@ pub async fn preview(
         prune: f.prune(),
         base_version: f.base_version(),
         compose: input.form.compose,
+        env_keep,
         env: input.form.env,
+        env_changes,
         name,
         plan,
         refused,

@@ -373,3 +373,29 @@ async fn scaling_changes_only_the_replicas_and_a_global_service_has_none() {
             .contains(&("service.scale".into(), global, "failed".into()))
     );
 }
+
+#[tokio::test]
+async fn a_refused_env_update_shows_what_was_typed_and_no_stored_value() {
+    let (lab, app) = app().await;
+    let mut c = Cleanup::new(lab);
+    let (name, id, before) = setup(lab, &mut c).await;
+    let page = app
+        .post(
+            &format!("/services/{id}/env"),
+            &[("env", "GOOD=1\n=no name")],
+        )
+        .await
+        .expect(422);
+    // the error and the lines as typed; the stored names, but not their values
+    page.contains("has no variable name")
+        .contains("GOOD=1")
+        .contains("SECRET")
+        .lacks("hunter2")
+        .lacks("data-testid=\"env-value\"");
+    // nothing changed; revealing still shows the values (and is audited)
+    assert_eq!(specs(lab, &name).await.stored, before.stored);
+    app.get(&format!("/services/{id}?reveal=env"))
+        .await
+        .expect(200)
+        .contains("hunter2");
+}
