@@ -1,5 +1,9 @@
-//! Line diffs for comparing two versions of a stack (compose text, env): the shortest edit
-//! script by longest common subsequence, grouped into hunks with context.
+//! Line diffs for comparing two versions of a stack (compose text, env): `similar`'s Myers
+//! diff (bounded by a deadline), as numbered lines and as hunks with context.
+
+use std::time::Duration;
+
+use similar::{Algorithm, Change, ChangeTag, TextDiff};
 
 /// One line of a diff.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,111 +60,51 @@ pub struct Hunk {
     pub lines: Vec<Line>,
 }
 
-/// Largest input (lines on each side) diffed exactly; beyond it the LCS table would be too big,
-/// and the whole texts are shown as removed/added. CPU work: call from `spawn_blocking`.
-const MAX_LINES: usize = 4000;
+/// How long one diff may search for the shortest edit script; past it `similar` settles for a
+/// longer but still correct one. CPU work: call from `spawn_blocking`.
+const DEADLINE: Duration = Duration::from_millis(500);
 
-/// Every line of `old` and `new`, aligned.
+fn diff<'a>(old: &'a str, new: &'a str) -> TextDiff<'a, 'a, str> {
+    TextDiff::configure()
+        .algorithm(Algorithm::Myers)
+        .timeout(DEADLINE)
+        .diff_lines(old, new)
+}
+
+/// One change as a line with its 1-based numbers (the text without its line break).
+fn line(c: Change<&str>) -> Line {
+    let value = c.value();
+    let text = value.strip_suffix('\n').unwrap_or(value);
+    let text = text.strip_suffix('\r').unwrap_or(text).to_string();
+    let (old, new) = (
+        c.old_index().map_or(0, |i| i + 1),
+        c.new_index().map_or(0, |i| i + 1),
+    );
+    match c.tag() {
+        ChangeTag::Equal => Line::Same { old, new, text },
+        ChangeTag::Delete => Line::Removed { old, text },
+        ChangeTag::Insert => Line::Added { new, text },
+    }
+}
+
+/// Every line of `old` and `new`, aligned (removals before additions, like `diff -u`).
 pub fn lines(old: &str, new: &str) -> Vec<Line> {
-    let a: Vec<&str> = old.lines().collect();
-    let b: Vec<&str> = new.lines().collect();
-    if a.len() > MAX_LINES || b.len() > MAX_LINES {
-        let mut out: Vec<Line> = a
-            .iter()
-            .enumerate()
-            .map(|(i, t)| Line::Removed {
-                old: i + 1,
-                text: t.to_string(),
-            })
-            .collect();
-        out.extend(b.iter().enumerate().map(|(i, t)| Line::Added {
-            new: i + 1,
-            text: t.to_string(),
-        }));
-        return out;
-    }
-    // lines as numbers: each comparison below is O(1), however long the lines
-    let mut ids: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
-    let mut ia = Vec::with_capacity(a.len());
-    let mut ib = Vec::with_capacity(b.len());
-    for (lines, out) in [(&a, &mut ia), (&b, &mut ib)] {
-        for t in lines.iter() {
-            let next = u32::try_from(ids.len()).unwrap_or(u32::MAX);
-            out.push(*ids.entry(t).or_insert(next));
-        }
-    }
-    // lcs[i][j] = length of the LCS of a[i..] and b[j..] (at most MAX_LINES: u16)
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u16; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if ia[i] == ib[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j) = (0, 0);
-    let mut out = Vec::with_capacity(n.max(m));
-    while i < n || j < m {
-        if i < n && j < m && ia[i] == ib[j] {
-            out.push(Line::Same {
-                old: i + 1,
-                new: j + 1,
-                text: a[i].to_string(),
-            });
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            // removals before additions, like `diff -u`
-            out.push(Line::Removed {
-                old: i + 1,
-                text: a[i].to_string(),
-            });
-            i += 1;
-        } else {
-            out.push(Line::Added {
-                new: j + 1,
-                text: b[j].to_string(),
-            });
-            j += 1;
-        }
-    }
-    out
+    diff(old, new).iter_all_changes().map(line).collect()
 }
 
 /// The changes only, as hunks with `context` unchanged lines before and after each.
 pub fn hunks(old: &str, new: &str, context: usize) -> Vec<Hunk> {
-    let all = lines(old, new);
-    let changed: Vec<usize> = all
+    let d = diff(old, new);
+    d.grouped_ops(context)
         .iter()
-        .enumerate()
-        .filter(|(_, l)| !matches!(l, Line::Same { .. }))
-        .map(|(i, _)| i)
-        .collect();
-    let mut hunks: Vec<Hunk> = Vec::new();
-    let mut range: Option<(usize, usize)> = None;
-    for &c in &changed {
-        let lo = c.saturating_sub(context);
-        let hi = (c + context).min(all.len() - 1);
-        range = match range {
-            Some((s, e)) if lo <= e + 1 => Some((s, hi.max(e))),
-            Some((s, e)) => {
-                hunks.push(Hunk {
-                    lines: all[s..=e].to_vec(),
-                });
-                Some((lo, hi))
-            }
-            None => Some((lo, hi)),
-        };
-    }
-    if let Some((s, e)) = range {
-        hunks.push(Hunk {
-            lines: all[s..=e].to_vec(),
-        });
-    }
-    hunks
+        .map(|ops| Hunk {
+            lines: ops
+                .iter()
+                .flat_map(|op| d.iter_changes(op))
+                .map(line)
+                .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -217,5 +161,23 @@ mod tests {
         assert_eq!(kinds, vec!["same", "added", "same", "added"]);
         let all = lines("a\nb\n", "");
         assert!(all.iter().all(|l| l.kind() == "removed"));
+    }
+
+    #[test]
+    fn a_large_file_with_one_change_gives_one_small_hunk() {
+        let old: String = (1..=10_000).map(|i| format!("line {i}\n")).collect();
+        let new = old.replace("line 5000\n", "line five thousand\n");
+        let h = hunks(&old, &new, 3);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].lines.len(), 8);
+        assert_eq!(h[0].lines[3].old_no(), "5000");
+        assert_eq!(h[0].lines[4].text(), "line five thousand");
+    }
+
+    #[test]
+    fn line_breaks_are_not_part_of_the_text() {
+        let all = lines("a\r\nb", "a\r\nc\n");
+        let texts: Vec<_> = all.iter().map(|l| (l.kind(), l.text())).collect();
+        assert_eq!(texts, vec![("same", "a"), ("removed", "b"), ("added", "c")]);
     }
 }
