@@ -110,10 +110,15 @@ fn parse(raw: &str) -> Reply {
 /// The SHA-256 fingerprint (AB:CD:…) of the certificate served on 127.0.0.1:`port`, read with
 /// `openssl s_client`.
 pub fn served_fingerprint(port: u16, server_name: &str) -> String {
+    served_fingerprint_at(&format!("127.0.0.1:{port}"), server_name)
+}
+
+/// As [`served_fingerprint`], on any `host:port`.
+pub fn served_fingerprint_at(addr: &str, server_name: &str) -> String {
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "openssl s_client -connect 127.0.0.1:{port} -servername {server_name} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"
+            "openssl s_client -connect {addr} -servername {server_name} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256"
         ))
         .output()
         .expect("openssl");
@@ -121,7 +126,7 @@ pub fn served_fingerprint(port: u16, server_name: &str) -> String {
     text.trim()
         .split_once('=')
         .map(|(_, f)| f.to_string())
-        .unwrap_or_else(|| panic!("no certificate served on {port}: {text}"))
+        .unwrap_or_else(|| panic!("no certificate served on {addr}: {text}"))
 }
 
 /// The SHA-256 fingerprint of a PEM certificate file.

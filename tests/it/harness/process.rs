@@ -19,6 +19,24 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// This machine's first global IPv4 address (not loopback).
+pub fn outside_address() -> String {
+    let out = Command::new("ip")
+        .args(["-4", "-o", "addr", "show", "scope", "global"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .nth(3)?
+                .split('/')
+                .next()
+                .map(String::from)
+        })
+        .expect("a global IPv4 address on this machine")
+}
+
 pub struct Running {
     child: Child,
     lines: mpsc::Receiver<String>,

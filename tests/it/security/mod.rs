@@ -2,4 +2,5 @@
 //! generated or given certificate, the public URL's rules, and berth behind a TLS proxy.
 
 mod panic;
+mod proxy;
 mod tls;

@@ -10,7 +10,7 @@ use crate::harness::app::{ADMIN, PASSWORD};
 use crate::harness::curl::{Curl, file_fingerprint, make_certificate, served_fingerprint};
 use crate::harness::http::Http;
 use crate::harness::lab;
-use crate::harness::process::{Running, free_port};
+use crate::harness::process::{Running, free_port, outside_address};
 
 fn fingerprint_in(line: &str) -> String {
     line.rsplit("fingerprint: ")
@@ -255,24 +255,6 @@ async fn an_https_public_url_brings_secure_cookies_hsts_a_redirect_and_refuses_o
         .get("/healthz")
         .await;
     assert_eq!(r.status, 200);
-}
-
-/// This machine's first global IPv4 address (not loopback).
-fn outside_address() -> String {
-    let out = Command::new("ip")
-        .args(["-4", "-o", "addr", "show", "scope", "global"])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| {
-            l.split_whitespace()
-                .nth(3)?
-                .split('/')
-                .next()
-                .map(String::from)
-        })
-        .expect("a global IPv4 address on this machine")
 }
 
 #[tokio::test]
