@@ -7,7 +7,7 @@
 //! corpus path) or `<case>.<variant>.err` (the error, with the service name the CLI picked from
 //! a Go map replaced by `*`). The deploy pre-check (`.deploy-precheck`) is compared with
 //! `compose::load`: the "Ignoring …" notices, logrus warnings and image errors.
-//! Without the variable the test prints why it is skipped and passes.
+//! Without the variable the test says it is skipped, and fails in CI (`CI` set).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -295,11 +295,9 @@ fn run_check(corpus: &Path, c: &Check) -> Option<Outcome> {
 
 #[test]
 fn corpus_matches_docker_cli_28() {
-    let Some(corpus) = std::env::var_os("BERTH_COMPOSE_CORPUS") else {
-        println!("compose corpus: BERTH_COMPOSE_CORPUS not set, corpus parity skipped");
+    let Some(corpus) = crate::input_dir("BERTH_COMPOSE_CORPUS", "compose corpus") else {
         return;
     };
-    let corpus = PathBuf::from(corpus);
     let manifest = fs::read_to_string(corpus.join("validate.sh")).unwrap_or_else(|e| {
         panic!("cannot read {}/validate.sh: {e}", corpus.display());
     });

@@ -563,6 +563,11 @@ async fn deployed_stacks_match_the_docker_cli() {
     let own = own_cases();
     assert!(own.len() >= 10, "own fixtures missing");
     let corpus = std::env::var_os("BERTH_COMPOSE_CORPUS").map(PathBuf::from);
+    let in_ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    assert!(
+        corpus.is_some() || !in_ci,
+        "stack parity: BERTH_COMPOSE_CORPUS is not set, and CI must run the corpus cases (.ci/run provides it)"
+    );
     let corpus_cases = corpus.as_deref().map(corpus_cases).unwrap_or_default();
     let mut failures = Vec::new();
     let (mut identical, mut refused) = (0, 0);
