@@ -43,7 +43,7 @@ FROM scratch AS runtime
 COPY --from=rootfs / /
 ENV BERTH_LISTEN=0.0.0.0:9000 \
     BERTH_DATA_DIR=/data
-EXPOSE 9000
+EXPOSE 9000 9443
 VOLUME /data
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["/berth", "healthcheck"]
 ENTRYPOINT ["/berth"]

@@ -1,9 +1,12 @@
 //! berth deployed as its own stack (issue 3): the image built by scripts/build-image, the
 //! repository's docker-compose.yml deployed unmodified on a lab swarm, used over HTTP on port
-//! 9000 of the manager, its task force-replaced, its data kept.
+//! 9000 of the manager, its task force-replaced, its data kept. The container runs as the
+//! stack file asks (issue 11): read-only root, a tmpfs /tmp, no capability, memory and pids
+//! limits; HTTPS on 9443 serves the certificate whose fingerprint is in the service's log.
 
 use std::path::Path;
 
+use crate::harness::curl::served_fingerprint_at;
 use crate::harness::http::Http;
 use crate::harness::{eventually, lab};
 
@@ -121,6 +124,64 @@ async fn berth_runs_as_its_own_stack_and_keeps_its_data_when_its_task_is_replace
         r.body.contains("data-testid=\"nodes-total\">1<"),
         "the dashboard lists the lab's node:\n{}",
         r.body
+    );
+
+    // least privilege, as Docker 20.10 applied the stack file, and berth works within it
+    let container = one
+        .docker_cli(
+            1,
+            &[
+                "ps",
+                "-q",
+                "--filter",
+                &format!("label=com.docker.swarm.service.name={service}"),
+            ],
+        )
+        .unwrap();
+    let host_config: serde_json::Value = serde_json::from_str(
+        &one.docker_cli(
+            1,
+            &[
+                "inspect",
+                container.trim(),
+                "--format",
+                "{{json .HostConfig}}",
+            ],
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(host_config["ReadonlyRootfs"], true, "{host_config}");
+    assert_eq!(host_config["CapDrop"], serde_json::json!(["ALL"]));
+    assert_eq!(host_config["Memory"], 256 * 1024 * 1024);
+    assert_eq!(host_config["PidsLimit"], 256);
+    assert_eq!(
+        host_config["Mounts"],
+        serde_json::json!([{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": 16777216}}])
+    );
+    let fingerprint = eventually(
+        30,
+        "the certificate fingerprint in the service log",
+        || async {
+            let logs = one
+                .docker_cli(1, &["service", "logs", "--raw", &service])
+                .unwrap_or_default();
+            logs.lines().find_map(|l| {
+                let i = l.find("fingerprint: ")?;
+                Some(
+                    l[i + 13..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_hexdigit() || *c == ':')
+                        .collect::<String>(),
+                )
+            })
+        },
+    )
+    .await;
+    assert_eq!(
+        served_fingerprint_at(&format!("{}:9443", one.ip(1)), "localhost"),
+        fingerprint,
+        "HTTPS on 9443 serves the certificate berth logged"
     );
 
     // force-replace the task: the admin and the audit log survive on the volume
