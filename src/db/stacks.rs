@@ -69,29 +69,20 @@ pub struct Stale {
 }
 
 /// Stores a new version (outcome `running`) and returns its number (1, 2, …), unless a
-/// version newer than `base` exists (checked in the same transaction).
+/// version newer than `base` exists. One statement: numbering and the check hold even when
+/// deploys of the stack arrive at the same moment (SQLite takes the write lock before reading).
 pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<Result<i64, Stale>> {
     let sealer = super::sealer(db)?;
     let env = sealer.seal(ENV, v.env.as_bytes());
     let files = sealer.seal(FILES, v.files.as_bytes());
-    let mut tx = db.begin().await?;
-    let next: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(MAX(version), 0) + 1 FROM stack_versions WHERE stack = ?",
-    )
-    .bind(v.stack)
-    .fetch_one(&mut *tx)
-    .await?;
-    if let Some(base) = v.base
-        && next - 1 > base
-    {
-        return Ok(Err(Stale { latest: next - 1 }));
-    }
-    sqlx::query(
+    let inserted: Option<i64> = sqlx::query_scalar(
         "INSERT INTO stack_versions (stack, version, compose, env, files, sealed, prune, created_at, username, outcome, redeploy_of)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, 'running', ?)",
+         SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, 1, ?5, ?6, ?7, 'running', ?8
+         FROM stack_versions WHERE stack = ?1
+         HAVING ?9 IS NULL OR COALESCE(MAX(version), 0) <= ?9
+         RETURNING version",
     )
     .bind(v.stack)
-    .bind(next)
     .bind(v.compose)
     .bind(env)
     .bind(files)
@@ -99,10 +90,18 @@ pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<Result<
     .bind(super::now())
     .bind(v.username)
     .bind(v.redeploy_of)
-    .execute(&mut *tx)
+    .bind(v.base)
+    .fetch_optional(db)
     .await?;
-    tx.commit().await?;
-    Ok(Ok(next))
+    if let Some(version) = inserted {
+        return Ok(Ok(version));
+    }
+    let latest: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM stack_versions WHERE stack = ?")
+            .bind(v.stack)
+            .fetch_one(db)
+            .await?;
+    Ok(Err(Stale { latest }))
 }
 
 /// Records how a deploy ended.
@@ -233,4 +232,59 @@ pub async fn seal_plaintext(db: &SqlitePool) -> sqlx::Result<u64> {
             .await?;
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version<'a>(stack: &'a str, base: Option<i64>) -> NewVersion<'a> {
+        NewVersion {
+            stack,
+            compose: "services: {}\n",
+            env: "A=1",
+            files: "{}",
+            prune: false,
+            username: "admin",
+            redeploy_of: None,
+            base,
+        }
+    }
+
+    #[tokio::test]
+    async fn versions_submitted_at_once_get_distinct_numbers_and_a_stale_base_stores_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::db::open(dir.path(), None).await.unwrap();
+        let inserts = (0..8).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { insert(&db, &version("shop", Some(0))).await })
+        });
+        let mut got = Vec::new();
+        for i in inserts {
+            got.push(i.await.unwrap().unwrap());
+        }
+        // every one started from "no version": the first is stored, the others see it
+        assert_eq!(got.iter().filter(|r| r.is_ok()).count(), 1, "{got:?}");
+        assert!(got.contains(&Err(Stale { latest: 1 })));
+        let inserts = (0..8).map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move { insert(&db, &version("shop", None)).await })
+        });
+        let mut numbers = Vec::new();
+        for i in inserts {
+            numbers.push(i.await.unwrap().unwrap().unwrap());
+        }
+        numbers.sort();
+        assert_eq!(numbers, (2..=9).collect::<Vec<_>>());
+        assert_eq!(
+            insert(&db, &version("shop", Some(3))).await.unwrap(),
+            Err(Stale { latest: 9 })
+        );
+        assert_eq!(latest(&db, "shop").await.unwrap().unwrap().version, 9);
+        assert_eq!(
+            insert(&db, &version("shop", Some(9))).await.unwrap(),
+            Ok(10)
+        );
+        assert_eq!(insert(&db, &version("blog", Some(0))).await.unwrap(), Ok(1));
+    }
 }

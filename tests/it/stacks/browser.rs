@@ -164,3 +164,43 @@ async fn the_main_stack_flow_in_a_browser() {
     b.close().await;
     server.stop().await;
 }
+
+/// Leaving a running deploy's page through a link closes its progress stream: the deploy
+/// ending later does not reload the page the user moved to.
+#[tokio::test]
+async fn leaving_a_running_deploy_page_closes_its_stream() {
+    let (lab, app) = app().await;
+    let name = unique("nav");
+    let server = TestServer::start(app.state.clone()).await;
+    let b = Browser::start().await;
+    b.sign_in(&server.url).await;
+    // one replica that starts: the deploy waits a few seconds for it to settle
+    let compose = "services:\n  web:\n    image: berth-test/busybox:1\n    command: [\"sleep\", \"3600\"]\n    init: true\n";
+    app.post("/stacks", &[("name", &name), ("compose", compose)])
+        .await
+        .expect_redirect(&format!("/stacks/{name}/versions/1"));
+    b.goto(&format!("{}/stacks/{name}/versions/1", server.url))
+        .await;
+    b.c.find(Locator::Css("ol.joblog[data-sse]"))
+        .await
+        .expect("the deploy is still running: its page follows it");
+    // away through the breadcrumb (an hx-boost swap, not a page load); mark the page
+    b.click(".crumbs a[href='/stacks']").await;
+    b.wait_text("Stacks", 10).await;
+    b.c.execute("document.body.dataset.stayed = 'yes';", vec![])
+        .await
+        .unwrap();
+    let page = finished(&app, &name, 1).await;
+    assert_eq!(testid(&page.body, "outcome"), "ok", "{}", page.body);
+    // the end event went out; a page that still listened reloads within milliseconds
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let stayed =
+        b.c.execute("return document.body.dataset.stayed || 'reloaded';", vec![])
+            .await
+            .unwrap();
+    assert_eq!(stayed, serde_json::json!("yes"));
+    assert_eq!(b.path().await, "/stacks");
+    b.close().await;
+    server.stop().await;
+    cleanup(lab, &name).await;
+}

@@ -4,6 +4,7 @@
 
 mod browser;
 mod cli_made;
+mod concurrency;
 mod env_hidden;
 mod flow;
 mod limits;
