@@ -303,11 +303,17 @@ impl TestApp {
         app
     }
 
+    /// Every audited action as (action, target, outcome), a collapsed row (×N) counted N times.
     pub async fn audit_actions(&self) -> Vec<(String, String, String)> {
-        sqlx::query_as("SELECT action, COALESCE(target, ''), outcome FROM audit_log ORDER BY id")
-            .fetch_all(&self.state.db)
-            .await
-            .unwrap()
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT action, COALESCE(target, ''), outcome, repeat_count FROM audit_log ORDER BY id",
+        )
+        .fetch_all(&self.state.db)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .flat_map(|(a, t, o, n)| std::iter::repeat_n((a, t, o), n.max(1) as usize))
+            .collect()
     }
 }
 
