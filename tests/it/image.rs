@@ -155,9 +155,16 @@ async fn berth_runs_as_its_own_stack_and_keeps_its_data_when_its_task_is_replace
     assert_eq!(host_config["CapDrop"], serde_json::json!(["ALL"]));
     assert_eq!(host_config["Memory"], 256 * 1024 * 1024);
     assert_eq!(host_config["PidsLimit"], 256);
+    let tmpfs = host_config["Mounts"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["Target"] == "/tmp"))
+        .cloned();
     assert_eq!(
-        host_config["Mounts"],
-        serde_json::json!([{"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": 16777216}}])
+        tmpfs,
+        Some(
+            serde_json::json!({"Type": "tmpfs", "Target": "/tmp", "TmpfsOptions": {"SizeBytes": 16777216}})
+        ),
+        "{host_config}"
     );
     let fingerprint = eventually(
         30,
