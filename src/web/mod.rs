@@ -73,7 +73,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .route(urls::SETTINGS, get(settings::show))
         .route(urls::SETTINGS_PASSWORD, post(settings::change_password))
         .route(urls::SETTINGS_USERS, post(settings::create_user))
-        .route("/settings/users/{id}/delete", post(settings::delete_user))
+        .route(
+            urls::route::SETTINGS_USER_DELETE,
+            post(settings::delete_user),
+        )
         .route(urls::AUDIT, get(audit::show))
         .route(urls::SWARM_INIT, post(swarm::init))
         .merge(nodes::routes())

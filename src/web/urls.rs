@@ -49,6 +49,8 @@ pub fn service_action(id: &str, action: &str) -> String {
 // ---- stacks -------------------------------------------------------------------------------
 pub const STACKS_NEW: &str = "/stacks/new";
 pub const STACKS_VALIDATE: &str = "/stacks/validate";
+/// the list's live rows
+pub const STACKS_LIVE: &str = "/stacks/live";
 
 pub fn stack(name: &str) -> String {
     format!("/stacks/{name}")
@@ -59,9 +61,71 @@ pub fn stack_action(name: &str, action: &str) -> String {
     format!("/stacks/{name}/{action}")
 }
 
+/// `/stacks/{name}/versions/{version}`: one stored version
+pub fn stack_version(name: &str, version: impl std::fmt::Display) -> String {
+    format!("/stacks/{name}/versions/{version}")
+}
+
+/// `/stacks/{name}/versions/{version}/{action}` for redeploy, events
+pub fn stack_version_action(name: &str, version: impl std::fmt::Display, action: &str) -> String {
+    format!("/stacks/{name}/versions/{version}/{action}")
+}
+
+/// `/jobs/{id}`: a removal's progress page
+pub fn job(id: &str) -> String {
+    format!("/jobs/{id}")
+}
+
+/// `/jobs/{id}/events`: its progress as server-sent events
+pub fn job_events(id: &str) -> String {
+    format!("/jobs/{id}/events")
+}
+
 // ---- settings -----------------------------------------------------------------------------
 pub fn settings_user_delete(id: i64) -> String {
     format!("/settings/users/{id}/delete")
+}
+
+/// The router's patterns for the addresses the builders above make (a test checks that each
+/// builder fills its pattern).
+pub mod route {
+    pub const NODE: &str = "/nodes/{id}";
+    pub const NODE_LIVE: &str = "/nodes/{id}/live";
+    pub const NODE_AVAILABILITY: &str = "/nodes/{id}/availability";
+    pub const NODE_ROLE: &str = "/nodes/{id}/role";
+    pub const NODE_LABELS: &str = "/nodes/{id}/labels";
+    pub const NODE_LABELS_DELETE: &str = "/nodes/{id}/labels/delete";
+    pub const NODE_DELETE: &str = "/nodes/{id}/delete";
+
+    pub const SERVICE: &str = "/services/{id}";
+    pub const SERVICE_LIVE: &str = "/services/{id}/live";
+    pub const SERVICE_LOGS: &str = "/services/{id}/logs";
+    pub const SERVICE_LOGS_TXT: &str = "/services/{id}/logs.txt";
+    pub const SERVICE_LOGS_STREAM: &str = "/services/{id}/logs/stream";
+    pub const SERVICE_SCALE: &str = "/services/{id}/scale";
+    pub const SERVICE_IMAGE: &str = "/services/{id}/image";
+    pub const SERVICE_ENV: &str = "/services/{id}/env";
+    pub const SERVICE_PORTS: &str = "/services/{id}/ports";
+    pub const SERVICE_CONSTRAINTS: &str = "/services/{id}/constraints";
+    pub const SERVICE_RESOURCES: &str = "/services/{id}/resources";
+    pub const SERVICE_REDEPLOY: &str = "/services/{id}/redeploy";
+    pub const SERVICE_ROLLBACK: &str = "/services/{id}/rollback";
+    pub const SERVICE_DELETE: &str = "/services/{id}/delete";
+
+    pub const STACK: &str = "/stacks/{name}";
+    pub const STACK_LIVE: &str = "/stacks/{name}/live";
+    pub const STACK_EDIT: &str = "/stacks/{name}/edit";
+    pub const STACK_PREVIEW: &str = "/stacks/{name}/preview";
+    pub const STACK_DELETE: &str = "/stacks/{name}/delete";
+    pub const STACK_DIFF: &str = "/stacks/{name}/diff";
+    pub const STACK_HISTORY_DELETE: &str = "/stacks/{name}/history/delete";
+    pub const STACK_VERSION: &str = "/stacks/{name}/versions/{version}";
+    pub const STACK_VERSION_REDEPLOY: &str = "/stacks/{name}/versions/{version}/redeploy";
+    pub const STACK_VERSION_EVENTS: &str = "/stacks/{name}/versions/{version}/events";
+    pub const JOB: &str = "/jobs/{id}";
+    pub const JOB_EVENTS: &str = "/jobs/{id}/events";
+
+    pub const SETTINGS_USER_DELETE: &str = "/settings/users/{id}/delete";
 }
 
 /// Longest `next` target kept after login.
@@ -88,6 +152,82 @@ pub fn safe_next(next: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `pattern` with each `{key}` replaced by its value.
+    fn fill(pattern: &str, args: &[(&str, &str)]) -> String {
+        args.iter().fold(pattern.to_string(), |p, (k, v)| {
+            p.replace(&format!("{{{k}}}"), v)
+        })
+    }
+
+    #[test]
+    fn builders_fill_the_router_patterns() {
+        let id = [("id", "abc")];
+        let node_actions = [
+            (route::NODE_LIVE, "live"),
+            (route::NODE_AVAILABILITY, "availability"),
+            (route::NODE_ROLE, "role"),
+            (route::NODE_LABELS, "labels"),
+            (route::NODE_LABELS_DELETE, "labels/delete"),
+            (route::NODE_DELETE, "delete"),
+        ];
+        assert_eq!(node("abc"), fill(route::NODE, &id));
+        for (pattern, action) in node_actions {
+            assert_eq!(node_action("abc", action), fill(pattern, &id));
+        }
+        let service_actions = [
+            (route::SERVICE_LIVE, "live"),
+            (route::SERVICE_LOGS, "logs"),
+            (route::SERVICE_LOGS_TXT, "logs.txt"),
+            (route::SERVICE_LOGS_STREAM, "logs/stream"),
+            (route::SERVICE_SCALE, "scale"),
+            (route::SERVICE_IMAGE, "image"),
+            (route::SERVICE_ENV, "env"),
+            (route::SERVICE_PORTS, "ports"),
+            (route::SERVICE_CONSTRAINTS, "constraints"),
+            (route::SERVICE_RESOURCES, "resources"),
+            (route::SERVICE_REDEPLOY, "redeploy"),
+            (route::SERVICE_ROLLBACK, "rollback"),
+            (route::SERVICE_DELETE, "delete"),
+        ];
+        assert_eq!(service("abc"), fill(route::SERVICE, &id));
+        for (pattern, action) in service_actions {
+            assert_eq!(service_action("abc", action), fill(pattern, &id));
+        }
+        let name = [("name", "web")];
+        let stack_actions = [
+            (route::STACK_LIVE, "live"),
+            (route::STACK_EDIT, "edit"),
+            (route::STACK_PREVIEW, "preview"),
+            (route::STACK_DELETE, "delete"),
+            (route::STACK_DIFF, "diff"),
+            (route::STACK_HISTORY_DELETE, "history/delete"),
+        ];
+        assert_eq!(stack("web"), fill(route::STACK, &name));
+        for (pattern, action) in stack_actions {
+            assert_eq!(stack_action("web", action), fill(pattern, &name));
+        }
+        let version = [("name", "web"), ("version", "7")];
+        assert_eq!(
+            stack_version("web", 7),
+            fill(route::STACK_VERSION, &version)
+        );
+        for (pattern, action) in [
+            (route::STACK_VERSION_REDEPLOY, "redeploy"),
+            (route::STACK_VERSION_EVENTS, "events"),
+        ] {
+            assert_eq!(
+                stack_version_action("web", 7, action),
+                fill(pattern, &version)
+            );
+        }
+        assert_eq!(job("abc"), fill(route::JOB, &id));
+        assert_eq!(job_events("abc"), fill(route::JOB_EVENTS, &id));
+        assert_eq!(
+            settings_user_delete(3),
+            fill(route::SETTINGS_USER_DELETE, &[("id", "3")])
+        );
+    }
 
     #[test]
     fn next_targets_stay_local() {

@@ -20,32 +20,33 @@ use crate::AppState;
 use crate::docker::tasks::TaskInfo;
 use crate::docker::time::age;
 use crate::error::AppError;
+use crate::web::urls;
 
 pub use detail::{Problem, problems};
 
 /// Pages and actions (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/services", get(list::show).post(create::create))
-        .route("/services/new", get(create::form))
-        .route("/services/{id}", get(detail::show))
-        .route("/services/{id}/live", get(detail::live))
-        .route("/services/{id}/logs", get(logs::page))
-        .route("/services/{id}/logs.txt", get(logs::text))
-        .route("/services/{id}/scale", post(update::scale))
-        .route("/services/{id}/image", post(update::image))
-        .route("/services/{id}/env", post(update::env))
-        .route("/services/{id}/ports", post(update::ports))
-        .route("/services/{id}/constraints", post(update::constraints))
-        .route("/services/{id}/resources", post(update::resources))
-        .route("/services/{id}/redeploy", post(update::redeploy))
-        .route("/services/{id}/rollback", post(update::rollback))
-        .route("/services/{id}/delete", post(update::delete))
+        .route(urls::SERVICES, get(list::show).post(create::create))
+        .route(urls::SERVICES_NEW, get(create::form))
+        .route(urls::route::SERVICE, get(detail::show))
+        .route(urls::route::SERVICE_LIVE, get(detail::live))
+        .route(urls::route::SERVICE_LOGS, get(logs::page))
+        .route(urls::route::SERVICE_LOGS_TXT, get(logs::text))
+        .route(urls::route::SERVICE_SCALE, post(update::scale))
+        .route(urls::route::SERVICE_IMAGE, post(update::image))
+        .route(urls::route::SERVICE_ENV, post(update::env))
+        .route(urls::route::SERVICE_PORTS, post(update::ports))
+        .route(urls::route::SERVICE_CONSTRAINTS, post(update::constraints))
+        .route(urls::route::SERVICE_RESOURCES, post(update::resources))
+        .route(urls::route::SERVICE_REDEPLOY, post(update::redeploy))
+        .route(urls::route::SERVICE_ROLLBACK, post(update::rollback))
+        .route(urls::route::SERVICE_DELETE, post(update::delete))
 }
 
 /// Long-lived responses (server-sent events), outside the request timeout.
 pub fn streams() -> Router<AppState> {
-    Router::new().route("/services/{id}/logs/stream", get(logs::stream))
+    Router::new().route(urls::route::SERVICE_LOGS_STREAM, get(logs::stream))
 }
 
 /// Ids in URLs go into Docker API paths: refuse anything but plain characters early.

@@ -283,8 +283,8 @@ async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppRe
 /// Where a job's progress is shown.
 pub fn job_url(job: &Job) -> String {
     match job.kind {
-        JobKind::Deploy => urls::stack_action(&job.stack, &format!("versions/{}", job.version)),
-        JobKind::Remove => format!("/jobs/{}", job.id),
+        JobKind::Deploy => urls::stack_version(&job.stack, job.version),
+        JobKind::Remove => urls::job(&job.id),
     }
 }
 

@@ -48,7 +48,7 @@ impl VersionRow {
             outcome: v.outcome.clone(),
             summary: v.summary.clone().unwrap_or_default(),
             redeploy_of: v.redeploy_of,
-            url: urls::stack_action(&v.stack, &format!("versions/{}", v.version)),
+            url: urls::stack_version(&v.stack, v.version),
         }
     }
 
@@ -133,7 +133,7 @@ pub async fn show(
     }
     Ok(VersionPage {
         layout: ctx.layout(format!("{name} version {version}"), "stacks"),
-        events_url: urls::stack_action(&name, &format!("versions/{version}/events")),
+        events_url: urls::stack_version_action(&name, version, "events"),
         env_keys: env_keys(&v.env),
         file_names: jobs::file_names(&v.files),
         reveal: q.reveal == "env",

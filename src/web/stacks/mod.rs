@@ -18,37 +18,32 @@ use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::web::urls;
 
 /// Pages and actions (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/stacks", get(list::show).post(deploy::create))
-        .route("/stacks/live", get(list::live))
-        .route("/stacks/new", get(editor::new_form))
-        .route("/stacks/validate", post(editor::validate))
-        .route("/stacks/{name}", get(detail::show).post(deploy::update))
-        .route("/stacks/{name}/live", get(detail::live))
-        .route("/stacks/{name}/edit", get(detail::edit))
-        .route("/stacks/{name}/preview", post(preview::preview))
-        .route("/stacks/{name}/delete", post(remove::remove))
-        .route("/stacks/{name}/diff", get(history::diff))
-        .route("/stacks/{name}/history/delete", post(history::forget))
-        .route("/stacks/{name}/versions/{version}", get(history::show))
-        .route(
-            "/stacks/{name}/versions/{version}/redeploy",
-            post(deploy::redeploy),
-        )
-        .route("/jobs/{id}", get(remove::job_page))
+        .route(urls::STACKS, get(list::show).post(deploy::create))
+        .route(urls::STACKS_LIVE, get(list::live))
+        .route(urls::STACKS_NEW, get(editor::new_form))
+        .route(urls::STACKS_VALIDATE, post(editor::validate))
+        .route(urls::route::STACK, get(detail::show).post(deploy::update))
+        .route(urls::route::STACK_LIVE, get(detail::live))
+        .route(urls::route::STACK_EDIT, get(detail::edit))
+        .route(urls::route::STACK_PREVIEW, post(preview::preview))
+        .route(urls::route::STACK_DELETE, post(remove::remove))
+        .route(urls::route::STACK_DIFF, get(history::diff))
+        .route(urls::route::STACK_HISTORY_DELETE, post(history::forget))
+        .route(urls::route::STACK_VERSION, get(history::show))
+        .route(urls::route::STACK_VERSION_REDEPLOY, post(deploy::redeploy))
+        .route(urls::route::JOB, get(remove::job_page))
 }
 
 /// Long-lived responses (server-sent events), outside the request timeout.
 pub fn streams() -> Router<AppState> {
     Router::new()
-        .route(
-            "/stacks/{name}/versions/{version}/events",
-            get(history::events),
-        )
-        .route("/jobs/{id}/events", get(remove::job_events))
+        .route(urls::route::STACK_VERSION_EVENTS, get(history::events))
+        .route(urls::route::JOB_EVENTS, get(remove::job_events))
 }
 
 /// The confirmation box of a destructive stack action (`confirm` = yes).

@@ -70,7 +70,7 @@ pub async fn job_page(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
             .map(|e| e.outcome.to_string())
             .unwrap_or_default(),
         summary: end.map(|e| e.summary).unwrap_or_default(),
-        events_url: format!("/jobs/{id}/events"),
+        events_url: urls::job_events(&id),
     }
     .into_response())
 }
