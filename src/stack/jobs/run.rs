@@ -149,11 +149,39 @@ async fn after_submit(d: &Deploys, submitted: Submitted<Work>) -> Arc<Job> {
 }
 
 fn start(d: &Deploys, p: Pending<Work>) {
+    let job = p.job.clone();
+    let who = match &p.work {
+        Work::Deploy(w) => w.who.clone(),
+        Work::Remove(who) => who.clone(),
+    };
+    let runner = {
+        let d = d.clone();
+        tokio::spawn(async move {
+            match p.work {
+                Work::Deploy(w) => run_deploy(&d, p.job, w).await,
+                Work::Remove(who) => run_remove(&d, p.job, who).await,
+            }
+        })
+    };
+    // A runner that panicked must not hold its stack's lane until berth restarts: the job ends
+    // failed and whatever was queued behind it starts.
     let d = d.clone();
     tokio::spawn(async move {
-        match p.work {
-            Work::Deploy(w) => run_deploy(&d, p.job, w).await,
-            Work::Remove(who) => run_remove(&d, p.job, who).await,
+        if let Err(e) = runner.await
+            && e.is_panic()
+            && job.end().is_none()
+        {
+            tracing::error!(
+                "the {:?} job {} of stack {} stopped on an internal error",
+                job.kind,
+                job.id,
+                job.stack
+            );
+            if let AfterApply::Next(next) = d.jobs.applied(&job, false) {
+                start(&d, next);
+            }
+            let summary = "stopped on an internal error (see berth's log); run it again.";
+            finish(&d, &job, &who, Outcome::Failed, summary.into()).await;
         }
     });
 }
