@@ -80,7 +80,7 @@ async fn env_values_show_only_behind_the_audited_reveal_and_an_unrevealed_edit_k
     .expect(200);
     preview
         .contains("data-testid=\"env-changes\"")
-        .contains("<code>MODE</code> changed")
+        .contains("<code>MODE</code> <span class=\"pill pill-warn\">changed</span>")
         .contains("name=\"env_keep\" value=\"1\"")
         .lacks(&secret)
         .lacks("azure7q");
