@@ -13,6 +13,7 @@ mod error_pages;
 mod image;
 mod nodes;
 mod process;
+mod registries;
 mod security;
 mod services;
 mod stack_engine;

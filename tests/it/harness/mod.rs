@@ -7,6 +7,7 @@ pub mod curl;
 pub mod http;
 pub mod lab;
 pub mod process;
+pub mod registry;
 
 pub use app::{TestApp, TestServer};
 pub use lab::lab;
