@@ -24,6 +24,40 @@ pub struct Version {
     pub events: Option<String>,
     pub finished_at: Option<i64>,
     pub redeploy_of: Option<i64>,
+    /// The image each service was deployed with (JSON {"service": "image@digest"}), once
+    /// applied (see [`images_of`]).
+    #[sqlx(default)]
+    pub images: Option<String>,
+}
+
+impl Version {
+    /// The recorded images by service name (empty when none were recorded).
+    pub fn images_of(&self) -> std::collections::BTreeMap<String, String> {
+        images_of(self.images.as_deref())
+    }
+}
+
+/// Parses a recorded images column; anything unreadable counts as nothing recorded.
+pub fn images_of(json: Option<&str>) -> std::collections::BTreeMap<String, String> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
+}
+
+/// Records the image every service of a version was deployed with.
+pub async fn set_images(
+    db: &SqlitePool,
+    stack: &str,
+    version: i64,
+    images: &std::collections::BTreeMap<String, String>,
+) -> sqlx::Result<()> {
+    let json = serde_json::to_string(images).unwrap_or_else(|_| "{}".into());
+    sqlx::query("UPDATE stack_versions SET images = ? WHERE stack = ? AND version = ?")
+        .bind(json)
+        .bind(stack)
+        .bind(version)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// A row as stored: `sealed` says whether env and files hold sealed text.
@@ -151,7 +185,7 @@ pub async fn latest(db: &SqlitePool, stack: &str) -> sqlx::Result<Option<Version
 pub async fn history(db: &SqlitePool, stack: &str) -> sqlx::Result<Vec<Version>> {
     let rows: Vec<Stored> = sqlx::query_as(
         "SELECT id, stack, version, compose, env, '{}' AS files, sealed, prune, created_at, username, outcome,
-                summary, NULL AS events, finished_at, redeploy_of
+                summary, NULL AS events, finished_at, redeploy_of, images
          FROM stack_versions WHERE stack = ? ORDER BY version DESC",
     )
     .bind(stack)

@@ -4,6 +4,7 @@
 //! say exactly what is wrong with Docker without waiting for it, and berth recovers by itself
 //! within seconds when Docker comes back.
 
+pub mod auth;
 pub mod error;
 pub mod nodes;
 pub mod raw;

@@ -41,14 +41,15 @@ pub async fn get(docker: &Docker, path: &str, query: &str) -> Result<Value, Dock
         .map_err(|e| DockerError::Other(format!("Docker sent a reply berth could not read: {e}")))
 }
 
-/// `POST /services/{id}/update?version=…[&rollback=previous]` with `spec` sent verbatim.
-/// Returns Docker's warnings.
+/// `POST /services/{id}/update?version=…[&rollback=previous]` with `spec` sent verbatim, and
+/// registry credentials in `X-Registry-Auth` when given. Returns Docker's warnings.
 pub async fn update_service(
     docker: &Docker,
     id: &str,
     version: u64,
     spec: &Value,
     rollback: bool,
+    creds: Option<bollard::auth::DockerCredentials>,
 ) -> Result<Vec<String>, DockerError> {
     check_path(id)?;
     let body: Vec<u8> = serde_json::to_vec(spec)
@@ -63,7 +64,7 @@ pub async fn update_service(
         ..Default::default()
     };
     let resp = client
-        .update_service(id, ServiceSpec::default(), opts, None)
+        .update_service(id, ServiceSpec::default(), opts, creds)
         .await?;
     Ok(resp.warnings.unwrap_or_default())
 }

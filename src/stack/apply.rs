@@ -10,6 +10,7 @@ use bollard::query_parameters::{UpdateConfigOptions, UpdateSecretOptions, Update
 use super::api::{Api, error_text};
 use super::events::{DeployEvent, DeployReport, Done, Failure, ObjectKind, Outcome};
 use super::plan::{self, Action, Plan, pending_id};
+use crate::docker::auth::RegistryAuth;
 
 /// Replaces the placeholder IDs of secrets/configs this deploy created.
 fn fill_pending(spec: &mut ServiceSpec, created: &HashMap<String, String>) {
@@ -101,6 +102,7 @@ async fn run_step(
     plan: &Plan,
     step: Step,
     created: &mut HashMap<String, String>,
+    auth: &RegistryAuth,
     send: &(dyn Fn(DeployEvent) + Sync),
 ) -> StepResult {
     let d = &api.docker;
@@ -214,7 +216,7 @@ async fn run_step(
             };
             Ok(Some((id, outcome, event)))
         }
-        Step::Service(i) => service_step(api, &plan.services[i], created, send).await,
+        Step::Service(i) => service_step(api, &plan.services[i], created, auth, send).await,
     }
 }
 
@@ -222,6 +224,7 @@ async fn run_step(
 pub(crate) async fn apply(
     api: &Api,
     plan: Plan,
+    auth: &RegistryAuth,
     send: &(dyn Fn(DeployEvent) + Sync),
 ) -> DeployReport {
     let mut report = DeployReport {
@@ -240,7 +243,7 @@ pub(crate) async fn apply(
     let mut not_attempted = Vec::new();
     for (n, step) in steps.iter().copied().enumerate() {
         let (kind, name) = (step.kind(), step.name(plan));
-        match run_step(api, plan, step, &mut created, send).await {
+        match run_step(api, plan, step, &mut created, auth, send).await {
             Ok(Some((id, outcome, event))) => {
                 send(event);
                 done.push(Done {
@@ -277,9 +280,11 @@ async fn service_step(
     api: &Api,
     s: &plan::ServiceChange,
     created: &HashMap<String, String>,
+    auth: &RegistryAuth,
     send: &(dyn Fn(DeployEvent) + Sync),
 ) -> StepResult {
     let d = &api.docker;
+    let creds = auth.for_image(&s.image);
     let mut spec = s.spec.clone();
     fill_pending(&mut spec, created);
     match (s.action, &s.id) {
@@ -302,7 +307,7 @@ async fn service_step(
                 version,
                 ..Default::default()
             };
-            match d.update_service(id, spec, opts, None).await {
+            match d.update_service(id, spec, opts, creds).await {
                 Ok(resp) => {
                     for w in resp.warnings.unwrap_or_default() {
                         send(DeployEvent::Warning { message: w });
@@ -324,7 +329,7 @@ async fn service_step(
                 )),
             }
         }
-        (_, None) => match d.create_service(spec, None).await {
+        (_, None) => match d.create_service(spec, creds).await {
             Ok(resp) => {
                 for w in resp.warnings.unwrap_or_default() {
                     send(DeployEvent::Warning { message: w });

@@ -123,6 +123,7 @@ async fn deploy(engine: &Engine, a: StackDeployArgs) -> bool {
             ..WaitOptions::default()
         }),
         events: Some(tx),
+        ..DeployOptions::default()
     };
     let result = stack::deploy(engine, &a.name, source, &opts).await;
     drop(opts);

@@ -9,11 +9,12 @@ use super::StackError;
 use super::api::Api;
 use super::apply::apply;
 use super::events::{DeployEvent, DeployReport, ObjectKind};
-use super::image::{self, ResolveImage};
+use super::image::{self, Pins, ResolveImage};
 use super::plan::{self, Plan, PlanOptions};
 use super::wait::{self, WaitOptions, Watched};
 use crate::compose::{self, ComposeFile, Config, FileSource, LoadOptions, StackSpec};
 use crate::docker::Engine;
+use crate::docker::auth::RegistryAuth;
 
 /// The compose files of a deploy and everything they may read.
 #[derive(Clone)]
@@ -47,6 +48,12 @@ pub struct DeployOptions {
     pub prune: bool,
     /// When to ask the registry for digests (`--resolve-image`).
     pub resolve_image: ResolveImage,
+    /// Registry credentials (`--with-registry-auth`): sent with the digest questions and with
+    /// every service create and update, picked by the image's domain.
+    pub auth: RegistryAuth,
+    /// Services deployed with exact images (by service name), neither asked about nor changed
+    /// (a redeploy of a version from history with its recorded digests).
+    pub pins: Pins,
     /// Wait for the stack to converge (`None`: return once the swarm accepted everything).
     pub wait: Option<WaitOptions>,
     /// Where progress goes, as it happens.
@@ -88,8 +95,22 @@ pub(crate) async fn prepare(
     let loaded = load(stack, source).await?;
     api.require_manager().await?;
     let cluster = api.read_cluster(&loaded.spec).await?;
-    let images = image::to_query(&loaded.spec, &cluster.services, opts.resolve_image);
-    let registry = image::query(&api.docker, &images).await;
+    let images = image::to_query(
+        &loaded.spec,
+        &cluster.services,
+        opts.resolve_image,
+        &opts.pins,
+    );
+    let queried = image::query(&api.docker, &images, &opts.auth).await;
+    if !queried.refused.is_empty() {
+        return Err(StackError::Rejected(image::refusals(
+            &loaded.spec,
+            &loaded.config,
+            &queried.refused,
+        )));
+    }
+    let registry = queried.registry;
+    let pins = opts.pins.clone();
     let plan_opts = PlanOptions {
         prune: opts.prune,
         resolve_image: opts.resolve_image,
@@ -100,11 +121,12 @@ pub(crate) async fn prepare(
     };
     // the field diffs of every service are CPU work: off the async threads
     tokio::task::spawn_blocking(move || {
-        plan::plan(
+        plan::plan_pinned(
             &loaded.spec,
             &loaded.config,
             &cluster,
             &registry,
+            &pins,
             plan_opts,
             loaded.warnings,
         )
@@ -168,7 +190,7 @@ pub async fn apply_changes(
     for w in &plan.warnings {
         send(DeployEvent::Warning { message: w.clone() });
     }
-    let report = apply(&api, plan, &send).await;
+    let report = apply(&api, plan, &opts.auth, &send).await;
     let watched: Vec<Watched> = report
         .plan
         .services

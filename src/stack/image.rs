@@ -5,6 +5,14 @@
 //! `GET /distribution/{image}/json`) is `query`, done up front for every image that needs it,
 //! in parallel and each bounded by a timeout. When no registry answers (an offline swarm), the
 //! tag is kept and the CLI's warning is given.
+//!
+//! Registry credentials ([`RegistryAuth`]) go with every question, picked by the image's
+//! domain. When credentials are known for an image's registry and it still refuses (wrong
+//! credentials, no such repository or tag), the deploy is refused before anything changes
+//! ([`Queried::refused`]): without credentials such an answer only means the daemon cannot ask.
+//!
+//! A redeploy of a version from history with its exact images pins services to the references
+//! that version recorded ([`Pins`]); those are neither asked about nor changed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
@@ -17,7 +25,8 @@ use serde_json::Value;
 
 use super::cluster::RunningService;
 use crate::compose::convert::LABEL_IMAGE;
-use crate::compose::{self, ServicePlan, StackSpec};
+use crate::compose::{self, ComposeError, Config, ServicePlan, StackSpec};
+use crate::docker::auth::{self, RegistryAuth};
 
 /// `--resolve-image`: when to ask the registry for an image's digest and platforms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -54,6 +63,17 @@ pub struct RegistryImage {
 /// Registry answers by (tagged) image; `None` when no registry answered.
 pub type Registry = BTreeMap<String, Option<RegistryImage>>;
 
+/// Exact image references by service name (`app_web` → `reg/app:1@sha256:…`).
+pub type Pins = BTreeMap<String, String>;
+
+/// What the registries said: the answers, and the images a registry refused although berth
+/// had credentials for it (image → why, in a sentence).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Queried {
+    pub registry: Registry,
+    pub refused: BTreeMap<String, String>,
+}
+
 /// The image (and platforms) a service is sent with.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Chosen {
@@ -68,7 +88,15 @@ enum Choice {
     Keep(String),
 }
 
-fn decide(p: &ServicePlan, current: Option<&RunningService>, mode: ResolveImage) -> Choice {
+fn decide(
+    p: &ServicePlan,
+    current: Option<&RunningService>,
+    mode: ResolveImage,
+    pins: &Pins,
+) -> Choice {
+    if let Some(img) = pins.get(&p.name) {
+        return Choice::Keep(img.clone());
+    }
     let Some(cur) = current else {
         return match mode {
             ResolveImage::Never => Choice::Tagged,
@@ -99,12 +127,13 @@ pub fn to_query(
     spec: &StackSpec,
     running: &[RunningService],
     mode: ResolveImage,
+    pins: &Pins,
 ) -> BTreeSet<String> {
     spec.services
         .iter()
         .filter(|p| {
             let cur = running.iter().find(|r| r.name == p.name);
-            matches!(decide(p, cur, mode), Choice::Query)
+            matches!(decide(p, cur, mode, pins), Choice::Query)
         })
         .map(|p| compose::normalize_image(&p.image))
         .collect()
@@ -122,6 +151,7 @@ pub(crate) fn choose(
     current: Option<&RunningService>,
     mode: ResolveImage,
     registry: &Registry,
+    pins: &Pins,
 ) -> Chosen {
     let tagged = compose::normalize_image(&p.image);
     let plain = |image: String| Chosen {
@@ -129,7 +159,7 @@ pub(crate) fn choose(
         platforms: None,
         warning: None,
     };
-    match decide(p, current, mode) {
+    match decide(p, current, mode, pins) {
         Choice::Keep(img) => plain(img),
         Choice::Tagged => plain(tagged),
         Choice::Query => match registry.get(&tagged) {
@@ -191,20 +221,56 @@ pub fn from_inspect(d: &DistributionInspect) -> Option<RegistryImage> {
 /// How long one registry question may take.
 pub const QUERY_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Asks the registry (through the daemon) about every image, in parallel.
-pub(crate) async fn query(docker: &Docker, images: &BTreeSet<String>) -> Registry {
+/// Asks the registry (through the daemon) about every image, in parallel, with the
+/// credentials of each image's registry.
+pub(crate) async fn query(
+    docker: &Docker,
+    images: &BTreeSet<String>,
+    auth: &RegistryAuth,
+) -> Queried {
     let asks = images.iter().map(|img| async move {
+        let creds = auth.for_image(img);
+        let with_creds = creds.is_some();
         let answer =
-            tokio::time::timeout(QUERY_TIMEOUT, docker.inspect_registry_image(img, None)).await;
+            tokio::time::timeout(QUERY_TIMEOUT, docker.inspect_registry_image(img, creds)).await;
         let r = match answer {
-            Ok(Ok(d)) => from_inspect(&d),
-            _ => None,
+            Ok(Ok(d)) => Ok(from_inspect(&d)),
+            Ok(Err(e)) if with_creds => Err(auth::refusal(img, &e)),
+            _ => Ok(None),
         };
         (img.clone(), r)
     });
-    futures_util::future::join_all(asks)
-        .await
-        .into_iter()
+    let mut q = Queried::default();
+    for (img, r) in futures_util::future::join_all(asks).await {
+        match r {
+            Ok(answer) => {
+                q.registry.insert(img, answer);
+            }
+            Err(why) => {
+                q.refused.insert(img, why);
+            }
+        }
+    }
+    q
+}
+
+/// The refusals as located problems: one per service using a refused image.
+pub(crate) fn refusals(
+    spec: &StackSpec,
+    cfg: &Config,
+    refused: &BTreeMap<String, String>,
+) -> Vec<ComposeError> {
+    spec.services
+        .iter()
+        .filter_map(|p| {
+            let why = refused.get(&compose::normalize_image(&p.image))?;
+            let path = format!("services.{}.image", p.key);
+            Some(
+                ComposeError::new(why.clone())
+                    .at(cfg.locations.find(&path))
+                    .with_path(&path),
+            )
+        })
         .collect()
 }
 

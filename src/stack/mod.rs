@@ -50,9 +50,12 @@
 //! * **Messages**: `Updating service NAME (id: ID)` gains the diff summary, an unchanged
 //!   service prints `Service NAME is unchanged (id: ID)`, and the image-resolution warning is
 //!   printed for new services too (the CLI drops create warnings).
-//! * **Registry questions** run in parallel with a timeout each; no `--with-registry-auth`
-//!   (berth reads no docker credential store), so the daemon keeps a service's existing pull
-//!   credentials on update, as with the CLI without that flag.
+//! * **Registry questions** run in parallel with a timeout each, with the credentials of the
+//!   image's registry when given ([`DeployOptions::auth`], `--with-registry-auth`); those
+//!   credentials go with every service create and update too. When the registry refuses an
+//!   image although credentials were given for it, the deploy is refused before anything
+//!   changes (the CLI goes ahead and the tasks fail to pull). Without credentials the daemon
+//!   keeps a service's existing pull credentials on update, as with the CLI without that flag.
 //! * **Waiting** ([`WaitOptions`]) follows all services at once, ends early when every
 //!   unfinished service keeps failing (3 failed tasks and nothing running) or an update pauses,
 //!   and is bounded by a timeout; the CLI waits service after service, possibly forever.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::apiver::ApiVersion;
 pub use super::cluster::{Cluster, ExistingObject, ExternalNetwork, RunningService};
 use super::diff::ServiceDiff;
-use super::image::{Registry, ResolveImage};
+use super::image::{Pins, Registry, ResolveImage};
 use crate::compose::{ComposeError, Config, StackSpec};
 
 /// What a deploy does with an object.
@@ -150,10 +150,24 @@ pub fn plan(
     opts: PlanOptions,
     warnings: Vec<String>,
 ) -> Result<Plan, Vec<ComposeError>> {
+    plan_pinned(spec, cfg, cluster, registry, &Pins::new(), opts, warnings)
+}
+
+/// [`plan`], with some services pinned to exact images (a redeploy of a version from history).
+pub fn plan_pinned(
+    spec: &StackSpec,
+    cfg: &Config,
+    cluster: &Cluster,
+    registry: &Registry,
+    pins: &Pins,
+    opts: PlanOptions,
+    warnings: Vec<String>,
+) -> Result<Plan, Vec<ComposeError>> {
     let mut cx = parts::Cx {
         spec,
         cfg,
         cluster,
+        pins,
         problems: Vec::new(),
         warnings,
     };

@@ -118,6 +118,7 @@ pub mod route {
     pub const STACK_PREVIEW: &str = "/stacks/{name}/preview";
     pub const STACK_DELETE: &str = "/stacks/{name}/delete";
     pub const STACK_DIFF: &str = "/stacks/{name}/diff";
+    pub const STACK_PULL: &str = "/stacks/{name}/pull";
     pub const STACK_HISTORY_DELETE: &str = "/stacks/{name}/history/delete";
     pub const STACK_VERSION: &str = "/stacks/{name}/versions/{version}";
     pub const STACK_VERSION_REDEPLOY: &str = "/stacks/{name}/versions/{version}/redeploy";
@@ -201,6 +202,7 @@ mod tests {
             (route::STACK_PREVIEW, "preview"),
             (route::STACK_DELETE, "delete"),
             (route::STACK_DIFF, "diff"),
+            (route::STACK_PULL, "pull"),
             (route::STACK_HISTORY_DELETE, "history/delete"),
         ];
         assert_eq!(stack("web"), fill(route::STACK, &name));

@@ -1,14 +1,21 @@
 //! Creating, changing and removing services. Every change reads the spec and its version,
 //! edits only its own field of the JSON Docker holds, and writes it back with that version:
 //! nothing else in the spec can be lost, and a concurrent change is refused, not overwritten.
+//!
+//! Every create and update sends the credentials of the image's registry when berth has
+//! them ([`RegistryAuth`], as `--with-registry-auth` does), so tasks placed on any node can
+//! pull a private image; without them the daemon keeps the credentials the service already
+//! holds. Digest questions send them too.
 
 use std::time::Duration;
 
 use bollard::Docker;
+use bollard::auth::DockerCredentials;
 use serde_json::Value;
 
 use super::spec::{self, NewService, Resources};
 use super::{flags, inspect_raw, reference};
+use crate::docker::auth::RegistryAuth;
 use crate::docker::{DockerError, raw};
 
 /// How long to wait for a registry to tell an image's digest.
@@ -50,7 +57,8 @@ struct Current {
     name: String,
     version: u64,
     spec: Value,
-    has_previous: bool,
+    /// the spec a rollback returns to
+    previous: Option<Value>,
 }
 
 async fn current(docker: &Docker, id: &str) -> Result<Current, DockerError> {
@@ -60,7 +68,7 @@ async fn current(docker: &Docker, id: &str) -> Result<Current, DockerError> {
         name: raw["Spec"]["Name"].as_str().unwrap_or(id).to_string(),
         version: raw["Version"]["Index"].as_u64().unwrap_or(0),
         spec: raw.get("Spec").cloned().unwrap_or(Value::Null),
-        has_previous: raw.get("PreviousSpec").is_some_and(|p| !p.is_null()),
+        previous: raw.get("PreviousSpec").filter(|p| !p.is_null()).cloned(),
     })
 }
 
@@ -84,8 +92,9 @@ async fn write(
     cur: &Current,
     spec: &Value,
     rollback: bool,
+    creds: Option<DockerCredentials>,
 ) -> Result<Vec<String>, DockerError> {
-    raw::update_service(docker, &cur.id, cur.version, spec, rollback).await
+    raw::update_service(docker, &cur.id, cur.version, spec, rollback, creds).await
 }
 
 /// Reads the service, lets `edit` change its spec, writes it back with the version read.
@@ -93,6 +102,7 @@ async fn write(
 /// edit only ever sets its own field, so it composes with whatever changed meanwhile.
 async fn change(
     docker: &Docker,
+    auth: &RegistryAuth,
     id: &str,
     edit: impl Fn(&mut Value) -> Result<String, String>,
 ) -> Result<Changed, ChangeError> {
@@ -100,7 +110,8 @@ async fn change(
         let cur = current(docker, id).await?;
         let mut spec = cur.spec.clone();
         let detail = edit(&mut spec).map_err(ChangeError::Invalid)?;
-        match write(docker, &cur, &spec, false).await {
+        let creds = auth.for_image(spec::image_of(&spec));
+        match write(docker, &cur, &spec, false, creds).await {
             Ok(warnings) => {
                 return Ok(Changed {
                     id: cur.id,
@@ -118,18 +129,29 @@ async fn change(
 
 /// The image reference to deploy: pinned to the digest the registry reports for its tag
 /// (as `docker service create/update` does), or as typed with a warning when no registry
-/// answers. A reference given only by digest is used as is.
-pub async fn resolve_image(docker: &Docker, image: &str) -> (String, Option<String>) {
+/// answers. A reference given only by digest is used as is. When berth holds credentials for
+/// the image's registry and the registry still refuses (wrong credentials, no such tag or
+/// repository), the answer is that refusal in a sentence: nothing should be deployed then.
+pub async fn resolve_image(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    image: &str,
+) -> Result<(String, Option<String>), String> {
     let Ok(r) = reference::parse(image) else {
-        return (image.to_string(), None);
+        return Ok((image.to_string(), None));
     };
     if r.digest.is_some() && r.tag.is_none() {
-        return (image.to_string(), None);
+        return Ok((image.to_string(), None));
     }
     let query = r.name_tag();
-    let answer =
-        tokio::time::timeout(RESOLVE_TIMEOUT, docker.inspect_registry_image(&query, None)).await;
-    match answer {
+    let creds = auth.for_image(&query);
+    let with_creds = creds.is_some();
+    let answer = tokio::time::timeout(
+        RESOLVE_TIMEOUT,
+        docker.inspect_registry_image(&query, creds),
+    )
+    .await;
+    Ok(match answer {
         Ok(Ok(d)) => match d.descriptor.digest {
             Some(digest) if !digest.is_empty() => (format!("{query}@{digest}"), None),
             _ => (
@@ -137,6 +159,7 @@ pub async fn resolve_image(docker: &Docker, image: &str) -> (String, Option<Stri
                 Some(no_digest(image, "the registry sent no digest")),
             ),
         },
+        Ok(Err(e)) if with_creds => return Err(crate::docker::auth::refusal(&query, &e)),
         Ok(Err(e)) => {
             let why = crate::docker::error::humanize(&DockerError::from(e).detail());
             (image.to_string(), Some(no_digest(image, &why)))
@@ -145,7 +168,7 @@ pub async fn resolve_image(docker: &Docker, image: &str) -> (String, Option<Stri
             image.to_string(),
             Some(no_digest(image, "the registry did not answer in time")),
         ),
-    }
+    })
 }
 
 fn no_digest(image: &str, why: &str) -> String {
@@ -155,11 +178,19 @@ fn no_digest(image: &str, why: &str) -> String {
 }
 
 /// Creates a service (image pinned like the CLI would). Returns its id and the warnings.
-pub async fn create(docker: &Docker, mut new: NewService) -> Result<Changed, DockerError> {
-    let (image, warning) = resolve_image(docker, new.image()).await;
+pub async fn create(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    mut new: NewService,
+) -> Result<Changed, DockerError> {
+    let (image, warning) = resolve_image(docker, auth, new.image())
+        .await
+        .map_err(DockerError::Refused)?;
     new.set_image(image.clone());
     let name = new.name().to_string();
-    let resp = docker.create_service(new.spec, None).await?;
+    let resp = docker
+        .create_service(new.spec, auth.for_image(&image))
+        .await?;
     let mut warnings: Vec<String> = warning.into_iter().collect();
     warnings.extend(resp.warnings.unwrap_or_default());
     Ok(Changed {
@@ -170,8 +201,13 @@ pub async fn create(docker: &Docker, mut new: NewService) -> Result<Changed, Doc
     })
 }
 
-pub async fn scale(docker: &Docker, id: &str, replicas: u64) -> Result<Changed, ChangeError> {
-    change(docker, id, |s| {
+pub async fn scale(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+    replicas: u64,
+) -> Result<Changed, ChangeError> {
+    change(docker, auth, id, |s| {
         let before = s["Mode"]["Replicated"]["Replicas"].as_u64();
         spec::set_replicas(s, replicas)?;
         Ok(match before {
@@ -185,11 +221,18 @@ pub async fn scale(docker: &Docker, id: &str, replicas: u64) -> Result<Changed, 
 /// Deploys `image`, re-resolving its tag even when it is the image already running; when the
 /// reference comes out unchanged the tasks are still replaced (force update), so they pull
 /// the tag again.
-pub async fn update_image(docker: &Docker, id: &str, image: &str) -> Result<Changed, ChangeError> {
+pub async fn update_image(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+    image: &str,
+) -> Result<Changed, ChangeError> {
     let image = image.trim();
     reference::parse(image).map_err(ChangeError::Invalid)?;
-    let (resolved, warning) = resolve_image(docker, image).await;
-    let mut changed = change(docker, id, |s| {
+    let (resolved, warning) = resolve_image(docker, auth, image)
+        .await
+        .map_err(ChangeError::Invalid)?;
+    let mut changed = change(docker, auth, id, |s| {
         let before = spec::image_of(s).to_string();
         if before == resolved {
             spec::bump_force_update(s)?;
@@ -207,8 +250,13 @@ pub async fn update_image(docker: &Docker, id: &str, image: &str) -> Result<Chan
 }
 
 /// Replaces the environment with `env` (the complete new set).
-pub async fn set_env(docker: &Docker, id: &str, env: Vec<String>) -> Result<Changed, ChangeError> {
-    change(docker, id, |s| {
+pub async fn set_env(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+    env: Vec<String>,
+) -> Result<Changed, ChangeError> {
+    change(docker, auth, id, |s| {
         let before = spec::env_of(s);
         spec::set_env(s, &env)?;
         Ok(env_change(&before, &env))
@@ -250,11 +298,12 @@ pub fn env_change(before: &[String], after: &[String]) -> String {
 
 pub async fn set_ports(
     docker: &Docker,
+    auth: &RegistryAuth,
     id: &str,
     lines: &[String],
 ) -> Result<Changed, ChangeError> {
     let ports = flags::parse_ports(lines).map_err(ChangeError::Invalid)?;
-    change(docker, id, |s| {
+    change(docker, auth, id, |s| {
         let before: Vec<String> = spec::ports_of(s).iter().map(flags::format_port).collect();
         spec::set_ports(s, &ports)?;
         let after: Vec<String> = ports.iter().map(flags::format_port).collect();
@@ -269,11 +318,12 @@ pub async fn set_ports(
 
 pub async fn set_constraints(
     docker: &Docker,
+    auth: &RegistryAuth,
     id: &str,
     lines: &[String],
 ) -> Result<Changed, ChangeError> {
     let constraints = flags::parse_constraints(lines).map_err(ChangeError::Invalid)?;
-    change(docker, id, |s| {
+    change(docker, auth, id, |s| {
         let before = spec::constraints_of(s);
         spec::set_constraints(s, &constraints)?;
         Ok(format!(
@@ -287,10 +337,11 @@ pub async fn set_constraints(
 
 pub async fn set_resources(
     docker: &Docker,
+    auth: &RegistryAuth,
     id: &str,
     new: Resources,
 ) -> Result<Changed, ChangeError> {
-    change(docker, id, |s| {
+    change(docker, auth, id, |s| {
         let before = spec::resources_of(s);
         spec::set_resources(s, &new)?;
         let show = |r: &Resources| {
@@ -316,25 +367,56 @@ pub async fn set_resources(
 }
 
 /// Replaces every task with a fresh one, the spec otherwise unchanged (`--force`).
-pub async fn redeploy(docker: &Docker, id: &str) -> Result<Changed, ChangeError> {
-    change(docker, id, |s| {
+pub async fn redeploy(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+) -> Result<Changed, ChangeError> {
+    change(docker, auth, id, |s| {
         spec::bump_force_update(s)?;
         Ok("rolling restart of every task".into())
     })
     .await
 }
 
+/// Pull and redeploy: resolves the running image's tag again on its registry (with
+/// credentials) and deploys the digest it names now; when that is the digest already running,
+/// the tasks are replaced anyway (they pull the tag again). Nothing is sent when the registry
+/// cannot resolve the tag and berth holds credentials for it (the error says why), nor for an
+/// image pinned by digest alone (there is no tag to follow).
+pub async fn pull_redeploy(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+) -> Result<Changed, ChangeError> {
+    let cur = current(docker, id).await?;
+    let running = reference::split(spec::image_of(&cur.spec));
+    if running.tag.is_none() && running.digest.is_some() {
+        return Err(ChangeError::Invalid(format!(
+            "{} runs an image pinned by digest without a tag: there is no tag to pull again; set an image with a tag",
+            cur.name
+        )));
+    }
+    let tag = running.without_digest();
+    update_image(docker, auth, id, &tag).await
+}
+
 /// Docker's own rollback to the spec before the last update (`rollback=previous`).
-pub async fn rollback(docker: &Docker, id: &str) -> Result<Changed, ChangeError> {
+pub async fn rollback(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+) -> Result<Changed, ChangeError> {
     for _ in 0..ATTEMPTS {
         let cur = current(docker, id).await?;
-        if !cur.has_previous {
+        let Some(previous) = &cur.previous else {
             return Err(ChangeError::Invalid(
                 "This service has not been updated since it was created: there is no previous spec to roll back to."
                     .into(),
             ));
-        }
-        match write(docker, &cur, &cur.spec, true).await {
+        };
+        let creds = auth.for_image(spec::image_of(previous));
+        match write(docker, &cur, &cur.spec, true, creds).await {
             Ok(warnings) => {
                 return Ok(Changed {
                     id: cur.id,

@@ -46,19 +46,32 @@ fn answered(image: &str) -> Registry {
 fn the_mode_decides_who_is_asked() {
     let pinned = running("nginx", "nginx:latest@sha256:old");
     // create: ask unless never
-    let c = choose(&plan("nginx"), None, ResolveImage::Never, &Registry::new());
+    let c = choose(
+        &plan("nginx"),
+        None,
+        ResolveImage::Never,
+        &Registry::new(),
+        &Pins::new(),
+    );
     assert_eq!((c.image.as_str(), c.warning), ("nginx:latest", None));
     let c = choose(
         &plan("nginx"),
         None,
         ResolveImage::Changed,
         &answered("nginx:latest"),
+        &Pins::new(),
     );
     assert_eq!(c.image, "nginx:latest@sha256:abc");
     assert_eq!(c.platforms.map(|p| p.len()), Some(1));
     // update, same image in the file: changed/never keep the running (pinned) reference
     for mode in [ResolveImage::Changed, ResolveImage::Never] {
-        let c = choose(&plan("nginx"), Some(&pinned), mode, &Registry::new());
+        let c = choose(
+            &plan("nginx"),
+            Some(&pinned),
+            mode,
+            &Registry::new(),
+            &Pins::new(),
+        );
         assert_eq!(c.image, "nginx:latest@sha256:old");
         assert_eq!(c.warning, None);
     }
@@ -68,6 +81,7 @@ fn the_mode_decides_who_is_asked() {
         Some(&pinned),
         ResolveImage::Always,
         &answered("nginx:latest"),
+        &Pins::new(),
     );
     assert_eq!(c.image, "nginx:latest@sha256:abc");
     // update, image changed in the file
@@ -76,6 +90,7 @@ fn the_mode_decides_who_is_asked() {
         Some(&pinned),
         ResolveImage::Never,
         &Registry::new(),
+        &Pins::new(),
     );
     assert_eq!(c.image, "nginx:1.27");
     let c = choose(
@@ -83,6 +98,7 @@ fn the_mode_decides_who_is_asked() {
         Some(&pinned),
         ResolveImage::Changed,
         &Registry::new(),
+        &Pins::new(),
     );
     assert_eq!(c.image, "nginx:1.27");
     assert!(
@@ -100,6 +116,7 @@ fn without_a_registry_the_tag_is_kept_with_the_clis_warning() {
         None,
         ResolveImage::Always,
         &r,
+        &Pins::new(),
     );
     assert_eq!(c.image, "berth-test/busybox:1");
     assert_eq!(c.platforms, None);
@@ -126,12 +143,15 @@ fn only_images_that_need_asking_are_queried() {
         }],
     };
     let run = vec![running("nginx", "nginx:latest@sha256:old")];
-    let q: Vec<String> = to_query(&spec, &run, ResolveImage::Changed)
+    let q: Vec<String> = to_query(&spec, &run, ResolveImage::Changed, &Pins::new())
         .into_iter()
         .collect();
     assert_eq!(q, vec!["redis:7".to_string()]);
-    assert!(to_query(&spec, &run, ResolveImage::Never).is_empty());
-    assert_eq!(to_query(&spec, &run, ResolveImage::Always).len(), 2);
+    assert!(to_query(&spec, &run, ResolveImage::Never, &Pins::new()).is_empty());
+    assert_eq!(
+        to_query(&spec, &run, ResolveImage::Always, &Pins::new()).len(),
+        2
+    );
 }
 
 #[test]

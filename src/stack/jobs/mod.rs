@@ -30,6 +30,7 @@ use crate::compose::MemoryFiles;
 use crate::compose::source::Problem;
 use crate::db;
 use crate::docker::Engine;
+use crate::docker::auth::RegistryAuth;
 
 /// What a job does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -163,6 +164,36 @@ pub struct Who {
     pub ip: Option<String>,
 }
 
+/// Which images a deploy sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Images {
+    /// The file's tags, resolved to digests when the image text changed ([`RESOLVE`]).
+    #[default]
+    Tags,
+    /// Every tag resolved again on its registry: services whose digest moved are updated
+    /// (pull and redeploy).
+    Pull,
+    /// The images `redeploy_of`'s version recorded, digests included (exact images).
+    Exact,
+}
+
+impl std::str::FromStr for Images {
+    type Err = String;
+    /// The form field `images`: `tags`, `exact` or `pull`.
+    fn from_str(s: &str) -> Result<Images, String> {
+        match s {
+            "" | "tags" => Ok(Images::Tags),
+            "exact" => Ok(Images::Exact),
+            "pull" => Ok(Images::Pull),
+            other => Err(format!(
+                "images must be exact or tags (or pull), not {:?}",
+                other.chars().take(20).collect::<String>()
+            )),
+        }
+    }
+}
+
 /// A deploy to run: a new version of `stack`.
 #[derive(Debug, Clone, Default)]
 pub struct DeployRequest {
@@ -181,6 +212,8 @@ pub struct DeployRequest {
     pub base_version: Option<i64>,
     /// The version this one deploys again, if it is a redeploy.
     pub redeploy_of: Option<i64>,
+    /// Which images to send.
+    pub images: Images,
     pub who: Who,
 }
 
@@ -197,6 +230,9 @@ pub enum DeployError {
         base: i64,
         latest: i64,
     },
+    /// The request cannot be done as asked (the sentence says why and what to do instead).
+    #[error("{0}")]
+    Refused(String),
     #[error("the database failed: {0}")]
     Storage(#[from] sqlx::Error),
     #[error("{0}")]
@@ -249,6 +285,34 @@ impl Deploys {
     /// A job running, waiting or queued on `stack`.
     pub fn running_on(&self, stack: &str) -> Option<Arc<Job>> {
         self.jobs.running_on(stack)
+    }
+
+    /// Deploys the stack's newest stored version again with every tag resolved anew on its
+    /// registry (with credentials): services whose digest changed roll, the others are left
+    /// alone. Refused when berth holds no version of the stack.
+    pub async fn pull_redeploy(&self, stack: &str, who: Who) -> Result<Arc<Job>, DeployError> {
+        let Some(v) = db::stacks::latest(&self.db, stack).await? else {
+            return Err(DeployError::Refused(format!(
+                "stack {stack} has no version stored in berth (it was deployed elsewhere): pull and redeploy its services one by one"
+            )));
+        };
+        self.deploy(DeployRequest {
+            stack: v.stack,
+            compose: v.compose,
+            env: v.env,
+            files: None,
+            prune: v.prune,
+            base_version: None,
+            redeploy_of: Some(v.version),
+            images: Images::Pull,
+            who,
+        })
+        .await
+    }
+
+    /// The registry credentials every deploy and service change sends, by registry domain.
+    pub async fn registry_auth(&self) -> RegistryAuth {
+        RegistryAuth::default()
     }
 
     /// The stored version a deploy would start from, for the editor's `base_version`.

@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use super::registry::{AfterApply, Pending, Submitted};
 use super::{
-    DeployError, DeployRequest, Deploys, Job, JobKind, Level, Outcome, Who, Work, decode_files,
-    encode_files,
+    DeployError, DeployRequest, Deploys, Images, Job, JobKind, Level, Outcome, Who, Work,
+    decode_files, encode_files,
 };
 use crate::compose::source::{self, Checked};
 use crate::compose::{ComposeFile, FileSource, MemoryFiles};
 use crate::db::{self, audit};
+use crate::stack::image::Pins;
 use crate::stack::{
     self, DeployEvent, DeployOptions, DeployReport, ProgressState, RemoveEvent, RemoveOptions,
     ResolveImage, Source, StackError, WaitOptions,
@@ -28,6 +29,8 @@ const REMOVE_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 pub(super) struct DeployWork {
     source: Source,
     prune: bool,
+    resolve: ResolveImage,
+    pins: Pins,
     warnings: Vec<String>,
     who: Who,
 }
@@ -42,6 +45,11 @@ pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, 
             .unwrap_or_default(),
     };
     let checked = check(&stack, &req.compose, &req.env, &files).await?;
+    let (resolve, pins) = match req.images {
+        Images::Tags => (RESOLVE, Pins::new()),
+        Images::Pull => (ResolveImage::Always, Pins::new()),
+        Images::Exact => (RESOLVE, exact_images(d, &stack, req.redeploy_of).await?),
+    };
     let inserted = db::stacks::insert(
         &d.db,
         &db::stacks::NewVersion {
@@ -82,6 +90,8 @@ pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, 
             reader: Arc::new(files),
         },
         prune: req.prune,
+        resolve,
+        pins,
         warnings: checked.warnings,
         who: req.who,
     };
@@ -89,6 +99,25 @@ pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, 
         .jobs
         .submit(&stack, JobKind::Deploy, version, Work::Deploy(work));
     Ok(after_submit(d, submitted).await)
+}
+
+/// The images a version recorded, for a redeploy with exact images.
+async fn exact_images(d: &Deploys, stack: &str, of: Option<i64>) -> Result<Pins, DeployError> {
+    let Some(of) = of else {
+        return Err(DeployError::Refused(
+            "exact images need the version to redeploy".into(),
+        ));
+    };
+    let pins = db::stacks::get(&d.db, stack, of)
+        .await?
+        .map(|v| v.images_of())
+        .unwrap_or_default();
+    if pins.is_empty() {
+        return Err(DeployError::Refused(format!(
+            "version {of} of {stack} recorded no images (it was not applied, or deployed before berth recorded them): redeploy it with current tags"
+        )));
+    }
+    Ok(pins)
 }
 
 /// Checks a source off the async threads.
@@ -224,7 +253,9 @@ async fn run_deploy(d: &Deploys, job: Arc<Job>, w: DeployWork) {
     };
     let opts = DeployOptions {
         prune: w.prune,
-        resolve_image: RESOLVE,
+        resolve_image: w.resolve,
+        auth: d.registry_auth().await,
+        pins: w.pins,
         wait: None,
         events: Some(tx),
     };
@@ -244,6 +275,7 @@ async fn run_deploy(d: &Deploys, job: Arc<Job>, w: DeployWork) {
             (Outcome::Failed, msg)
         }
         Ok(applied) => {
+            record_images(d, &job, &applied.report).await;
             let ok = applied.report.failed.is_none();
             let done = done_text(&applied.report);
             match d.jobs.applied(&job, ok) {
@@ -281,6 +313,28 @@ async fn run_deploy(d: &Deploys, job: Arc<Job>, w: DeployWork) {
     drop(opts);
     let _ = forward.await;
     finish(d, &job, &w.who, outcome, summary).await;
+}
+
+/// Records the image every service that was sent (or left unchanged) runs with.
+async fn record_images(d: &Deploys, job: &Job, r: &DeployReport) {
+    let images: Pins = r
+        .plan
+        .services
+        .iter()
+        .filter(|s| {
+            r.done
+                .iter()
+                .any(|d| d.kind == stack::ObjectKind::Service && d.name == s.name)
+        })
+        .map(|s| (s.name.clone(), s.image.clone()))
+        .collect();
+    if let Err(e) = db::stacks::set_images(&d.db, &job.stack, job.version, &images).await {
+        tracing::error!(
+            "cannot record the images of {} version {}: {e}",
+            job.stack,
+            job.version
+        );
+    }
 }
 
 async fn run_remove(d: &Deploys, job: Arc<Job>, who: Who) {

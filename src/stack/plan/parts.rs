@@ -19,6 +19,7 @@ pub(super) struct Cx<'a> {
     pub spec: &'a StackSpec,
     pub cfg: &'a Config,
     pub cluster: &'a Cluster,
+    pub pins: &'a image::Pins,
     pub problems: Vec<ComposeError>,
     pub warnings: Vec<String>,
 }
@@ -227,7 +228,7 @@ impl Cx<'_> {
                     ),
                 );
             }
-            let chosen = image::choose(p, current, opts.resolve_image, registry);
+            let chosen = image::choose(p, current, opts.resolve_image, registry, self.pins);
             if let Some(w) = &chosen.warning
                 && !self.warnings.contains(w)
             {

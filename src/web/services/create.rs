@@ -218,7 +218,8 @@ pub async fn create(ctx: Ctx, Form(pairs): Form<Vec<(String, String)>>) -> AppRe
             return Ok(refuse(errors));
         }
     };
-    match ops::create(&docker, new).await {
+    let auth = ctx.state.deploys.registry_auth().await;
+    match ops::create(&docker, &auth, new).await {
         Ok(c) => {
             let text = format!("Service {} created.", c.name);
             Ok(accepted(&ctx, Action::ServiceCreate, &c, text).await)

@@ -10,6 +10,7 @@ use super::check_id;
 use super::detail::{Forms, refused};
 use crate::db::audit::{Action, Outcome};
 use crate::docker::DockerError;
+use crate::docker::auth::RegistryAuth;
 use crate::docker::services::flags;
 use crate::docker::services::ops::{self, ChangeError, Changed};
 use crate::docker::services::spec::{self, FieldErrors, ResourcesInput};
@@ -109,6 +110,11 @@ fn docker(ctx: &Ctx) -> AppResult<bollard::Docker> {
     Ok(ctx.state.docker.manager()?)
 }
 
+/// The registry credentials every change sends (picked by the service's image).
+async fn auth(ctx: &Ctx) -> RegistryAuth {
+    ctx.state.deploys.registry_auth().await
+}
+
 pub async fn scale(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> AppResult<Response> {
     check_id(&id)?;
     let typed = value(&f, "replicas");
@@ -117,7 +123,7 @@ pub async fn scale(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> Ap
         Ok(n) => n,
         Err(m) => return fail(&ctx, &id, Action::ServiceScale, "scale", m, keep).await,
     };
-    let result = ops::scale(&docker(&ctx)?, &id, n).await;
+    let result = ops::scale(&docker(&ctx)?, &auth(&ctx).await, &id, n).await;
     finish(
         &ctx,
         &id,
@@ -139,7 +145,7 @@ pub async fn scale(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> Ap
 pub async fn image(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> AppResult<Response> {
     check_id(&id)?;
     let typed = value(&f, "image");
-    let result = ops::update_image(&docker(&ctx)?, &id, &typed).await;
+    let result = ops::update_image(&docker(&ctx)?, &auth(&ctx).await, &id, &typed).await;
     finish(
         &ctx,
         &id,
@@ -160,7 +166,7 @@ pub async fn env(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> AppR
         Ok(e) => e,
         Err(m) => return fail(&ctx, &id, Action::ServiceEnv, "env", m, keep).await,
     };
-    let result = ops::set_env(&docker(&ctx)?, &id, env).await;
+    let result = ops::set_env(&docker(&ctx)?, &auth(&ctx).await, &id, env).await;
     finish(
         &ctx,
         &id,
@@ -176,7 +182,13 @@ pub async fn env(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> AppR
 pub async fn ports(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> AppResult<Response> {
     check_id(&id)?;
     let typed = values(&f, "ports");
-    let result = ops::set_ports(&docker(&ctx)?, &id, &flags::entries(&typed)).await;
+    let result = ops::set_ports(
+        &docker(&ctx)?,
+        &auth(&ctx).await,
+        &id,
+        &flags::entries(&typed),
+    )
+    .await;
     finish(
         &ctx,
         &id,
@@ -196,7 +208,13 @@ pub async fn constraints(
 ) -> AppResult<Response> {
     check_id(&id)?;
     let typed = values(&f, "constraints");
-    let result = ops::set_constraints(&docker(&ctx)?, &id, &flags::entries(&typed)).await;
+    let result = ops::set_constraints(
+        &docker(&ctx)?,
+        &auth(&ctx).await,
+        &id,
+        &flags::entries(&typed),
+    )
+    .await;
     finish(
         &ctx,
         &id,
@@ -235,7 +253,7 @@ pub async fn resources(
         )
         .await;
     }
-    let result = ops::set_resources(&docker(&ctx)?, &id, parsed).await;
+    let result = ops::set_resources(&docker(&ctx)?, &auth(&ctx).await, &id, parsed).await;
     finish(
         &ctx,
         &id,
@@ -248,16 +266,34 @@ pub async fn resources(
     .await
 }
 
-pub async fn redeploy(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
+/// `POST /services/{id}/redeploy`: every task replaced; with `pull=yes` the image's tag is
+/// resolved again on its registry first and the service moves to the digest it names now.
+pub async fn redeploy(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(f): Form<Pairs>,
+) -> AppResult<Response> {
     check_id(&id)?;
-    let result = ops::redeploy(&docker(&ctx)?, &id).await;
+    let pull = value(&f, "pull") == "yes";
+    let (docker, auth) = (docker(&ctx)?, auth(&ctx).await);
+    let result = if pull {
+        ops::pull_redeploy(&docker, &auth, &id).await
+    } else {
+        ops::redeploy(&docker, &auth, &id).await
+    };
     finish(
         &ctx,
         &id,
         Action::ServiceRedeploy,
         "redeploy",
         result,
-        |c| format!("Restarting every task of {}, one after the other.", c.name),
+        move |c| {
+            if pull {
+                format!("Pulled and redeployed {}: {}.", c.name, c.detail)
+            } else {
+                format!("Restarting every task of {}, one after the other.", c.name)
+            }
+        },
         |_| {},
     )
     .await
@@ -265,7 +301,7 @@ pub async fn redeploy(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
 
 pub async fn rollback(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     check_id(&id)?;
-    let result = ops::rollback(&docker(&ctx)?, &id).await;
+    let result = ops::rollback(&docker(&ctx)?, &auth(&ctx).await, &id).await;
     finish(
         &ctx,
         &id,

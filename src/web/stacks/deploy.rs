@@ -24,7 +24,7 @@ use crate::compose::limits;
 use crate::compose::source::Checked;
 use crate::db;
 use crate::error::{AppError, AppResult};
-use crate::stack::jobs::{self, DeployError, DeployRequest, Job, JobKind, Who};
+use crate::stack::jobs::{self, DeployError, DeployRequest, Images, Job, JobKind, Who};
 use crate::textdiff::{self, Hunk};
 use crate::web::page::{Ctx, Layout};
 use crate::web::urls;
@@ -184,7 +184,7 @@ pub(super) async fn refused(
 
 /// `POST /stacks`: deploy a new stack (or a new version of one, by its name).
 pub async fn create(ctx: Ctx, input: SourceInput) -> AppResult<Response> {
-    submit(ctx, input, None).await
+    submit(ctx, input, None, Images::Tags).await
 }
 
 /// `POST /stacks/{name}`: deploy a new version of this stack.
@@ -194,15 +194,17 @@ pub async fn update(
     mut input: SourceInput,
 ) -> AppResult<Response> {
     input.form.name = name_or_404(&name)?;
-    submit(ctx, input, None).await
+    submit(ctx, input, None, Images::Tags).await
 }
 
 /// `POST /stacks/{name}/versions/{v}/redeploy`: deploy an earlier version again (as a new one).
 pub async fn redeploy(
     ctx: Ctx,
     UrlPath((name, version)): UrlPath<(String, i64)>,
+    Form(form): Form<RedeployForm>,
 ) -> AppResult<Response> {
     let name = name_or_404(&name)?;
+    let images: Images = form.images.parse().map_err(AppError::BadRequest)?;
     let v = db::stacks::get(&ctx.state.db, &name, version)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {version}.")))?;
@@ -218,7 +220,40 @@ pub async fn redeploy(
         files: jobs::decode_files(&v.files),
         uploaded: false,
     };
-    submit(ctx, input, Some(version)).await
+    submit(ctx, input, Some(version), images).await
+}
+
+/// The redeploy form: `images=exact` (the digests the version recorded) or `images=tags`
+/// (its tags as they are now; the default).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct RedeployForm {
+    #[serde(default)]
+    images: String,
+}
+
+/// `POST /stacks/{name}/pull`: deploys the newest version again with every tag resolved anew
+/// on its registry; only services whose digest changed roll.
+pub async fn pull_redeploy(ctx: Ctx, UrlPath(name): UrlPath<String>) -> AppResult<Response> {
+    let name = name_or_404(&name)?;
+    let who = Who {
+        username: ctx.session.username.clone(),
+        ip: ctx.ip.clone(),
+    };
+    match ctx.state.deploys.pull_redeploy(&name, who).await {
+        Ok(job) => Ok(Redirect::to(&job_url(&job)).into_response()),
+        Err(DeployError::Invalid(_)) => Err(AppError::BadRequest(format!(
+            "The stored source of {name} has problems: open it in the editor."
+        ))),
+        Err(e) => Err(deploy_error(e)),
+    }
+}
+
+fn deploy_error(e: DeployError) -> AppError {
+    match e {
+        DeployError::Storage(e) => e.into(),
+        DeployError::Refused(m) => AppError::BadRequest(m),
+        other => AppError::Internal(other.to_string()),
+    }
 }
 
 /// A new version without uploads keeps the files the stack's newest version was deployed with
@@ -232,7 +267,12 @@ pub(super) async fn keep_stored_files(ctx: &Ctx, input: &mut SourceInput) -> App
     Ok(())
 }
 
-async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppResult<Response> {
+async fn submit(
+    ctx: Ctx,
+    input: SourceInput,
+    redeploy_of: Option<i64>,
+    images: Images,
+) -> AppResult<Response> {
     let f = &input.form;
     // variables kept from a stored version without being shown, then the typed lines
     let env = match kept_env(&ctx, f).await? {
@@ -255,6 +295,7 @@ async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppRe
         prune: f.prune(),
         base_version: f.base_version(),
         redeploy_of,
+        images,
         who: Who {
             username: ctx.session.username.clone(),
             ip: ctx.ip.clone(),
@@ -275,8 +316,7 @@ async fn submit(ctx: Ctx, input: SourceInput, redeploy_of: Option<i64>) -> AppRe
             base,
             latest,
         }) => stale(&ctx, input, &env, &stack, base, latest).await,
-        Err(DeployError::Storage(e)) => Err(e.into()),
-        Err(DeployError::Internal(m)) => Err(AppError::Internal(m)),
+        Err(e) => Err(deploy_error(e)),
     }
 }
 

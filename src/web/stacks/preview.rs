@@ -91,8 +91,10 @@ pub async fn preview(
     let opts = DeployOptions {
         prune: f.prune(),
         resolve_image: crate::stack::jobs::RESOLVE,
+        auth: ctx.state.deploys.registry_auth().await,
         wait: None,
         events: None,
+        pins: Default::default(),
     };
     let (plan, refused) = match stack::preview(&ctx.state.docker, &name, source, &opts).await {
         Ok(p) => (p, vec![]),
