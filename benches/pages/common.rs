@@ -166,6 +166,29 @@ impl Bench {
         s
     }
 
+    /// The median time of a docker CLI command against the lab (up to 20 runs), unprinted.
+    pub fn cli_quiet(&self, args: &[&str]) -> Duration {
+        let mut samples = Vec::new();
+        for _ in 0..self.iterations.clamp(1, 20) + 1 {
+            let t = Instant::now();
+            let ok = std::process::Command::new("docker")
+                .arg("-H")
+                .arg(&self.host)
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !ok {
+                println!("    docker {args:?} failed");
+            }
+            samples.push(t.elapsed());
+        }
+        samples.remove(0);
+        samples.sort();
+        samples[samples.len() / 2]
+    }
+
     /// Makes sure `count` services named `{prefix}{i}` exist, each with `replicas` tasks that
     /// stay pending (an unsatisfiable constraint: tasks exist, no containers are started).
     pub async fn ensure_pending_services(

@@ -3,12 +3,14 @@
 //! asserts nothing and is not a test.
 //!
 //! Usage: cargo bench --bench pages -- [SECTION…]
-//!   (sections: dashboard nodes services stacks stack-deploy)
+//!   (sections: dashboard nodes services stacks stack-deploy scale)
 //! Environment: BERTH_BENCH_DOCKER_HOST (a lab manager), BERTH_BENCH_ITERATIONS (default 50).
 
 mod common;
 mod dashboard;
 mod nodes;
+mod proxy;
+mod scale;
 mod services;
 mod stack_deploy;
 mod stacks;
@@ -39,6 +41,9 @@ fn main() {
         }
         if want("stack-deploy") {
             stack_deploy::run(&ctx).await;
+        }
+        if want("scale") {
+            scale::run(&ctx).await;
         }
     });
 }

@@ -1,0 +1,592 @@
+//! berth at 10,000 tasks with many open pages (issue 14). berth runs as its own process (the
+//! bench profile's binary) and talks to the manager through a counting proxy; the figures:
+//! Docker API calls/s and the manager dockerd's CPU idle and with N open pages, the p99 of live
+//! updates (a change made in Docker until an open page holds it), berth's RSS, and each page's
+//! render time next to the matching docker CLI command in the same run.
+//!
+//! An open page is simulated as a browser would run it: the page is fetched once, then every
+//! live part it declares is followed: `sse-connect` streams are read, `hx-trigger="every Ns"`
+//! parts (without `sse-swap`) are polled with `HX-Request: true`.
+//!
+//! Environment: BERTH_BENCH_TASKS (10000), BERTH_BENCH_PAGES (100), BERTH_BENCH_WINDOW (seconds
+//! per measured window, 20), BERTH_BENCH_ROUNDS (live-update rounds, 15).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bollard::models::ServiceSpec;
+use bollard::query_parameters::UpdateServiceOptions;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+
+use crate::common::{Bench, ms};
+use crate::proxy::Proxy;
+
+type Http = Client<HttpConnector, Empty<Bytes>>;
+
+fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
+/// CPU seconds (user + system) a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // after the command: state(0) … utime(11) stime(12), in clock ticks (100 a second)
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
+fn status_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The manager dockerd's pid: the lab keeps it next to the socket (node1.sock → node1/docker.pid).
+fn dockerd_pid(host: &str) -> Option<u32> {
+    if let Ok(p) = std::env::var("BERTH_BENCH_DOCKERD_PID") {
+        return p.parse().ok();
+    }
+    let sock = host.strip_prefix("unix://")?;
+    let dir = sock.strip_suffix(".sock")?;
+    std::fs::read_to_string(format!("{dir}/docker.pid"))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// berth as a child process, signed in.
+struct Berth {
+    child: std::process::Child,
+    base: String,
+    cookie: String,
+    http: Http,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Berth {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Berth {
+    async fn start(docker_host: &str) -> Berth {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pw = dir.path().join("admin-password");
+        std::fs::write(&pw, "benchmark password 1\n").expect("password file");
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("port").port()
+        };
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_berth"))
+            .env_clear()
+            .env("BERTH_LISTEN", format!("127.0.0.1:{port}"))
+            .env("BERTH_TLS_LISTEN", "off")
+            .env("BERTH_DATA_DIR", dir.path().join("data"))
+            .env("DOCKER_HOST", docker_host)
+            .env("BERTH_ADMIN_PASSWORD_FILE", &pw)
+            .env("BERTH_ADMIN_USERNAME", "bench")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start berth");
+        let http: Http = Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut cookie = String::new();
+        for _ in 0..300 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Some(c) = login(&base).await {
+                cookie = c;
+                break;
+            }
+        }
+        assert!(!cookie.is_empty(), "berth did not start or refused sign-in");
+        Berth {
+            child,
+            base,
+            cookie,
+            http,
+            _dir: dir,
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn request(&self, path: &str, htmx: bool, sse: bool) -> hyper::Request<Empty<Bytes>> {
+        let mut r =
+            hyper::Request::get(format!("{}{path}", self.base)).header("cookie", &self.cookie);
+        if htmx {
+            r = r.header("hx-request", "true");
+        }
+        if sse {
+            r = r.header("accept", "text/event-stream");
+        }
+        r.body(Empty::new()).expect("request")
+    }
+
+    async fn get(&self, path: &str, htmx: bool) -> (u16, String) {
+        match self.http.request(self.request(path, htmx, false)).await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let body = resp
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                (status, String::from_utf8_lossy(&body).into_owned())
+            }
+            Err(_) => (0, String::new()),
+        }
+    }
+}
+
+/// POSTs the sign-in form; the session cookie on success.
+async fn login(base: &str) -> Option<String> {
+    let client: Client<HttpConnector, http_body_util::Full<Bytes>> =
+        Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+    let req = hyper::Request::post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(http_body_util::Full::new(Bytes::from_static(
+            b"username=bench&password=benchmark+password+1&next=",
+        )))
+        .ok()?;
+    let resp = client.request(req).await.ok()?;
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("berth_session="))
+        .and_then(|c| c.split(';').next())
+        .map(str::to_string)
+}
+
+/// What an open page follows.
+#[derive(Debug, Default)]
+struct LiveParts {
+    /// (url, interval)
+    polled: Vec<(String, Duration)>,
+    streams: Vec<String>,
+}
+
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let needle = format!(" {name}=\"");
+    let at = tag.find(&needle)? + needle.len();
+    let end = tag[at..].find('"')?;
+    Some(
+        tag[at..at + end]
+            .replace("&amp;", "&")
+            .replace("&#x3D;", "="),
+    )
+}
+
+fn live_parts(html: &str) -> LiveParts {
+    let mut parts = LiveParts::default();
+    for tag in html.split('<').skip(1) {
+        let tag = tag.split('>').next().unwrap_or("");
+        if let Some(url) = attr(tag, "sse-connect") {
+            parts.streams.push(url);
+        }
+        let (Some(url), Some(trigger)) = (attr(tag, "hx-get"), attr(tag, "hx-trigger")) else {
+            continue;
+        };
+        if tag.contains(" sse-swap=\"") {
+            continue;
+        }
+        if let Some(every) = trigger.strip_prefix("every ") {
+            let every = every.split_whitespace().next().unwrap_or("2s");
+            let secs = every
+                .strip_suffix('s')
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or(2.0);
+            parts.polled.push((url, Duration::from_secs_f64(secs)));
+        }
+    }
+    parts
+}
+
+/// The change the live-update rounds look for: an image tag that appears on the pages that
+/// show the marked service.
+#[derive(Default)]
+struct Watch {
+    current: Mutex<Option<(String, Instant, u64)>>,
+    latencies: Mutex<Vec<Duration>>,
+    events: AtomicU64,
+    polls: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Watch {
+    /// Called with every fresh content a page receives; records the delay once per round.
+    fn saw(&self, content: &str, seen_round: &mut u64) {
+        let cur = self.current.lock().ok().and_then(|c| c.clone());
+        if let Some((marker, t0, round)) = cur
+            && round > *seen_round
+            && content.contains(&marker)
+        {
+            *seen_round = round;
+            if let Ok(mut l) = self.latencies.lock() {
+                l.push(t0.elapsed());
+            }
+        }
+    }
+}
+
+async fn open_page(
+    berth: Arc<Berth>,
+    watch: Arc<Watch>,
+    path: String,
+    stop: Arc<tokio::sync::Notify>,
+) {
+    let (_, html) = berth.get(&path, false).await;
+    let parts = live_parts(&html);
+    let mut tasks = Vec::new();
+    for (url, every) in parts.polled {
+        let (berth, watch) = (berth.clone(), watch.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seen = 0;
+            loop {
+                tokio::time::sleep(every).await;
+                let (status, body) = berth.get(&url, true).await;
+                watch.polls.fetch_add(1, Ordering::Relaxed);
+                if status == 0 || status >= 400 {
+                    watch.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                watch.saw(&body, &mut seen);
+            }
+        }));
+    }
+    for url in parts.streams {
+        let (berth, watch) = (berth.clone(), watch.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut seen = 0;
+            loop {
+                let resp = match berth.http.request(berth.request(&url, false, true)).await {
+                    Ok(r) if r.status().is_success() => r,
+                    _ => {
+                        watch.errors.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        continue;
+                    }
+                };
+                let mut body = resp.into_body();
+                let mut buf = String::new();
+                while let Some(Ok(frame)) = body.frame().await {
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
+                    buf.push_str(&String::from_utf8_lossy(&data));
+                    while let Some(end) = buf.find("\n\n") {
+                        let event: String = buf.drain(..end + 2).collect();
+                        if event.lines().any(|l| l.starts_with("data:")) {
+                            watch.events.fetch_add(1, Ordering::Relaxed);
+                            watch.saw(&event, &mut seen);
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    stop.notified().await;
+    for t in tasks {
+        t.abort();
+    }
+}
+
+struct Window {
+    calls_per_s: f64,
+    dockerd_cpu: f64,
+    berth_cpu: f64,
+    rss_mib: f64,
+}
+
+async fn window(b: &Berth, proxy: &Proxy, dockerd: Option<u32>, secs: u64) -> Window {
+    let (c0, d0, b0, t0) = (
+        proxy.counts.total(),
+        dockerd.map(cpu_seconds).unwrap_or(0.0),
+        cpu_seconds(b.pid()),
+        Instant::now(),
+    );
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let dt = t0.elapsed().as_secs_f64();
+    Window {
+        calls_per_s: (proxy.counts.total() - c0) as f64 / dt,
+        dockerd_cpu: (dockerd.map(cpu_seconds).unwrap_or(0.0) - d0) / dt * 100.0,
+        berth_cpu: (cpu_seconds(b.pid()) - b0) / dt * 100.0,
+        rss_mib: status_kib(b.pid(), "VmRSS:") as f64 / 1024.0,
+    }
+}
+
+fn print_window(label: &str, w: &Window) {
+    println!(
+        "  {label:<44} Docker calls/s {:>7.2}   manager dockerd CPU {:>6.1} %   berth CPU {:>6.1} %   berth RSS {:>6.1} MiB",
+        w.calls_per_s, w.dockerd_cpu, w.berth_cpu, w.rss_mib
+    );
+}
+
+/// 10 stacks of 10 services of TASKS/100 pending replicas each.
+async fn populate(b: &Bench, tasks: u64) {
+    let per = (tasks / 100).max(1) as i64;
+    for s in 0..10 {
+        let stack = format!("bscale{s}");
+        b.ensure_pending_services(
+            &format!("{stack}_svc"),
+            10,
+            per,
+            &[("com.docker.stack.namespace", &stack)],
+        )
+        .await;
+    }
+    let t0 = Instant::now();
+    loop {
+        let n = b
+            .docker
+            .list_tasks(None)
+            .await
+            .map(|t| t.len())
+            .unwrap_or(0) as u64;
+        if n >= tasks || t0.elapsed() > Duration::from_secs(900) {
+            println!(
+                "  ({n} tasks in the swarm, ready after {:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+}
+
+async fn set_marker(b: &Bench, service: &str, marker: &str) {
+    let Ok(svc) = b.docker.inspect_service(service, None).await else {
+        return;
+    };
+    let version = svc.version.and_then(|v| v.index).unwrap_or(0) as i32;
+    let mut spec: ServiceSpec = svc.spec.unwrap_or_default();
+    if let Some(c) = spec
+        .task_template
+        .as_mut()
+        .and_then(|t| t.container_spec.as_mut())
+    {
+        c.image = Some(marker.to_string());
+    }
+    let _ = b
+        .docker
+        .update_service(
+            service,
+            spec,
+            UpdateServiceOptions {
+                version,
+                ..Default::default()
+            },
+            None,
+        )
+        .await;
+}
+
+pub async fn run(b: &Bench) {
+    let tasks = env_num("BERTH_BENCH_TASKS", 10_000);
+    let pages = env_num("BERTH_BENCH_PAGES", 100) as usize;
+    let secs = env_num("BERTH_BENCH_WINDOW", 20);
+    let rounds = env_num("BERTH_BENCH_ROUNDS", 15);
+    println!("scale ({tasks} pending tasks in 10 stacks of 10 services; {pages} open pages)");
+    populate(b, tasks).await;
+
+    let upstream = PathBuf::from(
+        b.host
+            .strip_prefix("unix://")
+            .expect("a unix:// lab socket"),
+    );
+    let sock = std::env::temp_dir().join(format!("berth-bench-{}.sock", std::process::id()));
+    let proxy = Proxy::start(&sock, &upstream);
+    let berth = Arc::new(Berth::start(&format!("unix://{}", sock.display())).await);
+    let dockerd = dockerd_pid(&b.host);
+    if dockerd.is_none() {
+        println!(
+            "  (the manager dockerd's pid is unknown: set BERTH_BENCH_DOCKERD_PID for its CPU)"
+        );
+    }
+
+    let nodes = b.docker.list_nodes(None).await.unwrap_or_default();
+    let manager = nodes
+        .iter()
+        .find(|n| n.manager_status.is_some())
+        .and_then(|n| n.id.clone())
+        .unwrap_or_default();
+    let marked = "bscale0_svc0";
+    let service_id = b
+        .docker
+        .inspect_service(marked, None)
+        .await
+        .ok()
+        .and_then(|s| s.id)
+        .unwrap_or_default();
+    let page_list: Vec<(&str, String, Vec<&str>)> = vec![
+        ("/ (dashboard)", "/".into(), vec!["service", "ls"]),
+        ("/nodes", "/nodes".into(), vec!["node", "ls"]),
+        (
+            "/nodes/map",
+            "/nodes/map".into(),
+            vec!["node", "ps", &manager],
+        ),
+        ("/services", "/services".into(), vec!["service", "ls"]),
+        ("/stacks", "/stacks".into(), vec!["stack", "ls"]),
+        (
+            "node page (the manager)",
+            format!("/nodes/{manager}"),
+            vec!["node", "ps", &manager],
+        ),
+        (
+            "service page (100 tasks)",
+            format!("/services/{service_id}"),
+            vec!["service", "ps", marked],
+        ),
+        (
+            "stack page (1,000 tasks)",
+            "/stacks/bscale0".into(),
+            vec!["stack", "ps", "bscale0"],
+        ),
+    ];
+
+    // let berth load (and a model settle) before measuring
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let rss_start = status_kib(berth.pid(), "VmRSS:") as f64 / 1024.0;
+    println!("  berth RSS after start: {rss_start:.1} MiB");
+
+    println!("  page render (berth over HTTP, server + loopback) vs the docker CLI, medians:");
+    let iterations = b.iterations.min(20);
+    for (label, path, cli) in &page_list {
+        let mut samples = Vec::new();
+        let mut bytes = 0;
+        for i in 0..iterations + 2 {
+            let t = Instant::now();
+            let (status, body) = berth.get(path, false).await;
+            let d = t.elapsed();
+            if status != 200 {
+                println!("    {label}: answered {status}");
+                break;
+            }
+            bytes = body.len();
+            if i >= 2 {
+                samples.push(d);
+            }
+        }
+        samples.sort();
+        let page = samples.get(samples.len() / 2).copied().unwrap_or_default();
+        let cli_stats = b.cli_quiet(cli);
+        println!(
+            "    {label:<28} berth {:>8.2} ms ({:>5} KiB)   docker {:<28} {:>8.2} ms   ratio {:.2}",
+            ms(page),
+            bytes / 1024,
+            cli.join(" "),
+            ms(cli_stats),
+            ms(page) / ms(cli_stats).max(0.001)
+        );
+    }
+
+    let idle = window(&berth, &proxy, dockerd, secs).await;
+    print_window("idle (no open page)", &idle);
+
+    let watch = Arc::new(Watch::default());
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let mut clients = Vec::new();
+    for i in 0..pages {
+        let path = page_list[i % page_list.len()].1.clone();
+        clients.push(tokio::spawn(open_page(
+            berth.clone(),
+            watch.clone(),
+            path,
+            stop.clone(),
+        )));
+        if i % 10 == 9 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let before = proxy.counts.by_endpoint();
+    let (p0, e0) = (
+        watch.polls.load(Ordering::Relaxed),
+        watch.events.load(Ordering::Relaxed),
+    );
+    let loaded = window(&berth, &proxy, dockerd, secs).await;
+    print_window(&format!("{pages} open pages"), &loaded);
+    println!(
+        "    pages received {:.1} polls/s and {:.1} pushed events/s; {} errors",
+        (watch.polls.load(Ordering::Relaxed) - p0) as f64 / secs as f64,
+        (watch.events.load(Ordering::Relaxed) - e0) as f64 / secs as f64,
+        watch.errors.load(Ordering::Relaxed)
+    );
+    let after = proxy.counts.by_endpoint();
+    for (k, v) in &after {
+        let d = v - before.get(k).copied().unwrap_or(0);
+        if d > 0 {
+            println!("    {k:<40} {:.2}/s", d as f64 / secs as f64);
+        }
+    }
+    println!(
+        "    delta vs idle: {:+.2} calls/s, manager CPU {:+.1} points",
+        loaded.calls_per_s - idle.calls_per_s,
+        loaded.dockerd_cpu - idle.dockerd_cpu
+    );
+
+    // live updates: change the marked service's image; each open page that shows it records
+    // the time until its live part holds the new image
+    let showing = (0..pages)
+        .filter(|i| matches!(i % page_list.len(), 3 | 6 | 7))
+        .count() as u64;
+    for round in 1..=rounds {
+        let marker = format!("bench/marker:r{round}-{}", std::process::id());
+        set_marker(b, marked, &marker).await;
+        if let Ok(mut c) = watch.current.lock() {
+            *c = Some((marker, Instant::now(), round));
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let mut lat = watch
+        .latencies
+        .lock()
+        .map(|l| l.clone())
+        .unwrap_or_default();
+    lat.sort();
+    let q = |p: f64| {
+        lat.get(((lat.len().max(1) - 1) as f64 * p).round() as usize)
+            .copied()
+            .unwrap_or_default()
+    };
+    println!(
+        "  live updates ({rounds} image changes, {showing} pages show the service): {} of {} arrived; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        lat.len(),
+        showing * rounds,
+        ms(q(0.5)),
+        ms(q(0.99)),
+        ms(q(1.0))
+    );
+    println!(
+        "  berth RSS: now {:.1} MiB, peak {:.1} MiB",
+        status_kib(berth.pid(), "VmRSS:") as f64 / 1024.0,
+        status_kib(berth.pid(), "VmHWM:") as f64 / 1024.0
+    );
+    stop.notify_waiters();
+    for c in clients {
+        let _ = c.await;
+    }
+    let _ = std::fs::remove_file(&sock);
+}
