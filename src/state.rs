@@ -25,6 +25,8 @@ pub struct Inner {
     pub assets: Assets,
     /// Deploys and removals of stacks, running or remembered.
     pub deploys: crate::stack::jobs::Deploys,
+    /// berth's own metrics (request latencies, open streams) and the live-stream bound
+    pub telemetry: crate::web::metrics::Telemetry,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -55,6 +57,7 @@ impl AppState {
             passwords: PasswordGate::default(),
             assets: Assets::load(),
             deploys,
+            telemetry: crate::web::metrics::Telemetry::new(),
             needs_setup: AtomicBool::new(true),
             plain_http_noted: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),

@@ -15,6 +15,7 @@ pub mod errors;
 pub mod extract;
 pub mod fmt;
 pub mod health;
+pub mod metrics;
 pub mod nodes;
 pub mod page;
 pub mod security;
@@ -62,6 +63,8 @@ pub fn router(state: AppState) -> Router {
 pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let public = Router::new()
         .route(urls::HEALTHZ, get(health::healthz))
+        // a session or an API token; anonymous gets 401 (not the sign-in page)
+        .route(urls::METRICS, get(metrics::show))
         .route(urls::SETUP, get(auth::setup_form).post(auth::setup))
         .route(urls::LOGIN, get(auth::login_form).post(auth::login))
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
@@ -115,6 +118,10 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(protected)
         .nest_service(urls::STATIC, state.assets.router())
         .fallback(errors::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(security::csrf_layer())

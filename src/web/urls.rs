@@ -9,6 +9,8 @@ pub const SETTINGS_PASSWORD: &str = "/settings/password";
 pub const SETTINGS_USERS: &str = "/settings/users";
 pub const AUDIT: &str = "/audit";
 pub const HEALTHZ: &str = "/healthz";
+/// Prometheus text format (session or API token)
+pub const METRICS: &str = "/metrics";
 pub const SWARM_INIT: &str = "/swarm/init";
 pub const DOCKER_STATUS: &str = "/partials/docker-status";
 pub const NODES: &str = "/nodes";

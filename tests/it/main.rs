@@ -11,6 +11,7 @@ mod dashboard;
 mod docker_status;
 mod error_pages;
 mod image;
+mod live;
 mod nodes;
 mod process;
 mod registries;

@@ -1,0 +1,3 @@
+//! Issue 14: live pages and /metrics.
+
+mod metrics;
