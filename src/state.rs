@@ -27,6 +27,8 @@ pub struct Inner {
     pub deploys: crate::stack::jobs::Deploys,
     /// berth's own metrics (request latencies, open streams) and the live-stream bound
     pub telemetry: crate::web::metrics::Telemetry,
+    /// the latest render of each live part, shared by its viewers' streams
+    pub live_renders: crate::web::live::Renders,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -58,6 +60,7 @@ impl AppState {
             assets: Assets::load(),
             deploys,
             telemetry: crate::web::metrics::Telemetry::new(),
+            live_renders: Default::default(),
             needs_setup: AtomicBool::new(true),
             plain_http_noted: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),

@@ -131,6 +131,27 @@
     initLogs(document);
   }
 
+  // ---- live parts over server-sent events ----------------------------------------------------
+  // A live part inside [sse-connect] carries sse-swap: berth pushes it when what it shows
+  // changes. Its hx-trigger polling is the fallback (SSE blocked, refused or reconnecting) and
+  // is held back while the stream is open. htmx's sse extension closes the stream when the
+  // element leaves the page (navigation).
+  function sseState(ev, open) {
+    var el = ev.target;
+    if (el && el.setAttribute) {
+      if (open) el.setAttribute("data-sse-open", "1"); else el.removeAttribute("data-sse-open");
+    }
+  }
+  document.addEventListener("htmx:sseOpen", function (ev) { sseState(ev, true); });
+  document.addEventListener("htmx:sseError", function (ev) { sseState(ev, false); });
+  document.addEventListener("htmx:sseClose", function (ev) { sseState(ev, false); });
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var elt = ev.detail && ev.detail.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("sse-swap")) return;
+    var source = elt.closest("[sse-connect]");
+    if (source && source.hasAttribute("data-sse-open")) ev.preventDefault();
+  });
+
   // ---- stacks: compose editor ----------------------------------------------------------------
   // <textarea data-editor="yaml" data-ace-base="/static/vendor/ace-builds-X"> becomes an Ace
   // editor (YAML highlighting, line numbers, search); the textarea stays the form field. The

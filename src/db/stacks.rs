@@ -268,6 +268,13 @@ pub async fn seal_plaintext(db: &SqlitePool) -> sqlx::Result<u64> {
     Ok(done)
 }
 
+/// How many deploys berth's history holds, by outcome (`ok`, `failed`, …), for /metrics.
+pub async fn count_by_outcome(db: &SqlitePool) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as("SELECT outcome, COUNT(*) FROM stack_versions GROUP BY outcome ORDER BY outcome")
+        .fetch_all(db)
+        .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,11 +328,4 @@ mod tests {
         );
         assert_eq!(insert(&db, &version("blog", Some(0))).await.unwrap(), Ok(1));
     }
-}
-
-/// How many deploys berth's history holds, by outcome (`ok`, `failed`, …), for /metrics.
-pub async fn count_by_outcome(db: &SqlitePool) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as("SELECT outcome, COUNT(*) FROM stack_versions GROUP BY outcome ORDER BY outcome")
-        .fetch_all(db)
-        .await
 }

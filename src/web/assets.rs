@@ -5,12 +5,15 @@ use axum::Router;
 
 /// Vendored htmx: pinned 2.x, fetched by scripts/fetch-assets.
 pub const HTMX: &str = "/vendor/htmx.org-2.0.11/htmx.min.js";
+/// Vendored htmx-ext-sse (live parts pushed over server-sent events), pinned like htmx.
+pub const HTMX_SSE: &str = "/vendor/htmx-ext-sse-2.2.4/sse.min.js";
 
 #[derive(Clone)]
 pub struct Assets {
     pub css: String,
     pub js: String,
     pub htmx: String,
+    pub sse: String,
     router: Router,
 }
 
@@ -28,6 +31,7 @@ impl Assets {
             css: url("/app.css"),
             js: url("/app.js"),
             htmx: url(HTMX),
+            sse: url(HTMX_SSE),
             router: serve.into_router(),
         }
     }

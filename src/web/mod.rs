@@ -15,6 +15,7 @@ pub mod errors;
 pub mod extract;
 pub mod fmt;
 pub mod health;
+pub mod live;
 pub mod metrics;
 pub mod nodes;
 pub mod page;

@@ -174,6 +174,7 @@ pub struct Layout {
     pub css: String,
     pub js: String,
     pub htmx: String,
+    pub sse: String,
     pub version: &'static str,
 }
 
@@ -198,6 +199,7 @@ impl Layout {
             css: state.assets.css.clone(),
             js: state.assets.js.clone(),
             htmx: state.assets.htmx.clone(),
+            sse: state.assets.sse.clone(),
             version: env!("CARGO_PKG_VERSION"),
         }
     }
