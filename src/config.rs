@@ -103,6 +103,11 @@ pub struct StackDeployArgs {
     /// Query the registry for image digests and platforms: always, changed or never.
     #[arg(long, value_name = "MODE", default_value = "always")]
     pub resolve_image: String,
+    /// Send registry credentials to the swarm (and use them to resolve digests), read from the
+    /// docker CLI's config (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`, with its
+    /// credential helpers).
+    #[arg(long)]
+    pub with_registry_auth: bool,
     /// Return once the swarm accepted the stack (true, the default), or wait until it
     /// converged (false) and fail when it does not.
     #[arg(short = 'd', long, value_name = "BOOL", num_args = 0..=1, require_equals = true,

@@ -3,6 +3,7 @@
 //! stderr); exit codes: 0 success, 1 failure, 2 invalid command line (see
 //! [`crate::config::STACK_EXIT_CODES`]).
 
+pub mod dockerconfig;
 mod input;
 pub mod table;
 
@@ -97,6 +98,18 @@ async fn deploy(engine: &Engine, a: StackDeployArgs) -> bool {
             return false;
         }
     };
+    let auth = if a.with_registry_auth {
+        let env = |k: &str| std::env::var(k).ok();
+        match dockerconfig::load(env("DOCKER_CONFIG").as_deref(), env("HOME").as_deref()) {
+            Ok(auth) => auth,
+            Err(e) => {
+                err(&format!("--with-registry-auth: {e}"));
+                return false;
+            }
+        }
+    } else {
+        Default::default()
+    };
     // the CLI's notice comes after loading, before the first change
     let mut notice = a.detach.is_none();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<DeployEvent>();
@@ -123,6 +136,7 @@ async fn deploy(engine: &Engine, a: StackDeployArgs) -> bool {
             ..WaitOptions::default()
         }),
         events: Some(tx),
+        auth,
         ..DeployOptions::default()
     };
     let result = stack::deploy(engine, &a.name, source, &opts).await;
