@@ -36,6 +36,37 @@ pub struct VersionRow {
     pub summary: String,
     pub redeploy_of: Option<i64>,
     pub url: String,
+    /// The image each service was deployed with (digest included), when recorded.
+    pub images: Vec<DeployedImage>,
+}
+
+/// A service of a version and the image it was deployed with.
+pub struct DeployedImage {
+    pub service: String,
+    /// the full reference (`reg/app:1@sha256:…`)
+    pub image: String,
+    /// the reference with its digest cut to 12 hex digits, for tables
+    pub short: String,
+}
+
+impl DeployedImage {
+    fn list(v: &db::stacks::Version) -> Vec<DeployedImage> {
+        v.images_of()
+            .into_iter()
+            .map(|(service, image)| {
+                let r = crate::docker::services::reference::split(&image);
+                let short = match r.digest {
+                    Some(_) => format!("{}@{}", r.without_digest(), r.short_digest()),
+                    None => image.clone(),
+                };
+                DeployedImage {
+                    service,
+                    image,
+                    short,
+                }
+            })
+            .collect()
+    }
 }
 
 impl VersionRow {
@@ -49,6 +80,7 @@ impl VersionRow {
             summary: v.summary.clone().unwrap_or_default(),
             redeploy_of: v.redeploy_of,
             url: urls::stack_version(&v.stack, v.version),
+            images: DeployedImage::list(v),
         }
     }
 
