@@ -13,6 +13,7 @@ mod error_pages;
 mod image;
 mod live;
 mod nodes;
+mod private_images;
 mod process;
 mod registries;
 mod security;
