@@ -12,6 +12,7 @@ pub mod error;
 pub mod healthcheck;
 #[cfg(test)]
 mod layering;
+pub mod registry;
 pub mod secrets;
 pub mod stack;
 pub mod state;

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod devices;
+pub mod registries;
 pub mod sessions;
 pub mod stacks;
 pub mod users;

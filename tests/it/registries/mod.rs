@@ -1,4 +1,5 @@
 //! Private registries against the registry lab: a real registry (TLS with the lab's own CA,
 //! htpasswd auth) beside a 2-node swarm whose tasks pull.
 
+mod client;
 mod lab;
