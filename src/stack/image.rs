@@ -160,7 +160,11 @@ pub(crate) fn choose(
         warning: None,
     };
     match decide(p, current, mode, pins) {
-        Choice::Keep(img) => plain(img),
+        // the running platforms stay: dropping them would read as a change (tasks restart)
+        Choice::Keep(img) => Chosen {
+            platforms: current.and_then(running_platforms),
+            ..plain(img)
+        },
         Choice::Tagged => plain(tagged),
         Choice::Query => match registry.get(&tagged) {
             Some(Some(r)) => Chosen {
@@ -178,6 +182,13 @@ pub(crate) fn choose(
             },
         },
     }
+}
+
+/// The platforms a running service is placed by, if any.
+fn running_platforms(cur: &RunningService) -> Option<Vec<Platform>> {
+    let p = cur.spec.pointer("/TaskTemplate/Placement/Platforms")?;
+    let list: Vec<Platform> = serde_json::from_value(p.clone()).ok()?;
+    (!list.is_empty()).then_some(list)
 }
 
 /// Puts the chosen image (and platforms) into a spec.

@@ -198,3 +198,54 @@ fn resolve_modes_parse_with_the_clis_error() {
         Err("invalid option sometimes for flag --resolve-image".into())
     );
 }
+
+#[test]
+fn a_kept_or_pinned_image_keeps_the_running_platforms() {
+    let mut cur = running("reg:5000/app:1", "reg:5000/app:1@sha256:old");
+    cur.spec["TaskTemplate"]["Placement"] =
+        json!({"Platforms": [{"Architecture": "amd64", "OS": "linux"}]});
+    let amd64 = Some(vec![Platform {
+        architecture: Some("amd64".into()),
+        os: Some("linux".into()),
+    }]);
+    let c = choose(
+        &plan("reg:5000/app:1"),
+        Some(&cur),
+        ResolveImage::Changed,
+        &Registry::new(),
+        &Pins::new(),
+    );
+    assert_eq!(c.image, "reg:5000/app:1@sha256:old");
+    assert_eq!(c.platforms, amd64);
+    let pins = Pins::from([(
+        "app_web".to_string(),
+        "reg:5000/app:1@sha256:v1".to_string(),
+    )]);
+    let c = choose(
+        &plan("reg:5000/app:1"),
+        Some(&cur),
+        ResolveImage::Always,
+        &answered("reg:5000/app:1"),
+        &pins,
+    );
+    assert_eq!(
+        c.image, "reg:5000/app:1@sha256:v1",
+        "a pin is neither asked about nor changed"
+    );
+    assert_eq!(c.platforms, amd64);
+    assert!(
+        to_query(
+            &StackSpec {
+                namespace: "app".into(),
+                networks: vec![],
+                secrets: vec![],
+                configs: vec![],
+                services: vec![plan("reg:5000/app:1")],
+            },
+            &[cur],
+            ResolveImage::Always,
+            &pins
+        )
+        .is_empty()
+    );
+}

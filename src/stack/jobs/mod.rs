@@ -168,11 +168,12 @@ pub struct Who {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Images {
-    /// The file's tags, resolved to digests when the image text changed ([`RESOLVE`]).
+    /// The file's tags, resolved to digests when the image text changed ([`RESOLVE`]): what
+    /// an edit deploys.
     #[default]
     Tags,
     /// Every tag resolved again on its registry: services whose digest moved are updated
-    /// (pull and redeploy).
+    /// (pull and redeploy; a version from history with its current tags).
     Pull,
     /// The images `redeploy_of`'s version recorded, digests included (exact images).
     Exact,
@@ -180,12 +181,13 @@ pub enum Images {
 
 impl std::str::FromStr for Images {
     type Err = String;
-    /// The form field `images`: `tags`, `exact` or `pull`.
+    /// The history redeploy's form field `images`: `exact` (the recorded digests) or `tags`
+    /// (the tags as the registry resolves them now); none: as an edit deploys.
     fn from_str(s: &str) -> Result<Images, String> {
         match s {
-            "" | "tags" => Ok(Images::Tags),
+            "" => Ok(Images::Tags),
             "exact" => Ok(Images::Exact),
-            "pull" => Ok(Images::Pull),
+            "tags" | "pull" => Ok(Images::Pull),
             other => Err(format!(
                 "images must be exact or tags (or pull), not {:?}",
                 other.chars().take(20).collect::<String>()
