@@ -1,6 +1,7 @@
 //! Authentication building blocks, independent of the web framework: password hashing,
 //! random tokens, the first-run setup gate and login throttling.
 
+pub mod api_tokens;
 pub mod attempt;
 pub mod password;
 pub mod setup;

@@ -67,6 +67,11 @@ pub enum Action {
     /// someone looked at a stack version's variable values
     StackEnvReveal,
     StackHistoryDelete,
+    /// an API token was created (detail: its scope)
+    TokenCreate,
+    TokenRevoke,
+    /// a request to the API: the token's owner, `METHOD path`, the token's name in the detail
+    ApiRequest,
 }
 
 impl Action {
@@ -101,6 +106,9 @@ impl Action {
         Action::StackRemove,
         Action::StackEnvReveal,
         Action::StackHistoryDelete,
+        Action::TokenCreate,
+        Action::TokenRevoke,
+        Action::ApiRequest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +143,9 @@ impl Action {
             Action::StackRemove => "stack.remove",
             Action::StackEnvReveal => "stack.env.reveal",
             Action::StackHistoryDelete => "stack.history.delete",
+            Action::TokenCreate => "token.create",
+            Action::TokenRevoke => "token.revoke",
+            Action::ApiRequest => "api.request",
         }
     }
 }
@@ -330,7 +341,8 @@ mod tests {
             let area = n.split('.').next().unwrap_or_default();
             assert!(
                 [
-                    "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack"
+                    "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
+                    "api"
                 ]
                 .contains(&area),
                 "{n}"

@@ -5,8 +5,11 @@
 //! headers, compression, error pages (every route), panic catcher, the front door (client
 //! address, Host check, HTTPS redirect, HSTS: [`transport`]), cross-origin (CSRF)
 //! protection, body limit, timeout (streams excluded), and for pages a second panic catcher
-//! inside the session guard (so the error page keeps the signed-in layout).
+//! inside the session guard (so the error page keeps the signed-in layout). The JSON API
+//! ([`api`]) shares only the outermost layers (request id, tracing, security headers,
+//! compression): it has no session, no CSRF check and no HTML error pages.
 
+pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -25,6 +28,7 @@ pub mod session;
 pub mod settings;
 pub mod stacks;
 pub mod swarm;
+pub mod tokens;
 pub mod transport;
 pub mod urls;
 
@@ -53,7 +57,8 @@ pub const PUBLIC_BODY_LIMIT: usize = 16 * 1024;
 /// Ordinary requests must finish within this; streams (logs, deploy progress) are exempt.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
-type PanicHandler = fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response;
+pub(crate) type PanicHandler =
+    fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response;
 
 pub fn router(state: AppState) -> Router {
     router_with(state, Router::new())
@@ -81,6 +86,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             urls::route::SETTINGS_USER_DELETE,
             post(settings::delete_user),
         )
+        .route(urls::SETTINGS_TOKENS, post(tokens::create))
+        .route(urls::route::SETTINGS_TOKEN_REVOKE, post(tokens::revoke))
         .route(urls::AUDIT, get(audit::show))
         .route(urls::SWARM_INIT, post(swarm::init))
         .merge(nodes::routes())
@@ -136,6 +143,8 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             state.clone(),
             errors::render_errors,
         ))
+        // the API has its own layers: tokens instead of sessions and CSRF, JSON errors
+        .merge(api::router(state.clone()))
         .layer(CompressionLayer::new());
     for (name, value) in security {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));

@@ -44,6 +44,9 @@ struct SettingsPage {
     new_username: String,
     plain_http_from_afar: bool,
     tls_port: Option<u16>,
+    tokens: Vec<super::tokens::TokenView>,
+    token_error: Option<String>,
+    token_form: super::tokens::TokenForm,
 }
 
 async fn render(
@@ -72,6 +75,9 @@ async fn render(
         new_username,
         plain_http_from_afar: ctx.plain_http_from_afar,
         tls_port: ctx.state.config.tls_listen.map(|a| a.port()),
+        tokens: super::tokens::list(ctx).await?,
+        token_error: None,
+        token_form: Default::default(),
     })
 }
 

@@ -88,6 +88,36 @@ pub fn settings_user_delete(id: i64) -> String {
     format!("/settings/users/{id}/delete")
 }
 
+/// the API tokens: the list is on the settings page, created here
+pub const SETTINGS_TOKENS: &str = "/settings/tokens";
+
+pub fn settings_token_revoke(id: i64) -> String {
+    format!("/settings/tokens/{id}/revoke")
+}
+
+// ---- the JSON API -------------------------------------------------------------------------
+/// Everything under it is the API: bearer tokens, JSON errors, no session and no CSRF.
+pub const API: &str = "/api";
+pub const API_V1: &str = "/api/v1";
+pub const API_STACKS: &str = "/api/v1/stacks";
+
+pub fn api_stack(name: &str) -> String {
+    format!("/api/v1/stacks/{name}")
+}
+
+/// `/api/v1/stacks/{name}/{action}` for deploy, remove
+pub fn api_stack_action(name: &str, action: &str) -> String {
+    format!("/api/v1/stacks/{name}/{action}")
+}
+
+pub fn api_job(id: &str) -> String {
+    format!("/api/v1/jobs/{id}")
+}
+
+pub fn api_job_events(id: &str) -> String {
+    format!("/api/v1/jobs/{id}/events")
+}
+
 /// The router's patterns for the addresses the builders above make (a test checks that each
 /// builder fills its pattern).
 pub mod route {
@@ -129,6 +159,14 @@ pub mod route {
     pub const JOB_EVENTS: &str = "/jobs/{id}/events";
 
     pub const SETTINGS_USER_DELETE: &str = "/settings/users/{id}/delete";
+    pub const SETTINGS_TOKEN_REVOKE: &str = "/settings/tokens/{id}/revoke";
+
+    pub const API_ANY: &str = "/api/{*rest}";
+    pub const API_STACK: &str = "/api/v1/stacks/{name}";
+    pub const API_STACK_DEPLOY: &str = "/api/v1/stacks/{name}/deploy";
+    pub const API_STACK_REMOVE: &str = "/api/v1/stacks/{name}/remove";
+    pub const API_JOB: &str = "/api/v1/jobs/{id}";
+    pub const API_JOB_EVENTS: &str = "/api/v1/jobs/{id}/events";
 }
 
 /// Longest `next` target kept after login.
@@ -231,6 +269,19 @@ mod tests {
             settings_user_delete(3),
             fill(route::SETTINGS_USER_DELETE, &[("id", "3")])
         );
+        assert_eq!(
+            settings_token_revoke(3),
+            fill(route::SETTINGS_TOKEN_REVOKE, &[("id", "3")])
+        );
+        assert_eq!(api_stack("web"), fill(route::API_STACK, &name));
+        for (pattern, action) in [
+            (route::API_STACK_DEPLOY, "deploy"),
+            (route::API_STACK_REMOVE, "remove"),
+        ] {
+            assert_eq!(api_stack_action("web", action), fill(pattern, &name));
+        }
+        assert_eq!(api_job("abc"), fill(route::API_JOB, &id));
+        assert_eq!(api_job_events("abc"), fill(route::API_JOB_EVENTS, &id));
     }
 
     #[test]

@@ -15,6 +15,7 @@ use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 
 use super::{ConfirmForm, name_or_404};
+use crate::AppState;
 use crate::db::{
     self,
     audit::{Action, Outcome},
@@ -191,7 +192,7 @@ fn stored_lines(json: Option<&str>) -> Vec<Line> {
 pub async fn events(ctx: Ctx, Path((name, version)): Path<(String, i64)>) -> AppResult<Response> {
     let name = name_or_404(&name)?;
     if let Some(job) = ctx.state.deploys.deploy_of(&name, version) {
-        return Ok(job_stream(&ctx, &job));
+        return Ok(job_stream(&ctx.state, &job));
     }
     let v = db::stacks::get(&ctx.state.db, &name, version)
         .await?
@@ -210,7 +211,7 @@ pub async fn events(ctx: Ctx, Path((name, version)): Path<(String, i64)>) -> App
 }
 
 /// A job's progress as server-sent events: what happened so far, then what happens next.
-pub fn job_stream(ctx: &Ctx, job: &Job) -> Response {
+pub fn job_stream(state: &AppState, job: &Job) -> Response {
     let (past, end, rx) = job.follow();
     let past_count = past.len();
     let head: Vec<Update> = past
@@ -239,7 +240,7 @@ pub fn job_stream(ctx: &Ctx, job: &Job) -> Response {
     };
     let all = stream::iter(head)
         .chain(live)
-        .take_until(ctx.state.shutting_down());
+        .take_until(state.shutting_down());
     sse(all)
 }
 

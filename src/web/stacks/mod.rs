@@ -9,6 +9,7 @@ mod deploy;
 mod detail;
 mod editor;
 mod history;
+pub use history::job_stream;
 mod list;
 mod preview;
 mod remove;

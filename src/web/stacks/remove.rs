@@ -82,5 +82,5 @@ pub async fn job_events(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response>
         .deploys
         .get(&id)
         .ok_or_else(|| AppError::NotFound("That job is not known.".into()))?;
-    Ok(job_stream(&ctx, &job))
+    Ok(job_stream(&ctx.state, &job))
 }
