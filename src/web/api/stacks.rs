@@ -12,7 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::views::{JobBody, JobView, StackDetail, StacksBody};
 use crate::AppState;
 use crate::db;
-use crate::stack::jobs::{DeployError, DeployRequest, Job, Outcome};
+use crate::stack::jobs::{DeployError, DeployRequest, Images, Job, Outcome};
 
 /// `?wait=true`: answer when the job has ended.
 #[derive(Debug, Default, Deserialize)]
@@ -30,6 +30,9 @@ pub struct DeployBody {
     pub env: String,
     #[serde(default)]
     pub prune: bool,
+    /// Resolve every image tag on its registry again (services whose digest moved update).
+    #[serde(default)]
+    pub pull: bool,
 }
 
 /// A stack name from the URL: what berth would accept as a name, or 404.
@@ -108,6 +111,7 @@ pub async fn deploy(
         // the files the compose file refers to: those of the stack's newest version
         files: None,
         prune: body.prune,
+        images: if body.pull { Images::Pull } else { Images::Tags },
         base_version: None,
         redeploy_of: None,
         who: auth.who(),
@@ -121,6 +125,9 @@ pub async fn deploy(
                 "conflict",
                 "A newer version was deployed meanwhile.",
             ));
+        }
+        Err(DeployError::Refused(m)) => {
+            return Err(ApiError::new(StatusCode::CONFLICT, "refused", m));
         }
         Err(DeployError::Storage(e)) => return Err(e.into()),
         Err(DeployError::Internal(m)) => {
