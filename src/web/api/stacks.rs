@@ -111,7 +111,11 @@ pub async fn deploy(
         // the files the compose file refers to: those of the stack's newest version
         files: None,
         prune: body.prune,
-        images: if body.pull { Images::Pull } else { Images::Tags },
+        images: if body.pull {
+            Images::Pull
+        } else {
+            Images::Tags
+        },
         base_version: None,
         redeploy_of: None,
         who: auth.who(),
