@@ -312,9 +312,26 @@ impl Deploys {
         .await
     }
 
-    /// The registry credentials every deploy and service change sends, by registry domain.
+    /// The registry credentials every deploy and service change sends, by registry domain:
+    /// every registry stored on the registries page. A registry whose secret cannot be opened
+    /// is left out (and logged): its images are then sent without credentials.
     pub async fn registry_auth(&self) -> RegistryAuth {
-        RegistryAuth::default()
+        let mut auth = RegistryAuth::default();
+        let stored = match db::registries::list(&self.db).await {
+            Ok(list) => list,
+            Err(e) => {
+                tracing::error!("cannot read the stored registries: {e}");
+                return auth;
+            }
+        };
+        for r in stored {
+            match db::registries::secret(&self.db, r.id).await {
+                Ok(Some(secret)) => auth.insert_login(&r.address, &r.username, &secret),
+                Ok(None) => {}
+                Err(e) => tracing::error!("cannot open the secret of registry {}: {e}", r.address),
+            }
+        }
+        auth
     }
 
     /// The stored version a deploy would start from, for the editor's `base_version`.

@@ -5,6 +5,7 @@
 //! credentials of its own, so a task placed there runs only when berth sent them.
 
 mod cli;
+mod web;
 
 use std::time::Duration;
 
@@ -76,4 +77,14 @@ pub async fn refused_image(docker: &Docker, service: &str) -> String {
         "a task of {service} ran without credentials"
     );
     err
+}
+
+/// Waits until every running task of `service` runs `image`, and one does.
+pub async fn all_run(docker: &Docker, service: &str, image: &str) {
+    eventually(120, &format!("{service} running {image} only"), || async {
+        let t = tasks(docker, service).await;
+        let running: Vec<_> = t.iter().filter(|(s, _, _)| s == "running").collect();
+        (!running.is_empty() && running.iter().all(|(_, _, i)| i == image)).then_some(())
+    })
+    .await
 }
