@@ -252,6 +252,21 @@ pub struct ServeArgs {
     /// (mode 0600) on first start.
     #[arg(long, env = "BERTH_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
+
+    /// The live model reloads everything from Docker this often, healing anything the event
+    /// stream missed (e.g. 60s, 5m).
+    #[arg(long, env = "BERTH_MODEL_RECONCILE", default_value = "60s", value_parser = parse_duration)]
+    pub model_reconcile: Duration,
+
+    /// The live model asks Docker for every service's task counts this often, to notice task
+    /// changes no event announces (a container dying on a worker).
+    #[arg(long, env = "BERTH_MODEL_POLL", default_value = "2s", value_parser = parse_duration)]
+    pub model_poll: Duration,
+
+    /// The live model makes at most this many Docker calls a second, whatever happens.
+    #[arg(long, env = "BERTH_MODEL_MAX_CALLS", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub model_max_calls: u32,
 }
 
 /// An address to listen on, or `off`.
@@ -320,6 +335,15 @@ impl ServeArgs {
         self.cookie_secure || self.public_url.as_ref().is_some_and(|u| u.https)
     }
 
+    /// How the live model keeps up with Docker.
+    pub fn model_settings(&self) -> crate::model::Settings {
+        crate::model::Settings {
+            reconcile: self.model_reconcile,
+            poll: self.model_poll,
+            max_calls: self.model_max_calls,
+        }
+    }
+
     /// Settings for tests and embedding: everything default except what is given.
     pub fn for_test(data_dir: PathBuf, docker_host: String) -> Self {
         ServeArgs {
@@ -340,6 +364,9 @@ impl ServeArgs {
             log_format: LogFormat::Text,
             cookie_secure: false,
             secret_key_file: None,
+            model_reconcile: Duration::from_secs(60),
+            model_poll: Duration::from_secs(2),
+            model_max_calls: 10,
         }
     }
 }

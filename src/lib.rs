@@ -12,6 +12,7 @@ pub mod error;
 pub mod healthcheck;
 #[cfg(test)]
 mod layering;
+pub mod model;
 pub mod registry;
 pub mod secrets;
 pub mod stack;
@@ -33,7 +34,7 @@ pub fn app(state: AppState) -> axum::Router {
 }
 
 /// Serves `app(state)` over plain HTTP on `listener` until `shutdown` completes, then drains
-/// open requests. Also runs the Docker status monitor and the session janitor.
+/// open requests. Also runs the Docker status monitor, the live model and the session janitor.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -54,6 +55,7 @@ pub async fn serve_all(
     use web::transport::Listener;
 
     let monitor = tokio::spawn(state.docker.clone().monitor());
+    let model = state.model.start(state.docker.clone());
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
     let stopping = state.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -91,6 +93,9 @@ pub async fn serve_all(
         }
     };
     monitor.abort();
+    if let Some(m) = model {
+        m.abort();
+    }
     janitor.abort();
     result
 }

@@ -17,6 +17,8 @@ use crate::web::assets::Assets;
 pub struct Inner {
     pub db: SqlitePool,
     pub docker: Engine,
+    /// The live model of the swarm that pages read (kept current by a task `serve` starts).
+    pub model: crate::model::Model,
     pub config: ServeArgs,
     pub setup: SetupGate,
     pub throttle: LoginThrottle,
@@ -51,9 +53,11 @@ impl AppState {
         let db = crate::db::open(&config.data_dir, config.secret_key_file.as_deref()).await?;
         let docker = Engine::new(&config.docker_host);
         let deploys = crate::stack::jobs::Deploys::new(db.clone(), docker.clone());
+        let model = crate::model::Model::new(config.model_settings());
         let state = AppState(Arc::new(Inner {
             db,
             docker,
+            model,
             setup: SetupGate::default(),
             throttle: LoginThrottle::default(),
             passwords: PasswordGate::default(),

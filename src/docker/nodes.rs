@@ -24,7 +24,7 @@ pub use ops::{
 };
 
 /// One node, flattened for display.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeInfo {
     pub id: String,
     pub hostname: String,

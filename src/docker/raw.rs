@@ -21,6 +21,14 @@ use super::DockerError;
 /// `GET {path}[?{query}]` (e.g. `/services/abc`, `insertDefaults=true`) on the API, as JSON.
 /// The query is berth's own, never user input.
 pub async fn get(docker: &Docker, path: &str, query: &str) -> Result<Value, DockerError> {
+    let text = get_text(docker, path, query).await?;
+    serde_json::from_str(&text)
+        .map_err(|e| DockerError::Other(format!("Docker sent a reply berth could not read: {e}")))
+}
+
+/// `GET {path}[?{query}]` as the body's text, for callers that decode it into their own lean
+/// types (the model reads 10,000 tasks without building a JSON tree or bollard's full types).
+pub async fn get_text(docker: &Docker, path: &str, query: &str) -> Result<String, DockerError> {
     check_path(path)?;
     let path = if query.is_empty() {
         path.to_string()
@@ -36,9 +44,7 @@ pub async fn get(docker: &Docker, path: &str, query: &str) -> Result<Value, Dock
         }
         req
     });
-    let text = client.ping().await?;
-    serde_json::from_str(&text)
-        .map_err(|e| DockerError::Other(format!("Docker sent a reply berth could not read: {e}")))
+    Ok(client.ping().await?)
 }
 
 /// `POST /services/{id}/update?version=…[&rollback=previous]` with `spec` sent verbatim, and

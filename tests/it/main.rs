@@ -13,6 +13,7 @@ mod docker_status;
 mod error_pages;
 mod image;
 mod live;
+mod model;
 mod nodes;
 mod private_images;
 mod process;

@@ -25,7 +25,7 @@ pub use view::SpecView;
 
 /// One service as `docker service ls` shows it, and a little more. Shared by the service and
 /// stack pages.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServiceSummary {
     pub id: String,
     pub name: String,
@@ -51,7 +51,7 @@ pub struct ServiceSummary {
 }
 
 /// The state of the last rolling update (`UpdateStatus`).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UpdateState {
     /// updating, paused, completed, rollback_started, rollback_paused, rollback_completed
     pub state: &'static str,

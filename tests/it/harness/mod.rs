@@ -8,6 +8,7 @@ pub mod http;
 pub mod lab;
 pub mod process;
 pub mod registry;
+pub mod proxy;
 
 pub use app::{TestApp, TestServer};
 pub use lab::lab;
