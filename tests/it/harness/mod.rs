@@ -7,8 +7,8 @@ pub mod curl;
 pub mod http;
 pub mod lab;
 pub mod process;
-pub mod registry;
 pub mod proxy;
+pub mod registry;
 
 pub use app::{TestApp, TestServer};
 pub use lab::lab;

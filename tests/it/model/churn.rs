@@ -21,7 +21,10 @@ async fn the_model_matches_the_api_after_a_random_series_of_changes() {
         .expect("worker id")
         .trim()
         .to_string();
-    let _active = Reactivate { lab: multi, node: worker.clone() };
+    let _active = Reactivate {
+        lab: multi,
+        node: worker.clone(),
+    };
     let (_engine, model, monitor) = follow(&multi.manager_host()).await;
     let docker = multi.docker(1);
     let seed: u64 = rand::rng().random();
@@ -57,7 +60,11 @@ async fn the_model_matches_the_api_after_a_random_series_of_changes() {
                     multi.docker_cli(1, &["service", "rm", &name]).expect("rm");
                 }
                 7 => {
-                    let to = if rng.random_bool(0.5) { "drain" } else { "active" };
+                    let to = if rng.random_bool(0.5) {
+                        "drain"
+                    } else {
+                        "active"
+                    };
                     multi
                         .docker_cli(1, &["node", "update", "--availability", to, &worker])
                         .expect("node update");
@@ -68,7 +75,14 @@ async fn the_model_matches_the_api_after_a_random_series_of_changes() {
                 }
             }
         }
-        converges(&model, &docker, &prefix, 60, &format!("after round {round}")).await;
+        converges(
+            &model,
+            &docker,
+            &prefix,
+            60,
+            &format!("after round {round}"),
+        )
+        .await;
     }
     assert!(model.snapshot().docker_reachable());
     monitor.abort();
@@ -94,8 +108,9 @@ struct Reactivate {
 
 impl Drop for Reactivate {
     fn drop(&mut self) {
-        let _ = self
-            .lab
-            .docker_cli(1, &["node", "update", "--availability", "active", &self.node]);
+        let _ = self.lab.docker_cli(
+            1,
+            &["node", "update", "--availability", "active", &self.node],
+        );
     }
 }

@@ -28,7 +28,10 @@ pub async fn follow(host: &str) -> (Engine, Model, tokio::task::JoinHandle<()>) 
         ..Settings::default()
     });
     model.start(engine.clone()).expect("starts once");
-    assert!(model.ready(Duration::from_secs(30)).await, "the model loads");
+    assert!(
+        model.ready(Duration::from_secs(30)).await,
+        "the model loads"
+    );
     (engine, model, monitor)
 }
 
@@ -140,7 +143,12 @@ pub async fn api_view(docker: &Docker, prefix: &str) -> View {
         };
         v.tasks.insert(
             (name.clone(), i.id.clone()),
-            (i.node_id.clone(), i.slot, i.state.clone(), i.desired_state.clone()),
+            (
+                i.node_id.clone(),
+                i.slot,
+                i.state.clone(),
+                i.desired_state.clone(),
+            ),
         );
     }
     v
@@ -199,7 +207,13 @@ impl Drop for Cleanup {
 pub fn create(lab: &Lab, name: &str, replicas: u32, pending: bool) {
     let replicas = replicas.to_string();
     let mut args = vec![
-        "service", "create", "-d", "--name", name, "--replicas", &replicas,
+        "service",
+        "create",
+        "-d",
+        "--name",
+        name,
+        "--replicas",
+        &replicas,
     ];
     if pending {
         args.extend(["--constraint", "node.labels.berth-nowhere==1"]);

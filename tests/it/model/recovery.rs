@@ -45,7 +45,10 @@ async fn the_model_catches_up_after_its_event_stream_is_cut() {
     })
     .await;
     converges(&model, &docker, &prefix, 30, "after the cut").await;
-    assert!(model.snapshot().service(&a).is_none(), "the removal was seen");
+    assert!(
+        model.snapshot().service(&a).is_none(),
+        "the removal was seen"
+    );
     monitor.abort();
 }
 
