@@ -35,6 +35,9 @@ pub async fn follow(host: &str) -> (Engine, Model, tokio::task::JoinHandle<()>) 
     (engine, model, monitor)
 }
 
+/// A task's (node, slot, state, desired state).
+type TaskRow = (String, Option<i64>, String, String);
+
 /// Nodes, then the services named `prefix…` with their tasks and stacks: what a page shows.
 #[derive(Debug, PartialEq, Eq, Default)]
 pub struct View {
@@ -43,7 +46,7 @@ pub struct View {
     /// name → (stack, mode, image, running, desired)
     services: BTreeMap<String, (String, String, String, u64, u64)>,
     /// (service name, task id) → (node, slot, state, desired state)
-    tasks: BTreeMap<(String, String), (String, Option<i64>, String, String)>,
+    tasks: BTreeMap<(String, String), TaskRow>,
     /// stack → number of services
     stacks: BTreeMap<String, usize>,
 }
