@@ -31,6 +31,8 @@ pub struct Inner {
     pub telemetry: crate::web::metrics::Telemetry,
     /// the latest render of each live part, shared by its viewers' streams
     pub live_renders: crate::web::live::Renders,
+    /// The rate limit of each deploy webhook.
+    pub hook_limits: crate::stack::webhook::Limiter,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -65,6 +67,7 @@ impl AppState {
             deploys,
             telemetry: crate::web::metrics::Telemetry::new(),
             live_renders: Default::default(),
+            hook_limits: Default::default(),
             needs_setup: AtomicBool::new(true),
             plain_http_noted: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),

@@ -65,6 +65,7 @@ mod interpolate;
 pub mod limits;
 mod merge;
 mod paths;
+pub mod retag;
 mod schema;
 pub mod source;
 pub mod types;

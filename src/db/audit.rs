@@ -72,6 +72,12 @@ pub enum Action {
     TokenRevoke,
     /// a request to the API: the token's owner, `METHOD path`, the token's name in the detail
     ApiRequest,
+    /// a deploy webhook of a stack was made (its secret is never recorded)
+    WebhookCreate,
+    WebhookRotate,
+    WebhookDelete,
+    /// a call of a signed webhook without a valid signature
+    WebhookRefused,
 }
 
 impl Action {
@@ -109,6 +115,10 @@ impl Action {
         Action::TokenCreate,
         Action::TokenRevoke,
         Action::ApiRequest,
+        Action::WebhookCreate,
+        Action::WebhookRotate,
+        Action::WebhookDelete,
+        Action::WebhookRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -146,6 +156,10 @@ impl Action {
             Action::TokenCreate => "token.create",
             Action::TokenRevoke => "token.revoke",
             Action::ApiRequest => "api.request",
+            Action::WebhookCreate => "stack.webhook.create",
+            Action::WebhookRotate => "stack.webhook.rotate",
+            Action::WebhookDelete => "stack.webhook.delete",
+            Action::WebhookRefused => "stack.webhook.refused",
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod registries;
 pub mod sessions;
 pub mod stacks;
 pub mod users;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

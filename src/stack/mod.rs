@@ -85,6 +85,7 @@ pub mod plan;
 mod remove;
 pub mod resources;
 mod wait;
+pub mod webhook;
 
 pub use deploy::{Applied, DeployOptions, Source, apply_changes, deploy, preview};
 pub use diff::{FieldChange, ServiceDiff};

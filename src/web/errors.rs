@@ -81,7 +81,11 @@ fn unrendered_failure(resp: &Response) -> Option<ErrorInfo> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if content_type.starts_with("text/html") || content_type.starts_with("text/event-stream") {
+    // pages, streams and JSON answers (webhooks, the API) are already what their client reads
+    if content_type.starts_with("text/html")
+        || content_type.starts_with("text/event-stream")
+        || content_type.starts_with("application/json")
+    {
         return None;
     }
     tracing::info!(

@@ -18,6 +18,7 @@ pub mod errors;
 pub mod extract;
 pub mod fmt;
 pub mod health;
+pub mod hooks;
 pub mod live;
 pub mod metrics;
 pub mod nodes;
@@ -118,12 +119,19 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
             session::require_session,
         ));
 
+    // Deploy webhooks: no session, no CSRF token (the secret address is the credential); a
+    // compose file at most; `?wait=true` may outlast the page timeout.
+    let hooks = Router::new()
+        .route(urls::route::HOOK, post(hooks::call))
+        .layer(DefaultBodyLimit::max(hooks::BODY_LIMIT));
+
     let security = security::headers();
 
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new()
         .merge(public)
         .merge(protected)
+        .merge(hooks)
         .nest_service(urls::STATIC, state.assets.router())
         .fallback(errors::not_found)
         .layer(middleware::from_fn_with_state(
@@ -154,10 +162,18 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         axum::http::HeaderValue::from_static("no-store"),
     ))
     .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-    .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id = %id)
-    }))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            // a webhook's address is its secret: never logged
+            let path = urls::loggable_path(req.uri().path());
+            tracing::info_span!("request", method = %req.method(), path = %path, id = %id)
+        }),
+    )
     .layer(SetRequestIdLayer::new(x_request_id, security::MakeId))
     .with_state(state)
 }

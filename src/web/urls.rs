@@ -83,6 +83,28 @@ pub fn job_events(id: &str) -> String {
     format!("/jobs/{id}/events")
 }
 
+/// `/stacks/{name}/webhooks/{id}/{action}` for rotate, delete
+pub fn stack_webhook_action(name: &str, id: i64, action: &str) -> String {
+    format!("/stacks/{name}/webhooks/{id}/{action}")
+}
+
+// ---- deploy webhooks ----------------------------------------------------------------------
+/// Where webhook calls go (no session: the secret in the address is the credential).
+pub const HOOKS: &str = "/hooks";
+
+/// `/hooks/{token}`: a deploy webhook's secret address
+pub fn hook(token: &str) -> String {
+    format!("/hooks/{token}")
+}
+
+/// A request path fit for the log: a webhook's secret address is cut to `/hooks/…`.
+pub fn loggable_path(path: &str) -> &str {
+    match path.strip_prefix(HOOKS) {
+        Some(rest) if rest.starts_with('/') => "/hooks/…",
+        _ => path,
+    }
+}
+
 // ---- settings -----------------------------------------------------------------------------
 pub fn settings_user_delete(id: i64) -> String {
     format!("/settings/users/{id}/delete")
@@ -155,6 +177,10 @@ pub mod route {
     pub const STACK_VERSION: &str = "/stacks/{name}/versions/{version}";
     pub const STACK_VERSION_REDEPLOY: &str = "/stacks/{name}/versions/{version}/redeploy";
     pub const STACK_VERSION_EVENTS: &str = "/stacks/{name}/versions/{version}/events";
+    pub const STACK_WEBHOOKS: &str = "/stacks/{name}/webhooks";
+    pub const STACK_WEBHOOK_ROTATE: &str = "/stacks/{name}/webhooks/{id}/rotate";
+    pub const STACK_WEBHOOK_DELETE: &str = "/stacks/{name}/webhooks/{id}/delete";
+    pub const HOOK: &str = "/hooks/{token}";
     pub const JOB: &str = "/jobs/{id}";
     pub const JOB_EVENTS: &str = "/jobs/{id}/events";
 
@@ -244,6 +270,7 @@ mod tests {
             (route::STACK_DIFF, "diff"),
             (route::STACK_PULL, "pull"),
             (route::STACK_HISTORY_DELETE, "history/delete"),
+            (route::STACK_WEBHOOKS, "webhooks"),
         ];
         assert_eq!(stack("web"), fill(route::STACK, &name));
         for (pattern, action) in stack_actions {
@@ -263,6 +290,18 @@ mod tests {
                 fill(pattern, &version)
             );
         }
+        for (pattern, action) in [
+            (route::STACK_WEBHOOK_ROTATE, "rotate"),
+            (route::STACK_WEBHOOK_DELETE, "delete"),
+        ] {
+            assert_eq!(
+                stack_webhook_action("web", 3, action),
+                fill(pattern, &[("name", "web"), ("id", "3")])
+            );
+        }
+        assert_eq!(hook("abc"), fill(route::HOOK, &[("token", "abc")]));
+        assert_eq!(loggable_path(&hook("s3cret")), "/hooks/…");
+        assert_eq!(loggable_path("/hooksmith"), "/hooksmith");
         assert_eq!(job("abc"), fill(route::JOB, &id));
         assert_eq!(job_events("abc"), fill(route::JOB_EVENTS, &id));
         assert_eq!(

@@ -11,6 +11,7 @@ mod browser;
 mod dashboard;
 mod docker_status;
 mod error_pages;
+mod hooks;
 mod image;
 mod live;
 mod model;

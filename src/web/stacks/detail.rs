@@ -111,6 +111,7 @@ struct DetailPage {
     latest: Option<db::stacks::Version>,
     env_keys: Vec<String>,
     running_job: Option<String>,
+    webhooks: Vec<super::webhooks::HookRow>,
 }
 
 impl DetailPage {
@@ -137,6 +138,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
         db::stacks::history(&ctx.state.db, &name)
     );
     let history = history?;
+    let webhooks = super::webhooks::rows(&ctx, &name).await?;
     let resources = resources.unwrap_or_default();
     if live.services.is_empty()
         && history.is_empty()
@@ -171,6 +173,7 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
         live,
         tasks,
         resources,
+        webhooks,
         name,
     }
     .into_response())

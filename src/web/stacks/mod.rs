@@ -13,6 +13,7 @@ pub use history::job_stream;
 mod list;
 mod preview;
 mod remove;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -38,6 +39,9 @@ pub fn routes() -> Router<AppState> {
         .route(urls::route::STACK_HISTORY_DELETE, post(history::forget))
         .route(urls::route::STACK_VERSION, get(history::show))
         .route(urls::route::STACK_VERSION_REDEPLOY, post(deploy::redeploy))
+        .route(urls::route::STACK_WEBHOOKS, post(webhooks::create))
+        .route(urls::route::STACK_WEBHOOK_ROTATE, post(webhooks::rotate))
+        .route(urls::route::STACK_WEBHOOK_DELETE, post(webhooks::delete))
         .route(urls::route::JOB, get(remove::job_page))
 }
 
