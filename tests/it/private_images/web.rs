@@ -256,4 +256,24 @@ async fn a_wrong_password_is_shown_in_the_preview_and_the_deploy_log_before_anyt
         crate::stacks::swarm_objects(lab, &stack).is_empty(),
         "nothing in the swarm"
     );
+
+    // the service form says the same, and creates nothing
+    let name = unique("wpsvc");
+    let page = app
+        .post(
+            "/services",
+            &[
+                ("name", name.as_str()),
+                ("image", image.as_str()),
+                ("mode", "replicated"),
+                ("replicas", "1"),
+            ],
+        )
+        .await
+        .expect(422);
+    page.contains(&expected);
+    assert!(
+        lab.docker_cli(1, &["service", "inspect", &name]).is_err(),
+        "no service {name}"
+    );
 }
