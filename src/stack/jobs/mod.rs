@@ -16,6 +16,7 @@
 mod files;
 pub mod registry;
 mod run;
+mod summary;
 
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::registry::{AfterApply, Pending, Submitted};
+use super::summary::{done_text, summarize};
 use super::{
     DeployError, DeployRequest, Deploys, Images, Job, JobKind, Level, Outcome, Who, Work,
     decode_files, encode_files,
@@ -288,10 +289,10 @@ async fn run_deploy(d: &Deploys, job: Arc<Job>, w: DeployWork) {
                             format!("{done}; superseded by {by} before it converged."),
                         )
                     } else {
-                        summarize(&applied.report)
+                        summarize(&applied.report, &opts.auth)
                     }
                 }
-                AfterApply::Done => summarize(&applied.report),
+                AfterApply::Done => summarize(&applied.report, &opts.auth),
                 AfterApply::Wait(superseded) => {
                     let superseded = async {
                         match superseded.await {
@@ -300,7 +301,7 @@ async fn run_deploy(d: &Deploys, job: Arc<Job>, w: DeployWork) {
                         }
                     };
                     tokio::select! {
-                        report = applied.wait(WaitOptions::default(), &opts) => summarize(&report),
+                        report = applied.wait(WaitOptions::default(), &opts) => summarize(&report, &opts.auth),
                         s = superseded => (
                             Outcome::Superseded,
                             format!("{done}; superseded by {} while waiting for the stack to converge.", s.by.describe()),
@@ -469,79 +470,5 @@ fn deploy_level(ev: &DeployEvent, warn: bool) -> Level {
         DeployEvent::ServiceCreated { .. } | DeployEvent::ServiceUpdated { .. } => Level::Ok,
         _ if warn => Level::Warn,
         _ => Level::Info,
-    }
-}
-
-/// What a deploy did to the services: `1 service created, 2 services unchanged`.
-fn done_text(r: &DeployReport) -> String {
-    use stack::{ObjectKind as K, Outcome as O};
-    let mut parts = Vec::new();
-    for (o, word) in [
-        (O::Created, "created"),
-        (O::Updated, "updated"),
-        (O::Unchanged, "unchanged"),
-        (O::Removed, "removed"),
-    ] {
-        let n = r.names(K::Service, o).len();
-        if n > 0 {
-            parts.push(format!(
-                "{n} service{} {word}",
-                if n == 1 { "" } else { "s" }
-            ));
-        }
-    }
-    if parts.is_empty() {
-        "nothing to do".to_string()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The outcome of a deploy and one sentence about it.
-fn summarize(r: &DeployReport) -> (Outcome, String) {
-    let done = done_text(r);
-    if let Some(f) = &r.failed {
-        let left = if r.not_attempted.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "; not attempted: {}",
-                r.not_attempted
-                    .iter()
-                    .map(|(_, n)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
-        return (
-            Outcome::Failed,
-            format!(
-                "{done}; {} {} failed: {}{left}. Fix it and deploy again.",
-                f.kind, f.name, f.error
-            ),
-        );
-    }
-    match &r.convergence {
-        Some(c) if !c.converged => {
-            let failing: Vec<String> = c
-                .services
-                .iter()
-                .filter(|s| s.state != ProgressState::Converged)
-                .map(|s| match &s.error {
-                    Some(e) => format!("{} ({}/{} running): {e}", s.service, s.running, s.desired),
-                    None => format!("{} ({}/{} running)", s.service, s.running, s.desired),
-                })
-                .collect();
-            let why = match &c.reason {
-                Some(r) if !r.is_empty() => r.clone(),
-                _ => failing.join("; "),
-            };
-            (Outcome::Degraded, format!("{done}; not converged: {why}"))
-        }
-        Some(c) => (
-            Outcome::Ok,
-            format!("{done}; converged in {:.1} s", c.elapsed.as_secs_f64()),
-        ),
-        None => (Outcome::Ok, done),
     }
 }
