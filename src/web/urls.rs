@@ -122,6 +122,23 @@ pub fn settings_token_revoke(id: i64) -> String {
 pub const API: &str = "/api";
 pub const API_V1: &str = "/api/v1";
 pub const API_STACKS: &str = "/api/v1/stacks";
+pub const API_NODES: &str = "/api/v1/nodes";
+pub const API_SERVICES: &str = "/api/v1/services";
+pub const API_TASKS: &str = "/api/v1/tasks";
+pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+
+pub fn api_node(id: &str) -> String {
+    format!("/api/v1/nodes/{id}")
+}
+
+pub fn api_service(id: &str) -> String {
+    format!("/api/v1/services/{id}")
+}
+
+/// `/api/v1/services/{id}/{action}` for scale, redeploy, rollback
+pub fn api_service_action(id: &str, action: &str) -> String {
+    format!("/api/v1/services/{id}/{action}")
+}
 
 pub fn api_stack(name: &str) -> String {
     format!("/api/v1/stacks/{name}")
@@ -192,6 +209,12 @@ pub mod route {
     pub const API_STACK_DEPLOY: &str = "/api/v1/stacks/{name}/deploy";
     pub const API_STACK_REMOVE: &str = "/api/v1/stacks/{name}/remove";
     pub const API_JOB: &str = "/api/v1/jobs/{id}";
+    pub const API_NODE: &str = "/api/v1/nodes/{id}";
+    pub const API_NODE_AVAILABILITY: &str = "/api/v1/nodes/{id}/availability";
+    pub const API_SERVICE: &str = "/api/v1/services/{id}";
+    pub const API_SERVICE_SCALE: &str = "/api/v1/services/{id}/scale";
+    pub const API_SERVICE_REDEPLOY: &str = "/api/v1/services/{id}/redeploy";
+    pub const API_SERVICE_ROLLBACK: &str = "/api/v1/services/{id}/rollback";
     pub const API_JOB_EVENTS: &str = "/api/v1/jobs/{id}/events";
 }
 
@@ -320,6 +343,15 @@ mod tests {
             assert_eq!(api_stack_action("web", action), fill(pattern, &name));
         }
         assert_eq!(api_job("abc"), fill(route::API_JOB, &id));
+        assert_eq!(api_node("abc"), fill(route::API_NODE, &id));
+        assert_eq!(api_service("abc"), fill(route::API_SERVICE, &id));
+        for (pattern, action) in [
+            (route::API_SERVICE_SCALE, "scale"),
+            (route::API_SERVICE_REDEPLOY, "redeploy"),
+            (route::API_SERVICE_ROLLBACK, "rollback"),
+        ] {
+            assert_eq!(api_service_action("abc", action), fill(pattern, &id));
+        }
         assert_eq!(api_job_events("abc"), fill(route::API_JOB_EVENTS, &id));
     }
 

@@ -62,6 +62,15 @@ impl ApiAuth {
         }
     }
 
+    /// Any change at all (a read token makes none): checked before anything is looked up.
+    pub fn require_some_change(&self) -> Result<(), ApiError> {
+        if self.grant.scope == crate::auth::api_tokens::Scope::Read {
+            Err(self.refused("changes"))
+        } else {
+            Ok(())
+        }
+    }
+
     pub fn require_read_stack(&self, stack: &str) -> Result<(), ApiError> {
         if self.grant.may_read_stack(stack) {
             Ok(())

@@ -16,7 +16,7 @@ use crate::error::{AppError, ErrorInfo};
 use crate::stack::StackError;
 
 /// One located problem of a refused compose file, env or name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProblemView {
     /// `name`, `compose` or `env`
     pub field: &'static str,
@@ -37,6 +37,23 @@ impl From<&Problem> for ProblemView {
             located: p.located(),
         }
     }
+}
+
+/// Every non-2xx answer (for the OpenAPI document; [`ApiError`] writes it).
+#[derive(utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+    /// the job a failed `wait=true` request followed
+    pub job: Option<JobView>,
+}
+
+#[derive(utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// `unauthorized`, `forbidden`, `not_found`, `invalid_compose`, `deploy_failed`, …
+    pub code: String,
+    /// the sentence the pages show (compose problems located by line and column)
+    pub message: String,
+    pub problems: Option<Vec<ProblemView>>,
 }
 
 /// A failed API request.

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 
 use super::auth::ApiAuth;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::views::{JobBody, JobView};
 use crate::AppState;
 use crate::stack::jobs::Job;
@@ -19,6 +19,15 @@ fn find(state: &AppState, auth: &ApiAuth, id: &str) -> ApiResult<std::sync::Arc<
 }
 
 /// `GET /api/v1/jobs/{id}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    summary = "A deploy or removal job",
+    security(("token" = [])),
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, body = JobBody), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
 pub async fn show(
     State(state): State<AppState>,
     auth: ApiAuth,
@@ -31,6 +40,15 @@ pub async fn show(
 }
 
 /// `GET /api/v1/jobs/{id}/events`: every line so far, then new ones, then the end.
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/events",
+    tag = "jobs",
+    summary = "A job's progress as server-sent events (line, end)",
+    security(("token" = [])),
+    params(("id" = String, Path, description = "job id")),
+    responses((status = 200, description = "text/event-stream", content_type = "text/event-stream"), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
 pub async fn events(
     State(state): State<AppState>,
     auth: ApiAuth,

@@ -1,26 +1,34 @@
 //! The JSON API under `/api/v1`, for CI pipelines and scripts: bearer tokens with a scope
 //! ([`auth`]), JSON errors carrying the pages' sentences ([`error`]), the same domain calls
-//! as the pages.
+//! as the pages, and an OpenAPI document generated from the handlers' annotations
+//! (`/api/v1/openapi.json`, utoipa).
 //!
 //! It has its own layers and none of the pages': no session, no CSRF (a token in a header is
 //! not sent by a browser on its own), no HTML error pages. Layers, outermost first: the front
 //! door (Host check, HTTPS redirect), JSON errors, panic catcher, body limit, the token guard;
 //! and the timeout for everything but the waits and streams.
+//!
+//! The router is built from one table ([`routes`]); a test checks that every entry is in the
+//! OpenAPI document and every operation of the document is in the table.
 
 pub mod auth;
+mod cluster;
+pub mod cluster_views;
 pub mod error;
 mod jobs;
 mod stacks;
 pub mod views;
 
+use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware;
-use axum::routing::{any, get, post};
+use axum::routing::{MethodRouter, any, delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
 
 use super::urls::{self, route};
 use crate::AppState;
@@ -28,23 +36,106 @@ use crate::AppState;
 /// Largest request body: a compose file and its variables at their limits, in JSON.
 pub const API_BODY_LIMIT: usize = super::BODY_LIMIT;
 
+/// One route of the API.
+pub struct ApiRoute {
+    pub method: Method,
+    pub path: &'static str,
+    /// waits for a job or streams: not bound by the request timeout
+    pub long: bool,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn r(method: Method, path: &'static str, long: bool, handler: MethodRouter<AppState>) -> ApiRoute {
+    ApiRoute {
+        method,
+        path,
+        long,
+        handler,
+    }
+}
+
+/// Every route that needs a token.
+pub fn routes() -> Vec<ApiRoute> {
+    vec![
+        r(Method::GET, urls::API_STACKS, false, get(stacks::list)),
+        r(Method::GET, route::API_STACK, false, get(stacks::show)),
+        r(
+            Method::DELETE,
+            route::API_STACK,
+            true,
+            delete(stacks::remove),
+        ),
+        r(
+            Method::POST,
+            route::API_STACK_DEPLOY,
+            true,
+            post(stacks::deploy),
+        ),
+        r(
+            Method::POST,
+            route::API_STACK_REMOVE,
+            true,
+            post(stacks::remove_post),
+        ),
+        r(Method::GET, route::API_JOB, false, get(jobs::show)),
+        r(Method::GET, route::API_JOB_EVENTS, true, get(jobs::events)),
+        r(Method::GET, urls::API_NODES, false, get(cluster::nodes)),
+        r(Method::GET, route::API_NODE, false, get(cluster::node)),
+        r(
+            Method::POST,
+            route::API_NODE_AVAILABILITY,
+            false,
+            post(cluster::availability),
+        ),
+        r(
+            Method::GET,
+            urls::API_SERVICES,
+            false,
+            get(cluster::services),
+        ),
+        r(
+            Method::GET,
+            route::API_SERVICE,
+            false,
+            get(cluster::service),
+        ),
+        r(
+            Method::POST,
+            route::API_SERVICE_SCALE,
+            false,
+            post(cluster::scale),
+        ),
+        r(
+            Method::POST,
+            route::API_SERVICE_REDEPLOY,
+            false,
+            post(cluster::redeploy),
+        ),
+        r(
+            Method::POST,
+            route::API_SERVICE_ROLLBACK,
+            false,
+            post(cluster::rollback),
+        ),
+        r(Method::GET, urls::API_TASKS, false, get(cluster::tasks)),
+    ]
+}
+
 /// The API's routes and layers (merged into the app outside the pages' layers).
 pub fn router(state: AppState) -> Router<AppState> {
-    let quick = Router::new()
-        .route(urls::API_STACKS, get(stacks::list))
-        .route(route::API_STACK, get(stacks::show))
-        .route(route::API_JOB, get(jobs::show))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::GATEWAY_TIMEOUT,
-            super::REQUEST_TIMEOUT,
-        ));
-    // deploys and removals may wait for convergence (bounded by the deploy's own wait);
-    // event streams last as long as their job
-    let long = Router::new()
-        .route(route::API_STACK, axum::routing::delete(stacks::remove))
-        .route(route::API_STACK_DEPLOY, post(stacks::deploy))
-        .route(route::API_STACK_REMOVE, post(stacks::remove))
-        .route(route::API_JOB_EVENTS, get(jobs::events));
+    let mut quick = Router::new();
+    let mut long = Router::new();
+    for route in routes() {
+        if route.long {
+            long = long.route(route.path, route.handler);
+        } else {
+            quick = quick.route(route.path, route.handler);
+        }
+    }
+    let quick = quick.layer(TimeoutLayer::with_status_code(
+        StatusCode::GATEWAY_TIMEOUT,
+        super::REQUEST_TIMEOUT,
+    ));
     Router::new()
         .merge(quick)
         .merge(long)
@@ -52,6 +143,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             state.clone(),
             auth::require_token,
         ))
+        // the description of the API needs no token
+        .route(urls::API_OPENAPI, get(openapi))
         // anything else under /api: a JSON 404, without a token lookup
         .route(urls::API, any(not_found))
         .route(route::API_ANY, any(not_found))
@@ -69,4 +162,105 @@ pub fn router(state: AppState) -> Router<AppState> {
 
 async fn not_found() -> error::ApiError {
     error::ApiError::not_found("There is no such API endpoint.")
+}
+
+/// The OpenAPI description, from the handlers' annotations.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "berth API",
+        description = "Docker Swarm through berth: send `Authorization: Bearer <token>` (tokens are created on berth's settings page). Errors are `{\"error\": {\"code\", \"message\"}}`."
+    ),
+    paths(
+        stacks::list,
+        stacks::show,
+        stacks::remove,
+        stacks::deploy,
+        stacks::remove_post,
+        jobs::show,
+        jobs::events,
+        cluster::nodes,
+        cluster::node,
+        cluster::availability,
+        cluster::services,
+        cluster::service,
+        cluster::scale,
+        cluster::redeploy,
+        cluster::rollback,
+        cluster::tasks,
+        openapi_doc,
+    ),
+    modifiers(&BearerToken)
+)]
+pub struct ApiDoc;
+
+struct BearerToken;
+
+impl utoipa::Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "meta",
+    summary = "This description (no token needed)",
+    responses((status = 200, description = "OpenAPI 3.1 JSON"))
+)]
+#[allow(dead_code)]
+fn openapi_doc() {}
+
+/// `GET /api/v1/openapi.json`
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn operations(doc: &utoipa::openapi::OpenApi) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            for (name, op) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+            ] {
+                if op.is_some() {
+                    out.push((name.to_string(), path.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_api_route_is_in_the_openapi_document_and_nothing_else() {
+        let doc = ApiDoc::openapi();
+        let documented = operations(&doc);
+        let mut served: Vec<(String, String)> = routes()
+            .iter()
+            .map(|r| (r.method.to_string(), r.path.to_string()))
+            .collect();
+        served.push(("GET".into(), urls::API_OPENAPI.into()));
+        for s in &served {
+            assert!(documented.contains(s), "{s:?} is served but not documented");
+        }
+        for d in &documented {
+            assert!(served.contains(d), "{d:?} is documented but not served");
+        }
+        let json = serde_json::to_value(&doc).unwrap_or_default();
+        assert!(json["components"]["securitySchemes"]["token"].is_object());
+        assert!(json["components"]["schemas"]["ErrorBody"].is_object());
+    }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::auth::ApiAuth;
-use super::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult, ErrorBody};
 use super::views::{JobBody, JobView, StackDetail, StacksBody};
 use crate::AppState;
 use crate::db;
@@ -22,7 +22,7 @@ pub struct WaitQuery {
 }
 
 /// The body of a deploy.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeployBody {
     pub compose: String,
@@ -50,6 +50,14 @@ fn wait_query(
 }
 
 /// `GET /api/v1/stacks` (a deploy token sees its stacks only)
+#[utoipa::path(
+    get,
+    path = "/api/v1/stacks",
+    tag = "stacks",
+    summary = "Stacks (a deploy token sees its own)",
+    security(("token" = [])),
+    responses((status = 200, body = StacksBody), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
 pub async fn list(State(state): State<AppState>, auth: ApiAuth) -> ApiResult<Json<StacksBody>> {
     let stacks = crate::stack::list(&state.docker)
         .await?
@@ -61,6 +69,15 @@ pub async fn list(State(state): State<AppState>, auth: ApiAuth) -> ApiResult<Jso
 }
 
 /// `GET /api/v1/stacks/{name}`
+#[utoipa::path(
+    get,
+    path = "/api/v1/stacks/{name}",
+    tag = "stacks",
+    summary = "A stack: its services and tasks",
+    security(("token" = [])),
+    params(("name" = String, Path, description = "stack name")),
+    responses((status = 200, body = StackDetail), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
 pub async fn show(
     State(state): State<AppState>,
     auth: ApiAuth,
@@ -92,6 +109,16 @@ pub async fn show(
 
 /// `POST /api/v1/stacks/{name}/deploy[?wait=true]` with `{"compose", "env", "prune"}`. The
 /// token's scope is checked before the body is read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/stacks/{name}/deploy",
+    tag = "stacks",
+    summary = "Deploy a compose file and variables as the stack's next version",
+    security(("token" = [])),
+    params(("name" = String, Path, description = "stack name"), ("wait" = Option<bool>, Query, description = "answer when the job has ended")),
+    request_body = DeployBody,
+    responses((status = 200, description = "wait=true: converged", body = JobBody), (status = 202, description = "started", body = JobBody), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
 pub async fn deploy(
     State(state): State<AppState>,
     auth: ApiAuth,
@@ -143,6 +170,15 @@ pub async fn deploy(
 }
 
 /// `DELETE /api/v1/stacks/{name}[?wait=true]` and `POST /api/v1/stacks/{name}/remove`
+#[utoipa::path(
+    delete,
+    path = "/api/v1/stacks/{name}",
+    tag = "stacks",
+    summary = "Remove a stack (also POST /api/v1/stacks/{name}/remove)",
+    security(("token" = [])),
+    params(("name" = String, Path, description = "stack name"), ("wait" = Option<bool>, Query, description = "answer when the job has ended")),
+    responses((status = 200, description = "wait=true: removed", body = JobBody), (status = 202, description = "started", body = JobBody), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
 pub async fn remove(
     State(state): State<AppState>,
     auth: ApiAuth,
@@ -154,6 +190,24 @@ pub async fn remove(
     let name = stack_name(&name)?;
     let job = state.deploys.remove(name, auth.who()).await;
     answer(&state, &job, wait).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/stacks/{name}/remove",
+    tag = "stacks",
+    summary = "Remove a stack (the same as DELETE /api/v1/stacks/{name})",
+    security(("token" = [])),
+    params(("name" = String, Path, description = "stack name"), ("wait" = Option<bool>, Query, description = "answer when the job has ended")),
+    responses((status = 200, description = "wait=true: removed", body = JobBody), (status = 202, description = "started", body = JobBody), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
+pub async fn remove_post(
+    state: State<AppState>,
+    auth: ApiAuth,
+    name: Path<String>,
+    query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Response> {
+    remove(state, auth, name, query).await
 }
 
 /// 202 with the job at once; with `wait`, when it has ended: 200 when it went well, else the

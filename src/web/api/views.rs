@@ -2,22 +2,27 @@
 //! `/work/notes/contracts/api.md`).
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::stack::jobs::{Job, JobKind, Line};
 use crate::stack::{StackService, StackSummary, StackTask};
 use crate::web::urls;
 
 /// A deploy or removal job.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobView {
     pub id: String,
     pub stack: String,
+    /// `deploy` or `remove`
+    #[schema(value_type = String)]
     pub kind: JobKind,
     /// The stack version a deploy stores (`null` for removals).
     pub version: Option<i64>,
     /// `running`, or how it ended: `ok`, `degraded`, `failed`, `superseded`.
     pub status: &'static str,
     pub summary: Option<String>,
+    /// `{"seq": 0, "level": "info|ok|warn|error", "text": "…"}`
+    #[schema(value_type = Vec<Object>)]
     pub lines: Vec<Line>,
     pub url: String,
 }
@@ -38,18 +43,18 @@ impl From<&Job> for JobView {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct JobBody {
     pub job: JobView,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StacksBody {
     pub stacks: Vec<StackView>,
 }
 
 /// One stack of `stack ls`, with its task counts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StackView {
     pub name: String,
     pub services: usize,
@@ -73,7 +78,7 @@ impl From<StackSummary> for StackView {
 }
 
 /// One stack: `stack services` and `stack ps`, and the newest version berth stored.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StackDetail {
     pub name: String,
     pub version: Option<i64>,
@@ -81,7 +86,7 @@ pub struct StackDetail {
     pub tasks: Vec<StackTaskView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StackServiceView {
     pub id: String,
     pub name: String,
@@ -112,7 +117,7 @@ impl From<StackService> for StackServiceView {
 }
 
 /// One task of `stack ps`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct StackTaskView {
     pub id: String,
     /// `app_web.1`

@@ -102,15 +102,19 @@ async fn a_deploy_token_deploys_its_stack_waits_for_convergence_and_removes_it()
     .expect(200);
     assert_eq!(r.json["job"]["kind"], "remove");
     assert!(swarm_objects(lab, &name).is_empty());
-    let r = api(
-        &app,
-        Method::GET,
-        &format!("/api/v1/stacks/{name}"),
-        &t,
-        None,
-    )
-    .await
-    .expect(404);
+    // the removed tasks linger a moment in `stack ps`; then the stack is not found
+    let r = eventually(60, "the removed stack is not found", || async {
+        let r = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/stacks/{name}"),
+            &t,
+            None,
+        )
+        .await;
+        (r.status == 404).then_some(r)
+    })
+    .await;
     assert_eq!(r.code(), "not_found");
     cleanup(lab, &name).await;
 }
