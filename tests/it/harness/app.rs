@@ -253,6 +253,9 @@ impl TestApp {
         tweak(&mut args);
         let state = AppState::new(args).await.expect("app state");
         state.docker.refresh().await;
+        // the live model the pages read, loaded (or known to be unreachable) before the test
+        state.model.start(state.docker.clone());
+        state.model.ready(std::time::Duration::from_secs(30)).await;
         let client = Self::client_for(&state, 1);
         TestApp {
             state,
