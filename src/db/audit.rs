@@ -78,6 +78,10 @@ pub enum Action {
     WebhookDelete,
     /// a call of a signed webhook without a valid signature
     WebhookRefused,
+    RegistryAdd,
+    RegistryUpdate,
+    RegistryTest,
+    RegistryRemove,
 }
 
 impl Action {
@@ -119,6 +123,10 @@ impl Action {
         Action::WebhookRotate,
         Action::WebhookDelete,
         Action::WebhookRefused,
+        Action::RegistryAdd,
+        Action::RegistryUpdate,
+        Action::RegistryTest,
+        Action::RegistryRemove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,6 +168,10 @@ impl Action {
             Action::WebhookRotate => "stack.webhook.rotate",
             Action::WebhookDelete => "stack.webhook.delete",
             Action::WebhookRefused => "stack.webhook.refused",
+            Action::RegistryAdd => "registry.add",
+            Action::RegistryUpdate => "registry.update",
+            Action::RegistryTest => "registry.test",
+            Action::RegistryRemove => "registry.remove",
         }
     }
 }

@@ -71,6 +71,26 @@ pub async fn credentials_for_image(
     }))
 }
 
+/// Every stored registry's credentials with its address (`docker.io`, `ghcr.io`, …), e.g. to
+/// fill a `docker::auth::RegistryAuth` for a deploy of many images.
+pub async fn all_credentials(db: &SqlitePool) -> sqlx::Result<Vec<(String, DockerCredentials)>> {
+    let mut out = Vec::new();
+    for r in store::list(db).await? {
+        if let Some(secret) = store::secret(db, r.id).await? {
+            out.push((
+                r.address.clone(),
+                DockerCredentials {
+                    username: Some(r.username),
+                    password: Some(secret),
+                    serveraddress: Some(address::server_address(&r.address)),
+                    ..Default::default()
+                },
+            ));
+        }
+    }
+    Ok(out)
+}
+
 /// The login and CA stored for a registry address, if any.
 async fn stored_login(
     db: &SqlitePool,
@@ -183,6 +203,9 @@ mod tests {
             .await
             .expect("lookup");
         assert_eq!(user(lab).as_deref(), Some("lab"));
+        let all = all_credentials(&db).await.expect("all");
+        let keys: Vec<&str> = all.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(keys, ["10.0.0.5:5000", "docker.io"]);
         for none in [
             "ghcr.io/o/app",
             "10.0.0.5/app",

@@ -23,6 +23,7 @@ pub mod live;
 pub mod metrics;
 pub mod nodes;
 pub mod page;
+pub mod registries;
 pub mod security;
 pub mod services;
 pub mod session;
@@ -94,6 +95,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(nodes::routes())
         .merge(services::routes())
         .merge(stacks::routes())
+        .merge(registries::routes())
         .merge(extra);
 
     // Long-lived responses (server-sent events) go here, outside the timeout.

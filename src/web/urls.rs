@@ -16,6 +16,7 @@ pub const DOCKER_STATUS: &str = "/partials/docker-status";
 pub const NODES: &str = "/nodes";
 pub const SERVICES: &str = "/services";
 pub const STACKS: &str = "/stacks";
+pub const REGISTRIES: &str = "/registries";
 pub const STATIC: &str = "/static";
 
 // ---- nodes --------------------------------------------------------------------------------
@@ -103,6 +104,17 @@ pub fn loggable_path(path: &str) -> &str {
         Some(rest) if rest.starts_with('/') => "/hooks/…",
         _ => path,
     }
+}
+
+// ---- registries ---------------------------------------------------------------------------
+/// `/registries/{id}`: the edit form (GET) and its submission (POST)
+pub fn registry(id: i64) -> String {
+    format!("/registries/{id}")
+}
+
+/// `/registries/{id}/{action}` for test, remove
+pub fn registry_action(id: i64, action: &str) -> String {
+    format!("/registries/{id}/{action}")
 }
 
 // ---- settings -----------------------------------------------------------------------------
@@ -201,6 +213,10 @@ pub mod route {
     pub const JOB: &str = "/jobs/{id}";
     pub const JOB_EVENTS: &str = "/jobs/{id}/events";
 
+    pub const REGISTRY: &str = "/registries/{id}";
+    pub const REGISTRY_TEST: &str = "/registries/{id}/test";
+    pub const REGISTRY_REMOVE: &str = "/registries/{id}/remove";
+
     pub const SETTINGS_USER_DELETE: &str = "/settings/users/{id}/delete";
     pub const SETTINGS_TOKEN_REVOKE: &str = "/settings/tokens/{id}/revoke";
 
@@ -284,6 +300,13 @@ mod tests {
         for (pattern, action) in service_actions {
             assert_eq!(service_action("abc", action), fill(pattern, &id));
         }
+        let rid = [("id", "7")];
+        assert_eq!(registry(7), fill(route::REGISTRY, &rid));
+        assert_eq!(registry_action(7, "test"), fill(route::REGISTRY_TEST, &rid));
+        assert_eq!(
+            registry_action(7, "remove"),
+            fill(route::REGISTRY_REMOVE, &rid)
+        );
         let name = [("name", "web")];
         let stack_actions = [
             (route::STACK_LIVE, "live"),
