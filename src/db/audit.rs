@@ -368,7 +368,7 @@ mod tests {
             assert!(
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
-                    "api"
+                    "api", "registry"
                 ]
                 .contains(&area),
                 "{n}"
