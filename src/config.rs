@@ -48,8 +48,55 @@ pub struct StackArgs {
         global = true
     )]
     pub docker_host: String,
+    /// Drive the berth at this address over its API instead of a Docker socket (e.g.
+    /// https://berth.example.com:9443); may also come before `stack`.
+    #[arg(long, env = "BERTH_URL", global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// The API token for --url (made on berth's settings page).
+    #[arg(
+        long,
+        env = "BERTH_TOKEN",
+        global = true,
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// A CA certificate (PEM) to trust for --url, e.g. berth's self-signed one.
+    #[arg(long, env = "BERTH_CA_CERT", global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
     #[command(subcommand)]
     pub command: StackCommand,
+}
+
+/// `berth --url URL --token TOKEN stack …`: the remote client's flags written before `stack`
+/// are moved after it (the top level's serve flags exclude subcommands otherwise).
+pub fn remote_flags_after_stack(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(stack) = args.iter().position(|a| a == "stack") else {
+        return args;
+    };
+    let mut moved = Vec::new();
+    let mut i = 1;
+    while i < stack {
+        let a = args[i].to_string_lossy();
+        let flag = ["--url", "--token", "--ca-cert"]
+            .into_iter()
+            .find(|f| a == *f || a.starts_with(&format!("{f}=")));
+        match flag {
+            Some(f) if a == f && i + 1 < stack => {
+                moved.extend([args[i].clone(), args[i + 1].clone()]);
+                i += 2;
+            }
+            Some(f) if a != f => {
+                moved.push(args[i].clone());
+                i += 1;
+            }
+            _ => return args,
+        }
+    }
+    let mut out = vec![args[0].clone(), args[stack].clone()];
+    out.extend(moved);
+    out.extend(args[stack + 1..].iter().cloned());
+    out
 }
 
 /// Exit codes of `berth stack`, shown in `--help`.
@@ -374,6 +421,41 @@ impl ServeArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_remote_flags_may_come_before_stack() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let moved = remote_flags_after_stack(args(&[
+            "berth",
+            "--url",
+            "http://b:9000",
+            "--token=t",
+            "stack",
+            "ls",
+        ]));
+        assert_eq!(
+            moved,
+            args(&[
+                "berth",
+                "stack",
+                "--url",
+                "http://b:9000",
+                "--token=t",
+                "ls"
+            ])
+        );
+        let cli = Cli::try_parse_from(moved).unwrap();
+        match cli.command {
+            Some(Command::Stack(s)) => {
+                assert_eq!(s.url.as_deref(), Some("http://b:9000"));
+                assert_eq!(s.token.as_deref(), Some("t"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // anything else before `stack` is left for clap to judge
+        let kept = args(&["berth", "--listen", "x", "stack", "ls"]);
+        assert_eq!(remote_flags_after_stack(kept.clone()), kept);
+    }
 
     #[test]
     fn durations_parse_with_units() {

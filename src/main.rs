@@ -6,7 +6,9 @@ use berth::config::{Cli, Command, LogFormat, ServeArgs};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(berth::config::remote_flags_after_stack(
+        std::env::args_os().collect(),
+    ));
     match cli.command.unwrap_or(Command::Serve(cli.serve)) {
         Command::Serve(args) => serve(args),
         Command::Healthcheck(args) => {

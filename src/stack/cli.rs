@@ -5,6 +5,7 @@
 
 pub mod dockerconfig;
 mod input;
+mod remote;
 pub mod table;
 
 use std::io::Write;
@@ -48,6 +49,30 @@ pub fn run(args: StackArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(url) = args.url.clone() {
+        let Some(token) = args.token.clone() else {
+            err(
+                "berth: --url needs --token (or BERTH_TOKEN): an API token made on berth's settings page",
+            );
+            return ExitCode::from(2);
+        };
+        let ca = match &args.ca_cert {
+            Some(f) => match std::fs::read_to_string(f) {
+                Ok(pem) => Some(pem),
+                Err(e) => {
+                    err(&format!("berth: --ca-cert {}: {e}", f.display()));
+                    return ExitCode::FAILURE;
+                }
+            },
+            None => None,
+        };
+        let ok = rt.block_on(remote::run(&url, &token, ca.as_deref(), args.command));
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let ok = rt.block_on(async move {
         let engine = Engine::new(&args.docker_host);
         match args.command {
@@ -238,16 +263,45 @@ async fn ls(engine: &Engine) -> bool {
     match stack::list(engine).await {
         Err(e) => fail(&e),
         Ok(stacks) => {
-            let mut rows = vec![vec!["NAME".to_string(), "SERVICES".to_string()]];
-            rows.extend(
-                stacks
-                    .iter()
-                    .map(|s| vec![s.name.clone(), s.services.to_string()]),
-            );
-            out_raw(&table::render(&rows));
+            let rows: Vec<(String, usize)> = stacks
+                .iter()
+                .map(|s| (s.name.clone(), s.services))
+                .collect();
+            print_ls(&rows);
             true
         }
     }
+}
+
+/// `stack ls`'s table: (name, services).
+fn print_ls(stacks: &[(String, usize)]) {
+    let mut rows = vec![vec!["NAME".to_string(), "SERVICES".to_string()]];
+    rows.extend(stacks.iter().map(|(n, s)| vec![n.clone(), s.to_string()]));
+    out_raw(&table::render(&rows));
+}
+
+/// One task as `stack ps` prints it (from the engine, or from a remote berth's API).
+struct PsRow {
+    id: String,
+    name: String,
+    image: String,
+    node: String,
+    desired_state: String,
+    state: String,
+    since: Option<i64>,
+    error: String,
+    ports: Vec<String>,
+    superseded: bool,
+}
+
+/// One service as `stack services` prints it.
+struct ServiceRow {
+    id: String,
+    name: String,
+    mode: String,
+    replicas: String,
+    image: String,
+    ports: Vec<String>,
 }
 
 fn now_unix() -> i64 {
@@ -259,16 +313,36 @@ async fn ps(engine: &Engine, a: StackNameArgs) -> bool {
         Err(e) => return fail(&e),
         Ok(t) => t,
     };
+    let rows: Vec<PsRow> = tasks
+        .into_iter()
+        .map(|t| PsRow {
+            id: t.task.id,
+            name: t.name,
+            image: t.task.image,
+            node: t.node,
+            desired_state: t.task.desired_state,
+            state: t.task.state,
+            since: t.task.since,
+            error: t.task.error,
+            ports: t.task.ports,
+            superseded: t.superseded,
+        })
+        .collect();
+    print_ps(&rows, a.quiet, a.no_trunc)
+}
+
+/// `stack ps`'s table (or IDs with `quiet`).
+fn print_ps(tasks: &[PsRow], quiet: bool, no_trunc: bool) -> bool {
     let trunc_id = |id: &str| {
-        if a.no_trunc {
+        if no_trunc {
             id.to_string()
         } else {
             id.chars().take(12).collect()
         }
     };
-    if a.quiet {
-        for t in &tasks {
-            out(&trunc_id(&t.task.id));
+    if quiet {
+        for t in tasks {
+            out(&trunc_id(&t.id));
         }
         return true;
     }
@@ -287,9 +361,8 @@ async fn ps(engine: &Engine, a: StackNameArgs) -> bool {
         .map(String::from)
         .to_vec(),
     ];
-    for t in &tasks {
-        let k = &t.task;
-        let image = if a.no_trunc {
+    for k in tasks {
+        let image = if no_trunc {
             k.image.clone()
         } else {
             k.image.split('@').next().unwrap_or_default().to_string()
@@ -299,20 +372,20 @@ async fn ps(engine: &Engine, a: StackNameArgs) -> bool {
         });
         let error = if k.error.is_empty() {
             String::new()
-        } else if a.no_trunc {
+        } else if no_trunc {
             format!("\"{}\"", k.error)
         } else {
             format!("\"{}\"", table::ellipsis(&k.error, 30))
         };
         rows.push(vec![
             trunc_id(&k.id),
-            if t.superseded {
-                format!(" \\_ {}", t.name)
+            if k.superseded {
+                format!(" \\_ {}", k.name)
             } else {
-                t.name.clone()
+                k.name.clone()
             },
             image,
-            t.node.clone(),
+            k.node.clone(),
             table::capitalize(&k.desired_state),
             format!("{}{since}", table::capitalize(&k.state)),
             error,
@@ -332,19 +405,35 @@ async fn services(engine: &Engine, a: StackNameArgs) -> bool {
         Err(e) => return fail(&e),
         Ok(l) => l,
     };
+    let rows: Vec<ServiceRow> = list
+        .into_iter()
+        .map(|s| ServiceRow {
+            replicas: s.replicas(),
+            id: s.id,
+            name: s.name,
+            mode: s.mode,
+            image: s.image,
+            ports: s.ports,
+        })
+        .collect();
+    print_services(&a.name, &rows, a.quiet, a.no_trunc)
+}
+
+/// `stack services`'s table (or IDs with `quiet`); an empty stack is said on stderr.
+fn print_services(stack: &str, list: &[ServiceRow], quiet: bool, no_trunc: bool) -> bool {
     if list.is_empty() {
-        err(&format!("Nothing found in stack: {}", a.name));
+        err(&format!("Nothing found in stack: {stack}"));
         return true;
     }
     let id = |s: &str| -> String {
-        if a.no_trunc {
+        if no_trunc {
             s.to_string()
         } else {
             s.chars().take(12).collect()
         }
     };
-    if a.quiet {
-        for s in &list {
+    if quiet {
+        for s in list {
             out(&id(&s.id));
         }
         return true;
@@ -354,12 +443,12 @@ async fn services(engine: &Engine, a: StackNameArgs) -> bool {
             .map(String::from)
             .to_vec(),
     ];
-    for s in &list {
+    for s in list {
         rows.push(vec![
             id(&s.id),
             s.name.clone(),
             s.mode.clone(),
-            s.replicas(),
+            s.replicas.clone(),
             s.image.clone(),
             s.ports.join(", "),
         ]);

@@ -8,6 +8,7 @@ mod api;
 mod auth;
 mod auth_hardening;
 mod browser;
+mod ci_client;
 mod dashboard;
 mod docker_status;
 mod error_pages;
