@@ -286,6 +286,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(100..))]
     pub audit_max_rows: u64,
 
+    /// Most live streams (server-sent events pushing pages' live parts) open at once, every
+    /// viewer together; beyond it pages refresh by polling. 0 turns the streams off.
+    #[arg(long, env = "BERTH_MAX_LIVE_STREAMS", default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub max_live_streams: u32,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -408,6 +414,7 @@ impl ServeArgs {
             session_max_age: Duration::from_secs(7 * 86_400),
             audit_retention_days: 365,
             audit_max_rows: 200_000,
+            max_live_streams: 512,
             log_format: LogFormat::Text,
             cookie_secure: false,
             secret_key_file: None,

@@ -65,7 +65,7 @@ impl AppState {
             passwords: PasswordGate::default(),
             assets: Assets::load(),
             deploys,
-            telemetry: crate::web::metrics::Telemetry::new(),
+            telemetry: crate::web::metrics::Telemetry::new(config.max_live_streams as usize),
             live_renders: Default::default(),
             hook_limits: Default::default(),
             needs_setup: AtomicBool::new(true),

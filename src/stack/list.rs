@@ -44,6 +44,26 @@ pub struct StackService {
 }
 
 impl StackService {
+    /// The `stack services` row of a service summary (what the model holds).
+    pub fn from_summary(s: &crate::docker::services::ServiceSummary) -> StackService {
+        StackService {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            mode: s.mode.to_string(),
+            running: s.running,
+            desired: s.desired,
+            completed: s.mode.ends_with("job").then_some(s.completed),
+            image: short_image(&s.image),
+            // the summary's `8080→80/tcp (host)` as the CLI lists published ports: `*:8080->80/tcp`
+            ports: s
+                .ports
+                .iter()
+                .filter(|p| !p.starts_with('*'))
+                .map(|p| format!("*:{}", p.trim_end_matches(" (host)").replace('→', "->")))
+                .collect(),
+        }
+    }
+
     /// The REPLICAS column: `2/3`, jobs `0/1 (1/1 completed)`.
     pub fn replicas(&self) -> String {
         match self.completed {
@@ -304,6 +324,17 @@ pub async fn ps(engine: &Engine, stack: &str) -> Result<Vec<StackTask>, StackErr
         .iter()
         .filter_map(|n| Some((n.id.clone()?, n.description.as_ref()?.hostname.clone()?)))
         .collect();
+    Ok(arrange_ps(tasks, &service_name, &node_name))
+}
+
+/// `stack ps` rows from tasks already read (from Docker or the model): named, placed on their
+/// node's hostname, sorted by name with the newest task of a slot first, older ones marked
+/// superseded.
+pub fn arrange_ps(
+    tasks: Vec<TaskInfo>,
+    service_name: &HashMap<String, String>,
+    node_name: &HashMap<String, String>,
+) -> Vec<StackTask> {
     let mut rows: Vec<StackTask> = tasks
         .into_iter()
         .map(|t| {
@@ -333,7 +364,7 @@ pub async fn ps(engine: &Engine, stack: &str) -> Result<Vec<StackTask>, StackErr
             rows[i].superseded = true;
         }
     }
-    Ok(rows)
+    rows
 }
 
 #[cfg(test)]
@@ -371,6 +402,61 @@ mod tests {
         let f = failing_slots(&tasks);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].id, "d");
+    }
+
+    #[test]
+    fn a_summary_becomes_a_stack_services_row_with_the_clis_ports() {
+        let s = crate::docker::services::ServiceSummary {
+            id: "x1".into(),
+            name: "app_web".into(),
+            mode: "replicated",
+            running: 1,
+            desired: 2,
+            image: "nginx:1@sha256:abc".into(),
+            ports: vec![
+                "8080→80/tcp".into(),
+                "53→53/udp (host)".into(),
+                "*→9000/tcp".into(),
+            ],
+            ..Default::default()
+        };
+        let row = StackService::from_summary(&s);
+        assert_eq!(row.replicas(), "1/2");
+        assert_eq!(row.image, "nginx:1");
+        assert_eq!(row.ports, vec!["*:8080->80/tcp", "*:53->53/udp"]);
+        assert_eq!(row.completed, None);
+    }
+
+    #[test]
+    fn stack_ps_rows_name_tasks_and_mark_older_ones_of_a_slot() {
+        let t = |id: &str, slot: i64, created: i64| TaskInfo {
+            id: id.into(),
+            service_id: "s1".into(),
+            node_id: "n1".into(),
+            slot: Some(slot),
+            created: Some(created),
+            ..Default::default()
+        };
+        let names = HashMap::from([("s1".to_string(), "app_web".to_string())]);
+        let nodes = HashMap::from([("n1".to_string(), "host1".to_string())]);
+        let rows = arrange_ps(
+            vec![t("a", 1, 1), t("b", 2, 1), t("c", 1, 5)],
+            &names,
+            &nodes,
+        );
+        let shown: Vec<(&str, &str, bool)> = rows
+            .iter()
+            .map(|r| (r.name.as_str(), r.task.id.as_str(), r.superseded))
+            .collect();
+        assert_eq!(
+            shown,
+            vec![
+                ("app_web.1", "c", false),
+                ("app_web.1", "a", true),
+                ("app_web.2", "b", false)
+            ]
+        );
+        assert_eq!(rows[0].node, "host1");
     }
 
     #[test]

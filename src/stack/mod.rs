@@ -94,7 +94,9 @@ pub use events::{
     RemoveEvent, RemoveReport, ServiceProgress,
 };
 pub use image::ResolveImage;
-pub use list::{StackService, StackSummary, StackTask, list, natural_cmp, ps, services};
+pub use list::{
+    StackService, StackSummary, StackTask, arrange_ps, list, natural_cmp, ps, services,
+};
 pub use plan::{Action, NetworkChange, ObjectChange, Plan, ServiceChange};
 pub use remove::{RemoveOptions, remove};
 pub use resources::{Resource, StackResources, VolumeUse, resources};

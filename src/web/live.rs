@@ -8,12 +8,13 @@
 //! from the last one sent. Viewers of the same part share one render per fingerprint (the
 //! [`Renders`] cache), so the cost of a change does not grow with the number of viewers.
 //!
-//! Streams are bounded ([`crate::web::metrics::MAX_STREAMS`]: beyond it the page polls), end
+//! Streams are bounded (`--max-live-streams`: beyond it the page polls), end
 //! when the session does (checked every minute), when berth shuts down, and when the part's
 //! object is gone (`event: end`, which the wrapper's `sse-close="end"` turns into a close).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,7 +25,10 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
+use serde::Deserialize;
+
 use crate::AppState;
+use crate::model::Snapshot;
 
 /// The event a part's `sse-swap` listens to.
 pub const UPDATE: &str = "update";
@@ -32,6 +36,8 @@ pub const UPDATE: &str = "update";
 pub const END: &str = "end";
 /// Most distinct parts whose renders are kept (a part is a page's live URL with its query).
 const MAX_CACHED: usize = 1024;
+/// How often an idle stream sends a comment (which is how a closed connection is noticed).
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// How often an open stream checks that its session still lives.
 const SESSION_CHECK: Duration = Duration::from_secs(60);
 
@@ -60,27 +66,30 @@ pub struct Renders {
 impl Renders {
     /// The render of `key` at `fingerprint`, rendering it (once for every viewer) when the
     /// cached one is older.
-    pub fn get_or_render(
+    pub async fn get_or_render<Fut>(
         &self,
         key: &str,
         fingerprint: u64,
-        render: impl FnOnce() -> Rendered,
-    ) -> Arc<Rendered> {
+        render: impl FnOnce() -> Fut,
+    ) -> Option<Arc<Rendered>>
+    where
+        Fut: Future<Output = Option<Rendered>>,
+    {
         if let Ok(map) = self.map.lock()
             && let Some((fp, r)) = map.get(key)
             && *fp == fingerprint
         {
-            return r.clone();
+            return Some(r.clone());
         }
         // rendered outside the lock: two viewers may both render a new fingerprint once
-        let r = Arc::new(render());
+        let r = Arc::new(render().await?);
         if let Ok(mut map) = self.map.lock() {
             if map.len() >= MAX_CACHED && !map.contains_key(key) {
                 map.clear();
             }
             map.insert(key.to_string(), (fingerprint, r.clone()));
         }
-        r
+        Some(r)
     }
 }
 
@@ -102,7 +111,7 @@ fn digest(s: &str) -> u64 {
 }
 
 /// Answers a stream request for `part`, woken by `changes` (the model's generation).
-pub fn stream<F, R>(
+pub fn stream<F, R, Fut>(
     state: &AppState,
     headers: &HeaderMap,
     mut changes: watch::Receiver<u64>,
@@ -110,7 +119,8 @@ pub fn stream<F, R>(
 ) -> Response
 where
     F: Fn() -> u64 + Send + 'static,
-    R: Fn() -> Rendered + Send + 'static,
+    R: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<Rendered>> + Send + 'static,
 {
     let Some(guard) = state.telemetry.open_stream() else {
         // every slot taken: the page keeps polling
@@ -154,9 +164,12 @@ where
                 continue;
             }
             last_fp = Some(fp);
-            let rendered = state
+            let render = state
                 .live_renders
-                .get_or_render(&part.key, fp, || (part.render)());
+                .get_or_render(&part.key, fp, &part.render);
+            let Some(rendered) = render.await else {
+                continue;
+            };
             let d = digest(rendered.html());
             if last_sent != Some(d) {
                 last_sent = Some(d);
@@ -171,9 +184,59 @@ where
             }
         }
     });
+    // a comment every few seconds: a browser that left is noticed (and its slot freed) soon
     Sse::new(ReceiverStream::new(rx))
-        .keep_alive(KeepAlive::default())
+        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response()
+}
+
+/// Streams a part rendered from the model: `fingerprint` says when what it shows last changed
+/// (a generation of the model), `render` renders it (`None`: a rendering failure, logged).
+pub fn from_model<F, R, Fut>(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: String,
+    seen: Option<u64>,
+    fingerprint: F,
+    render: R,
+) -> Response
+where
+    F: Fn(&Snapshot) -> u64 + Send + 'static,
+    R: Fn(AppState, Arc<Snapshot>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<Rendered>> + Send + 'static,
+{
+    let model = state.model.clone();
+    let st = state.clone();
+    let part = Part {
+        key,
+        seen,
+        fingerprint: {
+            let model = model.clone();
+            move || fingerprint(&model.snapshot())
+        },
+        render: move || render(st.clone(), model.snapshot()),
+    };
+    stream(state, headers, state.model.subscribe(), part)
+}
+
+/// Whether the model is live (loaded and following Docker's events): pages read it then, and
+/// Docker only otherwise.
+pub fn model_live(s: &Snapshot) -> bool {
+    matches!(s.connection, crate::model::Connection::Live)
+}
+
+/// The query a stream URL carries besides the part's own: the fingerprint its page showed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Seen {
+    pub fp: Option<u64>,
+}
+
+/// Renders a fragment template; a failure is logged and gives `None`.
+pub fn html<T: askama::Template>(t: &T) -> Option<String> {
+    t.render()
+        .map_err(|e| tracing::error!("cannot render a live part: {e}"))
+        .ok()
 }
 
 /// `path?query&fp=N`: a part's stream URL with the fingerprint its page was rendered at.
@@ -189,22 +252,22 @@ pub fn stream_url(path: &str, query: &str, fingerprint: u64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn viewers_of_a_part_share_one_render_per_fingerprint() {
+    #[tokio::test]
+    async fn viewers_of_a_part_share_one_render_per_fingerprint() {
         let r = Renders::default();
-        let calls = std::cell::Cell::new(0);
-        let render = || {
-            calls.set(calls.get() + 1);
-            Rendered::Html(format!("v{}", calls.get()))
+        let calls = std::sync::atomic::AtomicU32::new(0);
+        let render = || async {
+            let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            Some(Rendered::Html(format!("v{n}")))
         };
-        let a = r.get_or_render("/nodes/live", 7, render);
-        let b = r.get_or_render("/nodes/live", 7, render);
+        let a = r.get_or_render("/nodes/live", 7, render).await.unwrap();
+        let b = r.get_or_render("/nodes/live", 7, render).await.unwrap();
         assert_eq!(a, b);
-        assert_eq!(calls.get(), 1);
-        let c = r.get_or_render("/nodes/live", 8, render);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let c = r.get_or_render("/nodes/live", 8, render).await.unwrap();
         assert_eq!(*c, Rendered::Html("v2".into()));
-        r.get_or_render("/nodes/live?role=worker", 8, render);
-        assert_eq!(calls.get(), 3);
+        r.get_or_render("/nodes/live?role=worker", 8, render).await;
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! and role; services desired vs running; tasks by state), deploys by outcome from berth's
 //! history, and berth's own request latencies and open streams.
 //!
-//! Readable with a session (or an API token with the `read` scope); anonymous gets 401. The
+//! Readable with a session or an API token with the `read` scope (`Authorization: Bearer`);
+//! anonymous gets 401, a token limited to stacks 403. The
 //! swarm families are computed at scrape time from what the pages show; berth's own families
 //! live in [`Telemetry`], updated by the request layer ([`record`]) and the live streams.
 
@@ -22,10 +23,6 @@ use crate::docker::nodes::{NodeInfo, Role};
 use crate::docker::services::ServiceSummary;
 use crate::error::ErrorInfo;
 
-/// At most this many live streams are open at once (every viewer's pages together); beyond it
-/// a page polls instead.
-pub const MAX_STREAMS: usize = 512;
-
 /// berth's own instruments, shared by every request.
 #[derive(Clone)]
 pub struct Telemetry {
@@ -33,16 +30,12 @@ pub struct Telemetry {
     latency: HistogramVec,
     streams_gauge: IntGauge,
     streams: Arc<AtomicUsize>,
-}
-
-impl Default for Telemetry {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// at most this many streams at once (`--max-live-streams`)
+    max_streams: usize,
 }
 
 impl Telemetry {
-    pub fn new() -> Telemetry {
+    pub fn new(max_streams: usize) -> Telemetry {
         let registry = Registry::new();
         let latency = HistogramVec::new(
             HistogramOpts::new(
@@ -71,6 +64,7 @@ impl Telemetry {
             latency,
             streams_gauge,
             streams: Arc::new(AtomicUsize::new(0)),
+            max_streams,
         }
     }
 
@@ -80,12 +74,12 @@ impl Telemetry {
             .observe(secs);
     }
 
-    /// Reserves one of the [`MAX_STREAMS`] stream slots (the check and the count are one
+    /// Reserves one of the `--max-live-streams` stream slots (the check and the count are one
     /// atomic step); `None` when all are taken. The slot is freed when the guard drops.
     pub fn open_stream(&self) -> Option<StreamGuard> {
         self.streams
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < MAX_STREAMS).then_some(n + 1)
+                (n < self.max_streams).then_some(n + 1)
             })
             .ok()?;
         self.streams_gauge.inc();
@@ -228,16 +222,53 @@ fn unauthorized() -> Response {
     r
 }
 
-/// Whether the request may read the metrics: a live session (or, once API tokens exist, a
-/// token with the read scope).
-async fn allowed(state: &AppState, headers: &HeaderMap) -> bool {
-    super::session::is_signed_in(state, headers).await
+/// Who may read the metrics.
+enum Access {
+    Allowed,
+    /// no session, no token, or a token that is unknown, revoked or expired
+    Anonymous,
+    /// a live token whose scope does not read everything (a deploy token)
+    Forbidden,
+}
+
+/// A live session, or an API token with the `read` (or `operate`) scope.
+async fn access(state: &AppState, headers: &HeaderMap) -> Access {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::auth::api_tokens::bearer);
+    if let Some(token) = bearer {
+        let hash = crate::auth::tokens::hash_token(token);
+        return match crate::db::api_tokens::find_live(&state.db, &hash).await {
+            Ok(Some(b)) if b.grant.may_read_all() => Access::Allowed,
+            Ok(Some(_)) => Access::Forbidden,
+            Ok(None) => Access::Anonymous,
+            Err(e) => {
+                tracing::error!("metrics: cannot look up an API token: {e}");
+                Access::Anonymous
+            }
+        };
+    }
+    if super::session::is_signed_in(state, headers).await {
+        Access::Allowed
+    } else {
+        Access::Anonymous
+    }
 }
 
 /// `GET /metrics`.
 pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if !allowed(&state, &headers).await {
-        return unauthorized();
+    match access(&state, &headers).await {
+        Access::Allowed => {}
+        Access::Anonymous => return unauthorized(),
+        Access::Forbidden => {
+            return ErrorInfo::new(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "This API token may not read the metrics: it needs the read scope.",
+            )
+            .into_response();
+        }
     }
     let deploys = crate::db::stacks::count_by_outcome(&state.db)
         .await
@@ -297,7 +328,7 @@ mod tests {
     }
 
     fn text(c: &Cluster) -> String {
-        encode(&Telemetry::new().registry, &cluster_registry(c)).unwrap()
+        encode(&Telemetry::new(8).registry, &cluster_registry(c)).unwrap()
     }
 
     #[test]
@@ -355,8 +386,8 @@ mod tests {
 
     #[test]
     fn streams_are_bounded_and_freed_on_drop() {
-        let t = Telemetry::new();
-        let held: Vec<_> = (0..MAX_STREAMS).map(|_| t.open_stream().unwrap()).collect();
+        let t = Telemetry::new(3);
+        let held: Vec<_> = (0..3).map(|_| t.open_stream().unwrap()).collect();
         assert!(t.open_stream().is_none());
         drop(held);
         assert_eq!(t.open_streams(), 0);

@@ -2,11 +2,13 @@
 //! `/nodes/map` (cluster map, live) and the node actions in [`actions`].
 //!
 //! Each page reads one [`Snapshot`](crate::docker::nodes::Snapshot) (nodes, tasks, service
-//! names: three calls in parallel) and its live part is re-read by htmx every 2 s from the
+//! names) from the model (Docker only while the model is not live) and its live part is pushed
+//! over SSE when it changes ([`live`]), or re-read by htmx every 2 s as the fallback, from the
 //! same template family (`nodes/list.html` includes `nodes/_table.html`, which `/nodes/live`
 //! returns alone; likewise the detail and the map).
 
 mod actions;
+mod live;
 pub mod view;
 
 use askama::Template;
@@ -47,17 +49,29 @@ pub fn routes() -> Router<AppState> {
 
 /// Long-lived responses (server-sent events), outside the request timeout.
 pub fn streams() -> Router<AppState> {
-    Router::new()
+    live::routes()
 }
 
 /// htmx stops polling when an answer has this status (the node is gone).
 const STOP_POLLING: u16 = 286;
 
 /// The node whose API berth uses (empty when berth is not talking to a manager).
-fn berth_node(ctx: &Ctx) -> String {
-    match ctx.state.docker.status().status {
+fn berth_node(state: &AppState) -> String {
+    match state.docker.status().status {
         DockerStatus::Manager(m) => m.node_id,
         _ => String::new(),
+    }
+}
+
+/// Nodes, current tasks and service names: from the model when it is live, else from Docker.
+async fn snapshot(
+    docker: &bollard::Docker,
+    model: &crate::model::Snapshot,
+) -> Result<nodes::Snapshot, DockerError> {
+    if super::live::model_live(model) {
+        Ok(model.nodes_snapshot())
+    } else {
+        nodes::snapshot(docker).await
     }
 }
 
@@ -69,6 +83,7 @@ struct ListPage {
     layout: Layout,
     table: Table,
     join: Option<JoinCommands>,
+    stream: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -82,27 +97,31 @@ async fn table(ctx: &Ctx, q: ListQuery, with_join: bool) -> (Table, Option<JoinC
         Ok(d) => d,
         Err(e) => return (Table::unavailable(q, e.user_message()), None),
     };
+    let model = ctx.state.model.snapshot();
     let (snap, tokens) = if with_join {
-        let (s, t) = tokio::join!(nodes::snapshot(&docker), nodes::join_tokens(&docker));
+        let (s, t) = tokio::join!(snapshot(&docker, &model), nodes::join_tokens(&docker));
         (s, t.ok())
     } else {
-        (nodes::snapshot(&docker).await, None)
+        (snapshot(&docker, &model).await, None)
     };
     match snap {
         Ok(snap) => {
             let join = tokens.map(|t| nodes::join_commands(&t, &snap.nodes));
-            (Table::build(&snap, q, &berth_node(ctx)), join)
+            (Table::build(&snap, q, &berth_node(&ctx.state)), join)
         }
         Err(e) => (Table::unavailable(q, e.user_message()), None),
     }
 }
 
 pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
+    let fp = live::list_fp(&ctx.state.model.snapshot());
+    let stream = super::live::stream_url(urls::NODES_EVENTS, &q.query_string(), fp);
     let (table, join) = table(&ctx, q, true).await;
     Ok(ListPage {
         layout: ctx.layout("Nodes", "nodes"),
         table,
         join,
+        stream,
     }
     .into_response())
 }
@@ -119,6 +138,7 @@ pub async fn list_live(ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
 struct MapPage {
     layout: Layout,
     map: Map,
+    stream: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -129,11 +149,11 @@ struct MapPartial {
 
 async fn build_map(ctx: &Ctx, q: MapQuery) -> Map {
     let snap = match ctx.state.docker.manager() {
-        Ok(docker) => nodes::snapshot(&docker).await,
+        Ok(docker) => snapshot(&docker, &ctx.state.model.snapshot()).await,
         Err(e) => Err(e),
     };
     match snap {
-        Ok(s) => Map::build(&s, q, &berth_node(ctx)),
+        Ok(s) => Map::build(&s, q, &berth_node(&ctx.state)),
         Err(e) => Map {
             query: q,
             unavailable: Some(e.user_message()),
@@ -143,10 +163,13 @@ async fn build_map(ctx: &Ctx, q: MapQuery) -> Map {
 }
 
 pub async fn map(ctx: Ctx, Query(q): Query<MapQuery>) -> AppResult<Response> {
+    let fp = live::map_fp(&ctx.state.model.snapshot());
+    let stream = super::live::stream_url(urls::NODES_MAP_EVENTS, &live::map_query(&q), fp);
     let map = build_map(&ctx, q).await;
     Ok(MapPage {
         layout: ctx.layout("Cluster map", "nodes"),
         map,
+        stream,
     }
     .into_response())
 }
@@ -205,6 +228,7 @@ struct DetailPage {
     is_berth: bool,
     created: String,
     updated: String,
+    stream: String,
 }
 
 impl DetailPage {
@@ -272,7 +296,24 @@ pub async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> AppResult<Response> {
     let docker = ctx.state.docker.manager()?;
-    let snap = match nodes::snapshot_of_node(&docker, &key).await {
+    let model = ctx.state.model.snapshot();
+    let from_model = if super::live::model_live(&model) {
+        Some(
+            model
+                .node_snapshot(&key)
+                .unwrap_or_else(|| nodes::Snapshot {
+                    nodes: model.nodes().to_vec(),
+                    ..Default::default()
+                }),
+        )
+    } else {
+        None
+    };
+    let read = match from_model {
+        Some(s) => Ok(s),
+        None => nodes::snapshot_of_node(&docker, &key).await,
+    };
+    let snap = match read {
         Ok(s) => s,
         // the task filter names a node that does not exist
         Err(DockerError::NotFound(_)) => nodes::Snapshot {
@@ -288,7 +329,7 @@ pub async fn detail(
         // a hostname or ID prefix: go to the node's own address
         return Ok(Redirect::to(&urls::node(&node.id)).into_response());
     }
-    let berth = berth_node(&ctx);
+    let berth = berth_node(&ctx.state);
     let history = !q.history.is_empty();
     let to = match node.role {
         Role::Manager => Role::Worker,
@@ -302,9 +343,15 @@ pub async fn detail(
         },
         check: checks::check_role_change(&snap.nodes, &node, to, &berth, false),
     };
+    let stream = super::live::stream_url(
+        &urls::node_action(&node.id, "live/events"),
+        if history { "history=1" } else { "" },
+        live::node_fp(&model, &node.id),
+    );
     Ok(DetailPage {
         layout: ctx.layout(node.display_name().to_string(), "nodes"),
         live: live_view(&snap, &node, history, &berth),
+        stream,
         is_berth: node.id == berth,
         created: node
             .created
@@ -344,10 +391,18 @@ pub async fn detail_live(
         Ok(d) => d,
         Err(e) => return gone(e.user_message(), 200),
     };
-    match nodes::snapshot_of_node(&docker, &key).await {
+    let model = ctx.state.model.snapshot();
+    let read = if super::live::model_live(&model) {
+        model
+            .node_snapshot(&key)
+            .ok_or_else(|| DockerError::NotFound(key.clone()))
+    } else {
+        nodes::snapshot_of_node(&docker, &key).await
+    };
+    match read {
         Ok(snap) => match snap.find(&key) {
             Some(node) => {
-                let live = live_view(&snap, node, history, &berth_node(&ctx));
+                let live = live_view(&snap, node, history, &berth_node(&ctx.state));
                 DetailLivePartial { live }.into_response()
             }
             None => gone(

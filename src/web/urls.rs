@@ -25,6 +25,11 @@ pub const NODES_MAP: &str = "/nodes/map";
 pub const NODES_LIVE: &str = "/nodes/live";
 /// the map's live columns
 pub const NODES_MAP_LIVE: &str = "/nodes/map/live";
+/// the live parts' server-sent events (same query as the part, plus `fp`)
+pub const NODES_EVENTS: &str = "/nodes/live/events";
+pub const NODES_MAP_EVENTS: &str = "/nodes/map/live/events";
+pub const SERVICES_EVENTS: &str = "/services/live/events";
+pub const STACKS_EVENTS: &str = "/stacks/live/events";
 pub const SWARM_ROTATE_TOKEN: &str = "/swarm/rotate-token";
 
 pub fn node(id: &str) -> String {
@@ -174,6 +179,7 @@ pub fn api_job_events(id: &str) -> String {
 pub mod route {
     pub const NODE: &str = "/nodes/{id}";
     pub const NODE_LIVE: &str = "/nodes/{id}/live";
+    pub const NODE_EVENTS: &str = "/nodes/{id}/live/events";
     pub const NODE_AVAILABILITY: &str = "/nodes/{id}/availability";
     pub const NODE_ROLE: &str = "/nodes/{id}/role";
     pub const NODE_LABELS: &str = "/nodes/{id}/labels";
@@ -182,6 +188,7 @@ pub mod route {
 
     pub const SERVICE: &str = "/services/{id}";
     pub const SERVICE_LIVE: &str = "/services/{id}/live";
+    pub const SERVICE_EVENTS: &str = "/services/{id}/live/events";
     pub const SERVICE_LOGS: &str = "/services/{id}/logs";
     pub const SERVICE_LOGS_TXT: &str = "/services/{id}/logs.txt";
     pub const SERVICE_LOGS_STREAM: &str = "/services/{id}/logs/stream";
@@ -197,6 +204,7 @@ pub mod route {
 
     pub const STACK: &str = "/stacks/{name}";
     pub const STACK_LIVE: &str = "/stacks/{name}/live";
+    pub const STACK_EVENTS: &str = "/stacks/{name}/live/events";
     pub const STACK_EDIT: &str = "/stacks/{name}/edit";
     pub const STACK_PREVIEW: &str = "/stacks/{name}/preview";
     pub const STACK_DELETE: &str = "/stacks/{name}/delete";
@@ -271,6 +279,7 @@ mod tests {
         let id = [("id", "abc")];
         let node_actions = [
             (route::NODE_LIVE, "live"),
+            (route::NODE_EVENTS, "live/events"),
             (route::NODE_AVAILABILITY, "availability"),
             (route::NODE_ROLE, "role"),
             (route::NODE_LABELS, "labels"),
@@ -283,6 +292,7 @@ mod tests {
         }
         let service_actions = [
             (route::SERVICE_LIVE, "live"),
+            (route::SERVICE_EVENTS, "live/events"),
             (route::SERVICE_LOGS, "logs"),
             (route::SERVICE_LOGS_TXT, "logs.txt"),
             (route::SERVICE_LOGS_STREAM, "logs/stream"),
@@ -310,6 +320,7 @@ mod tests {
         let name = [("name", "web")];
         let stack_actions = [
             (route::STACK_LIVE, "live"),
+            (route::STACK_EVENTS, "live/events"),
             (route::STACK_EDIT, "edit"),
             (route::STACK_PREVIEW, "preview"),
             (route::STACK_DELETE, "delete"),

@@ -170,7 +170,8 @@ pub async fn role(
         }
     };
     let detail = format!("role {} → {to}", node.role);
-    let check = checks::check_role_change(&all, &node, to, &berth_node(&ctx), f.confirm == "yes");
+    let check =
+        checks::check_role_change(&all, &node, to, &berth_node(&ctx.state), f.confirm == "yes");
     if let Some(reason) = check.refused {
         return Ok(ctx
             .done(
@@ -324,7 +325,7 @@ pub async fn delete(
         node.state,
         if force { " with force" } else { "" }
     );
-    if node.id == berth_node(&ctx) {
+    if node.id == berth_node(&ctx.state) {
         let msg = format!(
             "berth talks to the swarm through {name}: it cannot remove that node. Point berth at \
              another manager first."

@@ -208,6 +208,8 @@ struct DetailPage {
     version: u64,
     created: String,
     updated: String,
+    /// the live part's server-sent events
+    stream: String,
 }
 
 impl DetailPage {
@@ -222,8 +224,21 @@ impl DetailPage {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "services/_live.html")]
-struct LivePartial {
-    live: Live,
+pub struct LivePartial {
+    pub live: Live,
+}
+
+/// A service page shows the service, its tasks and the nodes they run on.
+pub fn service_fp(s: &crate::model::Snapshot, id: &str) -> u64 {
+    s.service_changed(id).max(s.changed.nodes)
+}
+
+/// The live part from the model: `None` when the model does not hold the service.
+pub fn live_from_model(s: &crate::model::Snapshot, id: &str) -> Option<LivePartial> {
+    let (summary, tasks, nodes) = s.service_live(id)?;
+    Some(LivePartial {
+        live: Live::new(summary, &tasks, &nodes),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,7 +287,13 @@ pub async fn refused(
 
 fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> DetailPage {
     let s = d.summary.clone();
+    let stream = crate::web::live::stream_url(
+        &urls::service_action(&s.id, "live/events"),
+        "",
+        service_fp(&ctx.state.model.snapshot(), &s.id),
+    );
     DetailPage {
+        stream,
         layout: ctx.layout(format!("Service {}", s.name), "services"),
         id: s.id.clone(),
         created: s.created.map(format_utc).unwrap_or_default(),
@@ -290,8 +311,8 @@ fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> Detail
 
 #[derive(Template, WebTemplate)]
 #[template(path = "services/_gone.html")]
-struct GonePartial {
-    services_url: &'static str,
+pub struct GonePartial {
+    pub services_url: &'static str,
 }
 
 /// The live part alone (polled by the page). Once the service is gone it says so and answers
@@ -299,7 +320,15 @@ struct GonePartial {
 pub async fn live(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     check_id(&id)?;
     let docker = ctx.state.docker.manager()?;
-    match services::live(&docker, &id).await {
+    let model = ctx.state.model.snapshot();
+    let read = if crate::web::live::model_live(&model) {
+        model
+            .service_live(&id)
+            .ok_or_else(|| crate::docker::DockerError::NotFound(id.clone()))
+    } else {
+        services::live(&docker, &id).await
+    };
+    match read {
         Ok((s, tasks, nodes)) => Ok(LivePartial {
             live: Live::new(s, &tasks, &nodes),
         }

@@ -14,10 +14,13 @@ use crate::web::page::{Ctx, Layout};
 use crate::web::session::urlencode;
 use crate::web::urls;
 
-/// The id of the element the live refresh and the search form replace.
+/// The id of the element the live refresh (polled or pushed) replaces.
 const LIVE_ID: &str = "services-live";
+/// The id of the element the search form replaces: the live part with its stream (a new query
+/// opens a new stream).
+const STREAM_ID: &str = "services-stream";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct ListQuery {
     /// part of the name (case-insensitive)
@@ -44,8 +47,19 @@ struct ListPage {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "services/_table.html")]
-struct TablePartial {
+pub struct TablePartial {
+    pub t: Table,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "services/_stream.html")]
+struct StreamPartial {
     t: Table,
+}
+
+/// The list shows services and their tasks' counts.
+pub fn list_fp(s: &crate::model::Snapshot) -> u64 {
+    s.changed.services.max(s.changed.tasks)
 }
 
 pub struct Table {
@@ -56,6 +70,8 @@ pub struct Table {
     pub refresh_url: String,
     pub unavailable: Option<String>,
     pub filtered: bool,
+    /// the live part's server-sent events (same query)
+    pub stream: String,
 }
 
 pub async fn show(
@@ -63,13 +79,38 @@ pub async fn show(
     HxTarget(target): HxTarget,
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
+    let model = ctx.state.model.snapshot();
     let (all, unavailable) = match ctx.state.docker.manager() {
+        Ok(_) if crate::web::live::model_live(&model) => (model.services_list(None), None),
         Ok(docker) => match services::list(&docker, None).await {
             Ok(list) => (list, None),
             Err(e) => (vec![], Some(e.user_message())),
         },
         Err(e) => (vec![], Some(e.user_message())),
     };
+    let (stacks, t) = table(all, &q, unavailable, list_fp(&model));
+    if ctx.htmx && target.as_deref() == Some(LIVE_ID) {
+        return Ok(TablePartial { t }.into_response());
+    }
+    if ctx.htmx && target.as_deref() == Some(STREAM_ID) {
+        return Ok(StreamPartial { t }.into_response());
+    }
+    Ok(ListPage {
+        layout: ctx.layout("Services", "services"),
+        q,
+        stacks,
+        t,
+    }
+    .into_response())
+}
+
+/// The stacks to filter by and the table for `q`.
+pub fn table(
+    all: Vec<ServiceSummary>,
+    q: &ListQuery,
+    unavailable: Option<String>,
+    fingerprint: u64,
+) -> (Vec<String>, Table) {
     let mut stacks: Vec<String> = all
         .iter()
         .filter(|s| !s.stack.is_empty())
@@ -99,30 +140,28 @@ pub async fn show(
             s,
         })
         .collect();
+    let query = q.query_string();
     let t = Table {
         filtered: !needle.is_empty() || !q.stack.is_empty() || !q.problems.is_empty(),
         rows,
         total,
         mismatched,
         updating,
-        refresh_url: format!(
-            "{}?q={}&stack={}&problems={}",
-            urls::SERVICES,
-            urlencode(&q.q),
-            urlencode(&q.stack),
-            urlencode(&q.problems)
-        ),
+        refresh_url: format!("{}?{query}", urls::SERVICES),
+        stream: crate::web::live::stream_url(urls::SERVICES_EVENTS, &query, fingerprint),
         unavailable,
     };
-    let targeted = target.as_deref() == Some(LIVE_ID);
-    if ctx.htmx && targeted {
-        return Ok(TablePartial { t }.into_response());
+    (stacks, t)
+}
+
+impl ListQuery {
+    /// `q=…&stack=…&problems=…`
+    pub fn query_string(&self) -> String {
+        format!(
+            "q={}&stack={}&problems={}",
+            urlencode(&self.q),
+            urlencode(&self.stack),
+            urlencode(&self.problems)
+        )
     }
-    Ok(ListPage {
-        layout: ctx.layout("Services", "services"),
-        q,
-        stacks,
-        t,
-    }
-    .into_response())
 }

@@ -8,6 +8,7 @@
 mod create;
 mod detail;
 mod list;
+mod live;
 mod logs;
 mod update;
 
@@ -46,7 +47,9 @@ pub fn routes() -> Router<AppState> {
 
 /// Long-lived responses (server-sent events), outside the request timeout.
 pub fn streams() -> Router<AppState> {
-    Router::new().route(urls::route::SERVICE_LOGS_STREAM, get(logs::stream))
+    Router::new()
+        .route(urls::route::SERVICE_LOGS_STREAM, get(logs::stream))
+        .merge(live::routes())
 }
 
 /// Ids in URLs go into Docker API paths: refuse anything but plain characters early.

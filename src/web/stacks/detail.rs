@@ -46,6 +46,10 @@ impl Live {
 }
 
 async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
+    let model = ctx.state.model.snapshot();
+    if crate::web::live::model_live(&model) {
+        return live_from_model(&model, name);
+    }
     let engine = &ctx.state.docker;
     let (services, tasks) = tokio::join!(stack::services(engine, name), stack::ps(engine, name));
     let mut unavailable = None;
@@ -53,7 +57,43 @@ async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
         unavailable = Some(e.to_string());
         vec![]
     });
-    let tasks: Vec<StackTask> = tasks.unwrap_or_default();
+    assemble(services, tasks.unwrap_or_default(), unavailable)
+}
+
+/// A stack's page shows its services, their tasks and the nodes they run on.
+pub fn stack_fp(s: &crate::model::Snapshot) -> u64 {
+    s.changed.services.max(s.changed.tasks).max(s.changed.nodes)
+}
+
+/// The live part from the model: the stack's services and their tasks (`stack services` and
+/// `stack ps` without a Docker call).
+pub fn live_from_model(model: &crate::model::Snapshot, name: &str) -> (Live, Vec<TaskRow>) {
+    let summaries = model.services_list(Some(name));
+    let mut services: Vec<StackService> =
+        summaries.iter().map(StackService::from_summary).collect();
+    services.sort_by(|a, b| stack::natural_cmp(&a.name, &b.name));
+    let service_name: HashMap<String, String> = summaries
+        .iter()
+        .map(|s| (s.id.clone(), s.name.clone()))
+        .collect();
+    let node_name: HashMap<String, String> = model
+        .nodes()
+        .iter()
+        .map(|n| (n.id.clone(), n.hostname.clone()))
+        .collect();
+    let tasks = summaries
+        .iter()
+        .flat_map(|s| model.service_tasks(&s.id).iter().map(|t| t.info()))
+        .collect();
+    let tasks = stack::arrange_ps(tasks, &service_name, &node_name);
+    assemble(services, tasks, None)
+}
+
+fn assemble(
+    services: Vec<StackService>,
+    tasks: Vec<StackTask>,
+    unavailable: Option<String>,
+) -> (Live, Vec<TaskRow>) {
     // the newest task of each slot that failed: the errors a user must see first
     let mut failures: Vec<Failure> = Vec::new();
     for t in tasks
@@ -112,6 +152,7 @@ struct DetailPage {
     env_keys: Vec<String>,
     running_job: Option<String>,
     webhooks: Vec<super::webhooks::HookRow>,
+    stream: String,
 }
 
 impl DetailPage {
@@ -125,9 +166,9 @@ impl DetailPage {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "stacks/_live.html")]
-struct LivePart {
-    live: Live,
-    tasks: Vec<TaskRow>,
+pub struct LivePart {
+    pub live: Live,
+    pub tasks: Vec<TaskRow>,
 }
 
 pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
@@ -153,8 +194,14 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
         Some(v) => db::stacks::get(&ctx.state.db, &name, v.version).await?,
         None => None,
     };
+    let stream = crate::web::live::stream_url(
+        &urls::stack_action(&name, "live/events"),
+        "",
+        stack_fp(&ctx.state.model.snapshot()),
+    );
     Ok(DetailPage {
         layout: ctx.layout(format!("Stack {name}"), "stacks"),
+        stream,
         env_keys: latest
             .as_ref()
             .map(|l| {

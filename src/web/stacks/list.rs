@@ -8,6 +8,7 @@ use askama_web::WebTemplate;
 use axum::response::{IntoResponse, Response};
 
 use super::history::outcome_class;
+use crate::AppState;
 use crate::db;
 use crate::docker::time::age;
 use crate::error::AppResult;
@@ -50,20 +51,44 @@ struct ListPage {
     layout: Layout,
     rows: Vec<StackRow>,
     unavailable: Option<String>,
+    stream: String,
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "stacks/_rows.html")]
-struct Rows {
-    rows: Vec<StackRow>,
+pub struct Rows {
+    pub rows: Vec<StackRow>,
 }
 
-async fn rows(ctx: &Ctx) -> AppResult<(Vec<StackRow>, Option<String>)> {
-    let (swarm, unavailable) = match stack::list(&ctx.state.docker).await {
-        Ok(l) => (l, None),
-        Err(e) => (vec![], Some(e.to_string())),
+/// The stacks list shows stacks' services and tasks.
+pub fn list_fp(s: &crate::model::Snapshot) -> u64 {
+    s.changed.services.max(s.changed.tasks)
+}
+
+/// The swarm's stacks (from the model when it is live, else from Docker) with what berth holds.
+pub async fn rows(state: &AppState) -> AppResult<(Vec<StackRow>, Option<String>)> {
+    let model = state.model.snapshot();
+    let (swarm, unavailable) = if crate::web::live::model_live(&model) {
+        let stacks = model
+            .stacks()
+            .iter()
+            .map(|s| stack::StackSummary {
+                name: s.name.to_string(),
+                services: s.services,
+                tasks_running: s.tasks_running,
+                tasks_desired: s.tasks_desired,
+                tasks_failing: s.tasks_failing,
+                last_error: s.last_error.as_deref().map(str::to_string),
+            })
+            .collect();
+        (stacks, None)
+    } else {
+        match stack::list(&state.docker).await {
+            Ok(l) => (l, None),
+            Err(e) => (vec![], Some(e.to_string())),
+        }
     };
-    let held = db::stacks::latest_of_all(&ctx.state.db).await?;
+    let held = db::stacks::latest_of_all(&state.db).await?;
     let mut by_name: BTreeMap<String, StackRow> = BTreeMap::new();
     for s in swarm {
         by_name.insert(
@@ -113,17 +138,19 @@ async fn rows(ctx: &Ctx) -> AppResult<(Vec<StackRow>, Option<String>)> {
 }
 
 pub async fn show(ctx: Ctx) -> AppResult<Response> {
-    let (rows, unavailable) = rows(&ctx).await?;
+    let fp = list_fp(&ctx.state.model.snapshot());
+    let (rows, unavailable) = rows(&ctx.state).await?;
     Ok(ListPage {
         layout: ctx.layout("Stacks", "stacks"),
         rows,
         unavailable,
+        stream: crate::web::live::stream_url(urls::STACKS_EVENTS, "", fp),
     }
     .into_response())
 }
 
 /// `GET /stacks/live`: the table rows alone, polled by the list page.
 pub async fn live(ctx: Ctx) -> AppResult<Response> {
-    let (rows, _) = rows(&ctx).await?;
+    let (rows, _) = rows(&ctx.state).await?;
     Ok(Rows { rows }.into_response())
 }

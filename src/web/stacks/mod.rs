@@ -11,6 +11,7 @@ mod editor;
 mod history;
 pub use history::job_stream;
 mod list;
+mod live;
 mod preview;
 mod remove;
 mod webhooks;
@@ -47,7 +48,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Long-lived responses (server-sent events), outside the request timeout.
 pub fn streams() -> Router<AppState> {
-    Router::new()
+    live::routes()
         .route(urls::route::STACK_VERSION_EVENTS, get(history::events))
         .route(urls::route::JOB_EVENTS, get(remove::job_events))
 }

@@ -146,6 +146,32 @@ async fn metrics_expose_nodes_services_tasks_deploys_and_latencies() {
 }
 
 #[tokio::test]
+async fn metrics_are_readable_with_a_read_token_and_refused_to_a_deploy_token() {
+    let one = lab("one");
+    let app = TestApp::signed_in(&one.manager_host()).await;
+    let read = crate::api::token(&app, "scraper", "read", "").await;
+    let deploy = crate::api::token(&app, "ci", "deploy", "app").await;
+    let stranger = app.client(8);
+    let with = |t: &str| {
+        axum::http::Request::get("/metrics")
+            .header("authorization", format!("Bearer {t}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let resp = stranger.request(with(&read)).await.expect(200);
+    assert!(
+        resp.body.contains("# TYPE berth_nodes gauge"),
+        "{}",
+        resp.body
+    );
+    stranger.request(with(&deploy)).await.expect(403);
+    stranger
+        .request(with("berth_notatokenatallnotatokenatallnotatokena"))
+        .await
+        .expect(401);
+}
+
+#[tokio::test]
 async fn metrics_refuse_anyone_without_a_session() {
     let one = lab("one");
     let app = TestApp::signed_in(&one.manager_host()).await;

@@ -1,3 +1,4 @@
 //! Issue 14: live pages and /metrics.
 
+mod browser;
 mod metrics;

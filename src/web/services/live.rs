@@ -1,0 +1,80 @@
+//! The services pages' live parts as server-sent events from the model (see
+//! [`crate::web::live`]): the list's table (with its query) and a service's live part.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::check_id;
+use super::detail::{GonePartial, live_from_model, service_fp};
+use super::list::{ListQuery, TablePartial, list_fp, table};
+use crate::AppState;
+use crate::web::live::{self, Rendered, Seen};
+use crate::web::urls;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(urls::SERVICES_EVENTS, get(list_events))
+        .route(urls::route::SERVICE_EVENTS, get(detail_events))
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+    Query(seen): Query<Seen>,
+) -> Response {
+    live::from_model(
+        &state,
+        &headers,
+        format!("{}?{}", urls::SERVICES, q.query_string()),
+        seen.fp,
+        list_fp,
+        move |_, snap| {
+            let q = q.clone();
+            async move {
+                if !live::model_live(&snap) {
+                    return None;
+                }
+                let (_, t) = table(snap.services_list(None), &q, None, list_fp(&snap));
+                live::html(&TablePartial { t }).map(Rendered::Html)
+            }
+        },
+    )
+}
+
+async fn detail_events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(seen): Query<Seen>,
+) -> Response {
+    if let Err(e) = check_id(&id) {
+        return e.into_response();
+    }
+    let fp_id = id.clone();
+    live::from_model(
+        &state,
+        &headers,
+        urls::service_action(&id, "live"),
+        seen.fp,
+        move |snap| service_fp(snap, &fp_id),
+        move |_, snap| {
+            let id = id.clone();
+            async move {
+                if !live::model_live(&snap) {
+                    return None;
+                }
+                match live_from_model(&snap, &id) {
+                    Some(part) => live::html(&part).map(Rendered::Html),
+                    None => live::html(&GonePartial {
+                        services_url: urls::SERVICES,
+                    })
+                    .map(Rendered::Gone),
+                }
+            }
+        },
+    )
+}
