@@ -320,6 +320,10 @@ pub struct ServeArgs {
     #[arg(long, env = "BERTH_MODEL_MAX_CALLS", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub model_max_calls: u32,
+    /// How often a git-backed stack is synced with its repository, unless the stack sets its
+    /// own interval (a push webhook syncs at once).
+    #[arg(long, env = "BERTH_GIT_SYNC_INTERVAL", default_value = "5m", value_parser = parse_duration)]
+    pub git_sync_interval: Duration,
 }
 
 /// An address to listen on, or `off`.
@@ -421,6 +425,7 @@ impl ServeArgs {
             model_reconcile: Duration::from_secs(60),
             model_poll: Duration::from_secs(2),
             model_max_calls: 10,
+            git_sync_interval: Duration::from_secs(300),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod docker;
 pub mod error;
+pub mod git;
 pub mod healthcheck;
 #[cfg(test)]
 mod layering;
@@ -34,7 +35,8 @@ pub fn app(state: AppState) -> axum::Router {
 }
 
 /// Serves `app(state)` over plain HTTP on `listener` until `shutdown` completes, then drains
-/// open requests. Also runs the Docker status monitor, the live model and the session janitor.
+/// open requests. Also runs the Docker status monitor, the live model, the session janitor and
+/// the git sync poller.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -57,6 +59,7 @@ pub async fn serve_all(
     let monitor = tokio::spawn(state.docker.clone().monitor());
     let model = state.model.start(state.docker.clone());
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
+    let git_poller = tokio::spawn(state.git.clone().run_poller(state.shutting_down()));
     let stopping = state.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -97,6 +100,7 @@ pub async fn serve_all(
         m.abort();
     }
     janitor.abort();
+    git_poller.abort();
     result
 }
 

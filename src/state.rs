@@ -33,6 +33,8 @@ pub struct Inner {
     pub live_renders: crate::web::live::Renders,
     /// The rate limit of each deploy webhook.
     pub hook_limits: crate::stack::webhook::Limiter,
+    /// Syncs of git-backed stacks.
+    pub git: crate::stack::git::GitSync,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -56,7 +58,14 @@ impl AppState {
         let docker = Engine::new(&config.docker_host);
         let deploys = crate::stack::jobs::Deploys::new(db.clone(), docker.clone());
         let model = crate::model::Model::new(config.model_settings());
+        let git = crate::stack::git::GitSync::new(
+            db.clone(),
+            deploys.clone(),
+            &config.data_dir,
+            config.git_sync_interval,
+        );
         let state = AppState(Arc::new(Inner {
+            git,
             db,
             docker,
             model,

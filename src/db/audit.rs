@@ -82,6 +82,12 @@ pub enum Action {
     RegistryUpdate,
     RegistryTest,
     RegistryRemove,
+    /// a git-backed stack was created
+    StackGitCreate,
+    /// a git-backed stack synced (by hand, on its interval or on a push webhook)
+    StackGitSync,
+    StackGitPause,
+    StackGitResume,
 }
 
 impl Action {
@@ -127,6 +133,10 @@ impl Action {
         Action::RegistryUpdate,
         Action::RegistryTest,
         Action::RegistryRemove,
+        Action::StackGitCreate,
+        Action::StackGitSync,
+        Action::StackGitPause,
+        Action::StackGitResume,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -172,6 +182,10 @@ impl Action {
             Action::RegistryUpdate => "registry.update",
             Action::RegistryTest => "registry.test",
             Action::RegistryRemove => "registry.remove",
+            Action::StackGitCreate => "stack.git.create",
+            Action::StackGitSync => "stack.git.sync",
+            Action::StackGitPause => "stack.git.pause",
+            Action::StackGitResume => "stack.git.resume",
         }
     }
 }

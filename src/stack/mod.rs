@@ -78,6 +78,7 @@ mod cluster;
 mod deploy;
 pub mod diff;
 mod events;
+pub mod git;
 pub mod image;
 pub mod jobs;
 mod list;

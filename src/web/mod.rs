@@ -132,6 +132,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let mut app = Router::new()
         .merge(public)
+        .merge(stacks::hooks())
         .merge(protected)
         .merge(hooks)
         .nest_service(urls::STATIC, state.assets.router())

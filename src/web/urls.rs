@@ -59,6 +59,13 @@ pub const STACKS_NEW: &str = "/stacks/new";
 pub const STACKS_VALIDATE: &str = "/stacks/validate";
 /// the list's live rows
 pub const STACKS_LIVE: &str = "/stacks/live";
+/// creates a git-backed stack (the form is a section of /stacks/new)
+pub const STACKS_NEW_GIT: &str = "/stacks/new/git";
+
+/// `/hooks/git/{secret}`: a git-backed stack's push webhook
+pub fn git_hook(secret: &str) -> String {
+    format!("/hooks/git/{secret}")
+}
 
 pub fn stack(name: &str) -> String {
     format!("/stacks/{name}")
@@ -218,6 +225,9 @@ pub mod route {
     pub const STACK_WEBHOOK_ROTATE: &str = "/stacks/{name}/webhooks/{id}/rotate";
     pub const STACK_WEBHOOK_DELETE: &str = "/stacks/{name}/webhooks/{id}/delete";
     pub const HOOK: &str = "/hooks/{token}";
+    pub const STACK_GIT_SYNC: &str = "/stacks/{name}/git/sync";
+    pub const STACK_GIT_PAUSE: &str = "/stacks/{name}/git/pause";
+    pub const GIT_HOOK: &str = "/hooks/git/{secret}";
     pub const JOB: &str = "/jobs/{id}";
     pub const JOB_EVENTS: &str = "/jobs/{id}/events";
 
@@ -328,6 +338,8 @@ mod tests {
             (route::STACK_PULL, "pull"),
             (route::STACK_HISTORY_DELETE, "history/delete"),
             (route::STACK_WEBHOOKS, "webhooks"),
+            (route::STACK_GIT_SYNC, "git/sync"),
+            (route::STACK_GIT_PAUSE, "git/pause"),
         ];
         assert_eq!(stack("web"), fill(route::STACK, &name));
         for (pattern, action) in stack_actions {
@@ -359,6 +371,7 @@ mod tests {
         assert_eq!(hook("abc"), fill(route::HOOK, &[("token", "abc")]));
         assert_eq!(loggable_path(&hook("s3cret")), "/hooks/…");
         assert_eq!(loggable_path("/hooksmith"), "/hooksmith");
+        assert_eq!(git_hook("s3"), fill(route::GIT_HOOK, &[("secret", "s3")]));
         assert_eq!(job("abc"), fill(route::JOB, &id));
         assert_eq!(job_events("abc"), fill(route::JOB_EVENTS, &id));
         assert_eq!(

@@ -12,6 +12,7 @@ mod ci_client;
 mod dashboard;
 mod docker_status;
 mod error_pages;
+mod git_stacks;
 mod hooks;
 mod image;
 mod live;

@@ -143,6 +143,10 @@ async fn check(
 }
 
 pub(super) async fn remove(d: &Deploys, stack: &str, who: Who) -> Arc<Job> {
+    // a removed stack stops following its repository (or the next sync would deploy it again)
+    if let Err(e) = db::git::delete(&d.db, stack).await {
+        tracing::error!("cannot forget the git source of {stack}: {e}");
+    }
     record(
         d,
         &who,

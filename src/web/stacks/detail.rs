@@ -153,6 +153,8 @@ struct DetailPage {
     running_job: Option<String>,
     webhooks: Vec<super::webhooks::HookRow>,
     stream: String,
+    /// the repository a git-backed stack follows
+    git: Option<super::git::GitView>,
 }
 
 impl DetailPage {
@@ -190,6 +192,8 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
             "There is no stack {name} in the swarm, and berth holds no version of it."
         )));
     }
+    let git = super::git::view(&ctx.state, &name).await?;
+    let commits = db::git::commits(&ctx.state.db, &name).await?;
     let latest = match history.first() {
         Some(v) => db::stacks::get(&ctx.state.db, &name, v.version).await?,
         None => None,
@@ -210,7 +214,17 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
                     .unwrap_or_default()
             })
             .unwrap_or_default(),
-        history: history.iter().map(VersionRow::from).collect(),
+        history: history
+            .iter()
+            .map(|v| {
+                let mut row = VersionRow::from(v);
+                row.commit = commits
+                    .get(&v.version)
+                    .map(|c| format!("{} {}", crate::stack::git::short(&c.sha), c.message));
+                row
+            })
+            .collect(),
+        git,
         running_job: ctx
             .state
             .deploys

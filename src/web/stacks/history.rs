@@ -37,6 +37,8 @@ pub struct VersionRow {
     pub summary: String,
     pub redeploy_of: Option<i64>,
     pub url: String,
+    /// the commit a git-backed stack's version came from: `abc123def456 subject`
+    pub commit: Option<String>,
     /// The image each service was deployed with (digest included), when recorded.
     pub images: Vec<DeployedImage>,
 }
@@ -82,6 +84,7 @@ impl VersionRow {
             redeploy_of: v.redeploy_of,
             url: urls::stack_version(&v.stack, v.version),
             images: DeployedImage::list(v),
+            commit: None,
         }
     }
 

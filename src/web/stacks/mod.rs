@@ -8,6 +8,7 @@
 mod deploy;
 mod detail;
 mod editor;
+pub mod git;
 mod history;
 pub use history::job_stream;
 mod list;
@@ -30,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route(urls::STACKS_LIVE, get(list::live))
         .route(urls::STACKS_NEW, get(editor::new_form))
         .route(urls::STACKS_VALIDATE, post(editor::validate))
+        .route(urls::STACKS_NEW_GIT, post(git::create))
+        .route(urls::route::STACK_GIT_SYNC, post(git::sync_now))
+        .route(urls::route::STACK_GIT_PAUSE, post(git::pause))
         .route(urls::route::STACK, get(detail::show).post(deploy::update))
         .route(urls::route::STACK_LIVE, get(detail::live))
         .route(urls::route::STACK_EDIT, get(detail::edit))
@@ -44,6 +48,14 @@ pub fn routes() -> Router<AppState> {
         .route(urls::route::STACK_WEBHOOK_ROTATE, post(webhooks::rotate))
         .route(urls::route::STACK_WEBHOOK_DELETE, post(webhooks::delete))
         .route(urls::route::JOB, get(remove::job_page))
+}
+
+/// Public: the push webhooks of git-backed stacks (a secret URL and a signature, no session;
+/// their own body limit: push payloads list the commits).
+pub fn hooks() -> Router<AppState> {
+    Router::new()
+        .route(urls::route::GIT_HOOK, post(git::webhook))
+        .layer(axum::extract::DefaultBodyLimit::max(git::HOOK_BODY_LIMIT))
 }
 
 /// Long-lived responses (server-sent events), outside the request timeout.

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod browser;
 pub mod curl;
+pub mod git;
 pub mod http;
 pub mod lab;
 pub mod process;
