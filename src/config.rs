@@ -306,6 +306,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BERTH_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
 
+    /// How often berth asks a registry for the current digest of a running image's tag
+    /// ("update available"): at most one request per image per interval, only while a page
+    /// shows it. E.g. 5m, 1h.
+    #[arg(long, env = "BERTH_IMAGE_CHECK_INTERVAL", default_value = "5m", value_parser = parse_check_interval)]
+    pub image_check_interval: Duration,
+
     /// The live model reloads everything from Docker this often, healing anything the event
     /// stream missed (e.g. 60s, 5m).
     #[arg(long, env = "BERTH_MODEL_RECONCILE", default_value = "60s", value_parser = parse_duration)]
@@ -324,6 +330,15 @@ pub struct ServeArgs {
     /// own interval (a push webhook syncs at once).
     #[arg(long, env = "BERTH_GIT_SYNC_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     pub git_sync_interval: Duration,
+}
+
+/// The image check interval: a duration of at least one second.
+fn parse_check_interval(raw: &str) -> Result<Duration, String> {
+    let d = parse_duration(raw)?;
+    if d < Duration::from_secs(1) {
+        return Err("the image check interval must be at least 1s".into());
+    }
+    Ok(d)
 }
 
 /// An address to listen on, or `off`.
@@ -422,6 +437,7 @@ impl ServeArgs {
             log_format: LogFormat::Text,
             cookie_secure: false,
             secret_key_file: None,
+            image_check_interval: Duration::from_secs(300),
             model_reconcile: Duration::from_secs(60),
             model_poll: Duration::from_secs(2),
             model_max_calls: 10,

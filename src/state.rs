@@ -27,6 +27,8 @@ pub struct Inner {
     pub assets: Assets,
     /// Deploys and removals of stacks, running or remembered.
     pub deploys: crate::stack::jobs::Deploys,
+    /// The registries' current digests of running images ("update available").
+    pub freshness: crate::registry::freshness::Freshness,
     /// berth's own metrics (request latencies, open streams) and the live-stream bound
     pub telemetry: crate::web::metrics::Telemetry,
     /// the latest render of each live part, shared by its viewers' streams
@@ -64,6 +66,8 @@ impl AppState {
             &config.data_dir,
             config.git_sync_interval,
         );
+        let freshness =
+            crate::registry::freshness::Freshness::new(db.clone(), config.image_check_interval);
         let state = AppState(Arc::new(Inner {
             git,
             db,
@@ -74,6 +78,7 @@ impl AppState {
             passwords: PasswordGate::default(),
             assets: Assets::load(),
             deploys,
+            freshness,
             telemetry: crate::web::metrics::Telemetry::new(config.max_live_streams as usize),
             live_renders: Default::default(),
             hook_limits: Default::default(),

@@ -8,6 +8,7 @@
 pub mod address;
 mod challenge;
 pub mod client;
+pub mod freshness;
 
 use std::time::Duration;
 

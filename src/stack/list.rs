@@ -39,6 +39,8 @@ pub struct StackService {
     /// Jobs: completed tasks.
     pub completed: Option<u64>,
     pub image: String,
+    /// The image exactly as in the spec (pinned: `name:tag@sha256:…`).
+    pub spec_image: String,
     /// Published ports, `*:8080->80/tcp`.
     pub ports: Vec<String>,
 }
@@ -54,6 +56,7 @@ impl StackService {
             desired: s.desired,
             completed: s.mode.ends_with("job").then_some(s.completed),
             image: short_image(&s.image),
+            spec_image: s.image.clone(),
             // the summary's `8080→80/tcp (host)` as the CLI lists published ports: `*:8080->80/tcp`
             ports: s
                 .ports
@@ -264,6 +267,11 @@ pub async fn services(engine: &Engine, stack: &str) -> Result<Vec<StackService>,
                 .filter(|p| p.published_port.unwrap_or(0) > 0)
                 .map(crate::syntax::ports::listing)
                 .collect();
+            let spec_image = spec
+                .and_then(|sp| sp.task_template.as_ref())
+                .and_then(|t| t.container_spec.as_ref())
+                .and_then(|c| c.image.clone())
+                .unwrap_or_default();
             StackService {
                 id: s.id.clone().unwrap_or_default(),
                 name: spec.and_then(|sp| sp.name.clone()).unwrap_or_default(),
@@ -273,12 +281,8 @@ pub async fn services(engine: &Engine, stack: &str) -> Result<Vec<StackService>,
                 completed: mode
                     .ends_with("job")
                     .then(|| st.and_then(|x| x.completed_tasks).unwrap_or(0)),
-                image: short_image(
-                    spec.and_then(|sp| sp.task_template.as_ref())
-                        .and_then(|t| t.container_spec.as_ref())
-                        .and_then(|c| c.image.as_deref())
-                        .unwrap_or_default(),
-                ),
+                image: short_image(&spec_image),
+                spec_image,
                 ports,
             }
         })

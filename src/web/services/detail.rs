@@ -205,6 +205,8 @@ struct DetailPage {
     /// the env form is shown again with its error and the lines as typed (values stay hidden)
     editing_env: bool,
     has_previous: bool,
+    /// its tag names another digest on the registry than the one it runs
+    update_available: bool,
     version: u64,
     created: String,
     updated: String,
@@ -301,6 +303,7 @@ fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> Detail
         live: Live::new(d.summary, &d.tasks, &d.nodes),
         v: d.view,
         has_previous: d.has_previous,
+        update_available: ctx.state.freshness.update_available(&s.image),
         version: d.version,
         forms,
         reveal_env,

@@ -34,6 +34,8 @@ pub struct Row {
     pub s: ServiceSummary,
     pub url: String,
     pub updated: String,
+    /// its tag names another digest on the registry than the one it runs
+    pub update_available: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -88,7 +90,7 @@ pub async fn show(
         },
         Err(e) => (vec![], Some(e.user_message())),
     };
-    let (stacks, t) = table(all, &q, unavailable, list_fp(&model));
+    let (stacks, t) = table(all, &q, unavailable, list_fp(&model), &ctx.state.freshness);
     if ctx.htmx && target.as_deref() == Some(LIVE_ID) {
         return Ok(TablePartial { t }.into_response());
     }
@@ -110,6 +112,7 @@ pub fn table(
     q: &ListQuery,
     unavailable: Option<String>,
     fingerprint: u64,
+    fresh: &crate::registry::freshness::Freshness,
 ) -> (Vec<String>, Table) {
     let mut stacks: Vec<String> = all
         .iter()
@@ -137,6 +140,7 @@ pub fn table(
         .map(|s| Row {
             url: urls::service(&s.id),
             updated: s.updated.map(age).unwrap_or_default(),
+            update_available: fresh.update_available(&s.image),
             s,
         })
         .collect();

@@ -26,6 +26,7 @@ async fn list_events(
     Query(q): Query<ListQuery>,
     Query(seen): Query<Seen>,
 ) -> Response {
+    let fresh = state.freshness.clone();
     live::from_model(
         &state,
         &headers,
@@ -34,11 +35,12 @@ async fn list_events(
         list_fp,
         move |_, snap| {
             let q = q.clone();
+            let fresh = fresh.clone();
             async move {
                 if !live::model_live(&snap) {
                     return None;
                 }
-                let (_, t) = table(snap.services_list(None), &q, None, list_fp(&snap));
+                let (_, t) = table(snap.services_list(None), &q, None, list_fp(&snap), &fresh);
                 live::html(&TablePartial { t }).map(Rendered::Html)
             }
         },

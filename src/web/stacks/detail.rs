@@ -31,11 +31,17 @@ pub struct Failure {
 /// What the live part of the page shows (refreshed every few seconds).
 pub struct Live {
     pub services: Vec<StackService>,
+    /// names of the services whose tag names another digest on the registry
+    pub updates: Vec<String>,
     pub failures: Vec<Failure>,
     pub unavailable: Option<String>,
 }
 
 impl Live {
+    pub fn update_available(&self, service: &str) -> bool {
+        self.updates.iter().any(|s| s == service)
+    }
+
     pub fn running(&self) -> u64 {
         self.services.iter().map(|s| s.running).sum()
     }
@@ -48,7 +54,7 @@ impl Live {
 async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
     let model = ctx.state.model.snapshot();
     if crate::web::live::model_live(&model) {
-        return live_from_model(&model, name);
+        return live_from_model(&model, name, &ctx.state.freshness);
     }
     let engine = &ctx.state.docker;
     let (services, tasks) = tokio::join!(stack::services(engine, name), stack::ps(engine, name));
@@ -57,7 +63,12 @@ async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
         unavailable = Some(e.to_string());
         vec![]
     });
-    assemble(services, tasks.unwrap_or_default(), unavailable)
+    assemble(
+        services,
+        tasks.unwrap_or_default(),
+        unavailable,
+        &ctx.state.freshness,
+    )
 }
 
 /// A stack's page shows its services, their tasks and the nodes they run on.
@@ -67,7 +78,11 @@ pub fn stack_fp(s: &crate::model::Snapshot) -> u64 {
 
 /// The live part from the model: the stack's services and their tasks (`stack services` and
 /// `stack ps` without a Docker call).
-pub fn live_from_model(model: &crate::model::Snapshot, name: &str) -> (Live, Vec<TaskRow>) {
+pub fn live_from_model(
+    model: &crate::model::Snapshot,
+    name: &str,
+    fresh: &crate::registry::freshness::Freshness,
+) -> (Live, Vec<TaskRow>) {
     let summaries = model.services_list(Some(name));
     let mut services: Vec<StackService> =
         summaries.iter().map(StackService::from_summary).collect();
@@ -86,13 +101,14 @@ pub fn live_from_model(model: &crate::model::Snapshot, name: &str) -> (Live, Vec
         .flat_map(|s| model.service_tasks(&s.id).iter().map(|t| t.info()))
         .collect();
     let tasks = stack::arrange_ps(tasks, &service_name, &node_name);
-    assemble(services, tasks, None)
+    assemble(services, tasks, None, fresh)
 }
 
 fn assemble(
     services: Vec<StackService>,
     tasks: Vec<StackTask>,
     unavailable: Option<String>,
+    fresh: &crate::registry::freshness::Freshness,
 ) -> (Live, Vec<TaskRow>) {
     // the newest task of each slot that failed: the errors a user must see first
     let mut failures: Vec<Failure> = Vec::new();
@@ -112,6 +128,11 @@ fn assemble(
     }
     (
         Live {
+            updates: services
+                .iter()
+                .filter(|s| fresh.update_available(&s.spec_image))
+                .map(|s| s.name.clone())
+                .collect(),
             services,
             failures,
             unavailable,

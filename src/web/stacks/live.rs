@@ -55,6 +55,7 @@ async fn detail_events(
         Ok(n) => n,
         Err(e) => return axum::response::IntoResponse::into_response(e),
     };
+    let fresh = state.freshness.clone();
     live::from_model(
         &state,
         &headers,
@@ -63,11 +64,12 @@ async fn detail_events(
         stack_fp,
         move |_, snap| {
             let name = name.clone();
+            let fresh = fresh.clone();
             async move {
                 if !live::model_live(&snap) {
                     return None;
                 }
-                let (live, tasks) = live_from_model(&snap, &name);
+                let (live, tasks) = live_from_model(&snap, &name, &fresh);
                 live::html(&LivePart { live, tasks }).map(Rendered::Html)
             }
         },

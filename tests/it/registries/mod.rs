@@ -2,5 +2,6 @@
 //! htpasswd auth) beside a 2-node swarm whose tasks pull.
 
 mod client;
+mod freshness;
 mod lab;
 mod pages;
