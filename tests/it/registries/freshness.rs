@@ -123,6 +123,8 @@ async fn the_registry_is_asked_once_per_image_and_interval_however_many_services
         create(n, "", &reg.image(&tag), &digest);
     }
     let head = format!("\"HEAD /v2/{repo}/web/manifests/v1 HTTP/1.1\" 200");
+    // pages read the live model: let it take in the services the docker CLI just made
+    assert!(app.state.model.sync_now(Duration::from_secs(20)).await);
     for _ in 0..10 {
         app.get(&format!("/services?q={prefix}")).await.expect(200);
     }
