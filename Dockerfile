@@ -41,8 +41,12 @@ COPY --from=build /rootfs/ /
 # ---- runtime: identical in Dockerfile and scripts/Dockerfile.local (scripts/build-image checks) ----
 FROM scratch AS runtime
 COPY --from=rootfs / /
+# MALLOC_MMAP_THRESHOLD_: large Docker answers (the task list at 10,000 tasks is ~7 MB) are
+# mapped and handed back to the system when freed, instead of staying in glibc's heap
+# (measured: RSS 64 -> 41 MiB at 10,000 tasks after the first reconcile).
 ENV BERTH_LISTEN=0.0.0.0:9000 \
-    BERTH_DATA_DIR=/data
+    BERTH_DATA_DIR=/data \
+    MALLOC_MMAP_THRESHOLD_=131072
 EXPOSE 9000 9443
 VOLUME /data
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 CMD ["/berth", "healthcheck"]
