@@ -98,6 +98,16 @@ pub struct Client {
 
 impl Client {
     pub async fn request(&self, mut req: Request<Body>) -> Resp {
+        // Pages read the live model, which follows Docker within a poll (~2 s). A test that
+        // changed the swarm behind berth's back (the docker CLI) and reads a page at once wants
+        // read-your-writes: a reachable model reloads before every read. (How fast the model
+        // follows on its own is what tests/it/model and tests/it/live check.)
+        if req.method() == Method::GET && self.state.model.snapshot().docker_reachable() {
+            self.state
+                .model
+                .sync_now(std::time::Duration::from_secs(5))
+                .await;
+        }
         let cookies = {
             let jar = self.jar.lock().unwrap();
             jar.iter()

@@ -84,7 +84,7 @@ async fn an_open_service_page_sees_a_cli_scale_pushed_over_sse_without_polling()
     // leaving the page closes its stream
     b.goto(&format!("{}/settings", server.url)).await;
     // (noticed at the stream's next keep-alive comment, every 5 s)
-    eventually(30, "no stream open after navigating away", || async {
+    eventually(60, "no stream open after navigating away", || async {
         (metric(&app, "berth_open_streams").await == 0.0).then_some(())
     })
     .await;
