@@ -78,8 +78,13 @@ pub fn swarm_objects(lab: &Lab, stack: &str) -> Vec<String> {
 /// Removes a stack the test made (and waits for its networks), whatever state it is in.
 pub async fn cleanup(lab: &Lab, stack: &str) {
     let _ = lab.docker_cli(1, &["stack", "rm", stack]);
-    eventually(60, &format!("stack {stack} is gone"), || async {
-        swarm_objects(lab, stack).is_empty().then_some(())
+    eventually(90, &format!("stack {stack} is gone"), || async {
+        let left = swarm_objects(lab, stack);
+        if !left.is_empty() {
+            // a network still held by a task that was stopping when `stack rm` asked: ask again
+            let _ = lab.docker_cli(1, &["stack", "rm", stack]);
+        }
+        left.is_empty().then_some(())
     })
     .await;
 }
