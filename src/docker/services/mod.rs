@@ -48,6 +48,56 @@ pub struct ServiceSummary {
     pub created: Option<i64>,
     pub updated: Option<i64>,
     pub update: Option<UpdateState>,
+    /// the secrets, configs, networks and volumes its spec names
+    pub uses: Uses,
+}
+
+/// What a service's spec refers to: secret and config ids, network ids (names on old
+/// specs) and the names of the volumes it mounts. The objects pages list a secret's users
+/// from these (the model holds them for every service).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Uses {
+    pub secrets: Vec<String>,
+    pub configs: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+impl Uses {
+    pub fn from_spec(spec: Option<&bollard::models::ServiceSpec>) -> Uses {
+        let task = spec.and_then(|sp| sp.task_template.as_ref());
+        let c = task.and_then(|t| t.container_spec.as_ref());
+        let secrets = c
+            .and_then(|c| c.secrets.as_ref())
+            .map(|v| v.iter().filter_map(|s| s.secret_id.clone()).collect())
+            .unwrap_or_default();
+        let configs = c
+            .and_then(|c| c.configs.as_ref())
+            .map(|v| v.iter().filter_map(|s| s.config_id.clone()).collect())
+            .unwrap_or_default();
+        #[allow(deprecated)]
+        let old_networks = spec.and_then(|sp| sp.networks.as_ref());
+        let networks = task
+            .and_then(|t| t.networks.as_ref())
+            .or(old_networks)
+            .map(|v| v.iter().filter_map(|n| n.target.clone()).collect())
+            .unwrap_or_default();
+        let volumes = c
+            .and_then(|c| c.mounts.as_ref())
+            .map(|v| {
+                v.iter()
+                    .filter(|m| m.typ == Some(bollard::models::MountType::VOLUME))
+                    .filter_map(|m| m.source.clone().filter(|s| !s.is_empty()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Uses {
+            secrets,
+            configs,
+            networks,
+            volumes,
+        }
+    }
 }
 
 /// The state of the last rolling update (`UpdateStatus`).
@@ -164,6 +214,7 @@ impl ServiceSummary {
                     completed: super::time::unix(u.completed_at.as_deref()),
                 })
             }),
+            uses: Uses::from_spec(spec),
         }
     }
 
