@@ -88,6 +88,17 @@ pub enum Action {
     StackGitSync,
     StackGitPause,
     StackGitResume,
+    /// secrets, configs, networks and volumes (a secret's value is never recorded)
+    SecretCreate,
+    SecretRemove,
+    SecretRotate,
+    ConfigCreate,
+    ConfigRemove,
+    ConfigRotate,
+    NetworkCreate,
+    NetworkRemove,
+    VolumeCreate,
+    VolumeRemove,
 }
 
 impl Action {
@@ -137,6 +148,16 @@ impl Action {
         Action::StackGitSync,
         Action::StackGitPause,
         Action::StackGitResume,
+        Action::SecretCreate,
+        Action::SecretRemove,
+        Action::SecretRotate,
+        Action::ConfigCreate,
+        Action::ConfigRemove,
+        Action::ConfigRotate,
+        Action::NetworkCreate,
+        Action::NetworkRemove,
+        Action::VolumeCreate,
+        Action::VolumeRemove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +207,16 @@ impl Action {
             Action::StackGitSync => "stack.git.sync",
             Action::StackGitPause => "stack.git.pause",
             Action::StackGitResume => "stack.git.resume",
+            Action::SecretCreate => "secret.create",
+            Action::SecretRemove => "secret.remove",
+            Action::SecretRotate => "secret.rotate",
+            Action::ConfigCreate => "config.create",
+            Action::ConfigRemove => "config.remove",
+            Action::ConfigRotate => "config.rotate",
+            Action::NetworkCreate => "network.create",
+            Action::NetworkRemove => "network.remove",
+            Action::VolumeCreate => "volume.create",
+            Action::VolumeRemove => "volume.remove",
         }
     }
 }
@@ -382,7 +413,7 @@ mod tests {
             assert!(
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
-                    "api", "registry"
+                    "api", "registry", "secret", "config", "network", "volume"
                 ]
                 .contains(&area),
                 "{n}"

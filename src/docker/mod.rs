@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 pub mod nodes;
+pub mod objects;
 pub mod raw;
 pub mod services;
 pub mod swarm;

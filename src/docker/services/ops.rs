@@ -366,6 +366,42 @@ pub async fn set_resources(
     .await
 }
 
+/// Points the service's secret or config references from `old_id` to `new_id` (rotation):
+/// `list` is `Secrets` or `Configs`, `fields` its id and name keys. The target file, uid,
+/// gid and mode of each reference stay as they are.
+#[allow(clippy::too_many_arguments)]
+pub async fn swap_file_ref(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    id: &str,
+    list: &str,
+    fields: (&str, &str),
+    old_id: &str,
+    new_id: &str,
+    new_name: &str,
+) -> Result<Changed, ChangeError> {
+    let (id_key, name_key) = fields;
+    change(docker, auth, id, |s| {
+        let refs = s
+            .pointer_mut(&format!("/TaskTemplate/ContainerSpec/{list}"))
+            .and_then(Value::as_array_mut)
+            .ok_or_else(|| "the service no longer mounts it".to_string())?;
+        let mut old_name = None;
+        for r in refs.iter_mut() {
+            if r[id_key].as_str() == Some(old_id) {
+                old_name = Some(r[name_key].as_str().unwrap_or(old_id).to_string());
+                r[id_key] = Value::String(new_id.to_string());
+                r[name_key] = Value::String(new_name.to_string());
+            }
+        }
+        match old_name {
+            Some(old) => Ok(format!("{old} → {new_name}")),
+            None => Err("the service no longer mounts it".into()),
+        }
+    })
+    .await
+}
+
 /// Replaces every task with a fresh one, the spec otherwise unchanged (`--force`).
 pub async fn redeploy(
     docker: &Docker,
