@@ -83,7 +83,7 @@ pub async fn list(
             containers.sort();
             let mut svc: Vec<String> = services
                 .iter()
-                .filter(|s| s.uses.volumes.iter().any(|x| *x == v.name))
+                .filter(|s| s.uses.volumes.contains(&v.name))
                 .map(|s| s.name.clone())
                 .collect();
             svc.sort();
