@@ -3,6 +3,7 @@
 //! A request flows one way: browser → axum router → auth layer → a thin handler in [`web`] →
 //! domain code ([`docker`], [`db`], …) → bollard or SQLite → a typed view → an askama template.
 
+pub mod alerts;
 pub mod auth;
 pub mod compose;
 pub mod config;
@@ -60,6 +61,7 @@ pub async fn serve_all(
     let model = state.model.start(state.docker.clone());
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
     let git_poller = tokio::spawn(state.git.clone().run_poller(state.shutting_down()));
+    let alerts = alerts::start(&state);
     let stopping = state.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -101,6 +103,7 @@ pub async fn serve_all(
     }
     janitor.abort();
     git_poller.abort();
+    alerts.abort();
     result
 }
 

@@ -37,6 +37,8 @@ pub struct Inner {
     pub hook_limits: crate::stack::webhook::Limiter,
     /// Syncs of git-backed stacks.
     pub git: crate::stack::git::GitSync,
+    /// The alert engine's handle (settings changed: reload).
+    pub alerts: crate::alerts::Alerts,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -70,6 +72,7 @@ impl AppState {
             crate::registry::freshness::Freshness::new(db.clone(), config.image_check_interval);
         let state = AppState(Arc::new(Inner {
             git,
+            alerts: crate::alerts::Alerts::new(),
             db,
             docker,
             model,

@@ -99,6 +99,13 @@ pub enum Action {
     NetworkRemove,
     VolumeCreate,
     VolumeRemove,
+    AlertChannelAdd,
+    /// "send a test" to an alert channel
+    AlertChannelTest,
+    AlertChannelRemove,
+    AlertRuleUpdate,
+    AlertMuteAdd,
+    AlertMuteRemove,
 }
 
 impl Action {
@@ -158,6 +165,12 @@ impl Action {
         Action::NetworkRemove,
         Action::VolumeCreate,
         Action::VolumeRemove,
+        Action::AlertChannelAdd,
+        Action::AlertChannelTest,
+        Action::AlertChannelRemove,
+        Action::AlertRuleUpdate,
+        Action::AlertMuteAdd,
+        Action::AlertMuteRemove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -217,6 +230,12 @@ impl Action {
             Action::NetworkRemove => "network.remove",
             Action::VolumeCreate => "volume.create",
             Action::VolumeRemove => "volume.remove",
+            Action::AlertChannelAdd => "alert.channel.add",
+            Action::AlertChannelTest => "alert.channel.test",
+            Action::AlertChannelRemove => "alert.channel.remove",
+            Action::AlertRuleUpdate => "alert.rule.update",
+            Action::AlertMuteAdd => "alert.mute.add",
+            Action::AlertMuteRemove => "alert.mute.remove",
         }
     }
 }
@@ -413,7 +432,7 @@ mod tests {
             assert!(
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
-                    "api", "registry", "secret", "config", "network", "volume"
+                    "api", "registry", "secret", "config", "network", "volume", "alert"
                 ]
                 .contains(&area),
                 "{n}"

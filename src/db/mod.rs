@@ -3,6 +3,7 @@
 //! All SQL lives in this module; callers get typed rows back. Secrets in it (stack env values,
 //! uploaded files) are sealed here with [`crate::secrets`], so callers handle plain values only.
 
+pub mod alerts;
 pub mod api_tokens;
 pub mod audit;
 pub mod devices;

@@ -9,6 +9,7 @@
 //! ([`api`]) shares only the outermost layers (request id, tracing, security headers,
 //! compression): it has no session, no CSRF check and no HTML error pages.
 
+pub mod alerts;
 pub mod api;
 pub mod assets;
 pub mod audit;
@@ -96,6 +97,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(services::routes())
         .merge(stacks::routes())
         .merge(registries::routes())
+        .merge(alerts::routes())
         .merge(extra);
 
     // Long-lived responses (server-sent events) go here, outside the timeout.

@@ -17,6 +17,9 @@ pub const NODES: &str = "/nodes";
 pub const SERVICES: &str = "/services";
 pub const STACKS: &str = "/stacks";
 pub const REGISTRIES: &str = "/registries";
+pub const ALERTS: &str = "/alerts";
+pub const ALERTS_CHANNELS: &str = "/alerts/channels";
+pub const ALERTS_MUTES: &str = "/alerts/mutes";
 pub const STATIC: &str = "/static";
 
 // ---- nodes --------------------------------------------------------------------------------
@@ -122,6 +125,21 @@ pub fn loggable_path(path: &str) -> &str {
 /// `/registries/{id}`: the edit form (GET) and its submission (POST)
 pub fn registry(id: i64) -> String {
     format!("/registries/{id}")
+}
+
+/// `/alerts/channels/{id}/{action}` for test, remove
+pub fn alerts_channel(id: i64, action: &str) -> String {
+    format!("/alerts/channels/{id}/{action}")
+}
+
+/// `/alerts/rules/{rule}`: a rule's edit
+pub fn alerts_rule(rule: &str) -> String {
+    format!("/alerts/rules/{rule}")
+}
+
+/// `/alerts/mutes/{id}/remove`
+pub fn alerts_mute_remove(id: i64) -> String {
+    format!("/alerts/mutes/{id}/remove")
 }
 
 /// `/registries/{id}/{action}` for test, remove
@@ -230,6 +248,11 @@ pub mod route {
     pub const GIT_HOOK: &str = "/hooks/git/{secret}";
     pub const JOB: &str = "/jobs/{id}";
     pub const JOB_EVENTS: &str = "/jobs/{id}/events";
+
+    pub const ALERTS_CHANNEL_TEST: &str = "/alerts/channels/{id}/test";
+    pub const ALERTS_CHANNEL_REMOVE: &str = "/alerts/channels/{id}/remove";
+    pub const ALERTS_RULE: &str = "/alerts/rules/{rule}";
+    pub const ALERTS_MUTE_REMOVE: &str = "/alerts/mutes/{id}/remove";
 
     pub const REGISTRY: &str = "/registries/{id}";
     pub const REGISTRY_TEST: &str = "/registries/{id}/test";
