@@ -168,6 +168,8 @@ pub const API_NODES: &str = "/api/v1/nodes";
 pub const API_SERVICES: &str = "/api/v1/services";
 pub const API_TASKS: &str = "/api/v1/tasks";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+/// The MCP endpoint (streamable HTTP): the API's reads and actions as tools for AI clients.
+pub const API_MCP: &str = "/api/v1/mcp";
 
 pub fn api_node(id: &str) -> String {
     format!("/api/v1/nodes/{id}")
@@ -265,6 +267,7 @@ pub mod route {
     pub const API_STACK: &str = "/api/v1/stacks/{name}";
     pub const API_STACK_DEPLOY: &str = "/api/v1/stacks/{name}/deploy";
     pub const API_STACK_REMOVE: &str = "/api/v1/stacks/{name}/remove";
+    pub const API_STACK_VERSIONS: &str = "/api/v1/stacks/{name}/versions";
     pub const API_JOB: &str = "/api/v1/jobs/{id}";
     pub const API_NODE: &str = "/api/v1/nodes/{id}";
     pub const API_NODE_AVAILABILITY: &str = "/api/v1/nodes/{id}/availability";
@@ -409,6 +412,7 @@ mod tests {
         for (pattern, action) in [
             (route::API_STACK_DEPLOY, "deploy"),
             (route::API_STACK_REMOVE, "remove"),
+            (route::API_STACK_VERSIONS, "versions"),
         ] {
             assert_eq!(api_stack_action("web", action), fill(pattern, &name));
         }

@@ -16,6 +16,7 @@ mod cluster;
 pub mod cluster_views;
 pub mod error;
 mod jobs;
+mod mcp;
 mod stacks;
 pub mod views;
 
@@ -59,6 +60,12 @@ pub fn routes() -> Vec<ApiRoute> {
     vec![
         r(Method::GET, urls::API_STACKS, false, get(stacks::list)),
         r(Method::GET, route::API_STACK, false, get(stacks::show)),
+        r(
+            Method::GET,
+            route::API_STACK_VERSIONS,
+            false,
+            get(stacks::versions),
+        ),
         r(
             Method::DELETE,
             route::API_STACK,
@@ -136,13 +143,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         StatusCode::GATEWAY_TIMEOUT,
         super::REQUEST_TIMEOUT,
     ));
-    Router::new()
-        .merge(quick)
-        .merge(long)
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_token,
-        ))
+    let table = Router::new().merge(quick).merge(long);
+    let guard = middleware::from_fn_with_state(state.clone(), auth::require_token);
+    // what an MCP tool call is sent to: the same routes behind the same token guard
+    let api = table
+        .clone()
+        .route_layer(guard.clone())
+        .with_state(state.clone());
+    table
+        .route_service(urls::API_MCP, mcp::service(api))
+        .route_layer(guard)
         // the description of the API needs no token
         .route(urls::API_OPENAPI, get(openapi))
         // anything else under /api: a JSON 404, without a token lookup
@@ -174,6 +184,7 @@ async fn not_found() -> error::ApiError {
     paths(
         stacks::list,
         stacks::show,
+        stacks::versions,
         stacks::remove,
         stacks::deploy,
         stacks::remove_post,

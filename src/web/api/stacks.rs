@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::auth::ApiAuth;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::views::{JobBody, JobView, StackDetail, StacksBody};
+use super::views::{JobBody, JobView, StackDetail, StacksBody, VersionView, VersionsBody};
 use crate::AppState;
 use crate::db;
 use crate::stack::jobs::{DeployError, DeployRequest, Images, Job, Outcome};
@@ -104,6 +104,38 @@ pub async fn show(
         version,
         services: services.into_iter().map(Into::into).collect(),
         tasks: tasks.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// `GET /api/v1/stacks/{name}/versions`: the versions berth stored, newest first, with the
+/// commit of a git-backed stack's.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stacks/{name}/versions",
+    tag = "stacks",
+    summary = "A stack's stored versions (history), newest first",
+    security(("token" = [])),
+    params(("name" = String, Path, description = "stack name")),
+    responses((status = 200, body = VersionsBody), (status = "4XX", description = "refused: see error.code", body = ErrorBody), (status = "5XX", description = "berth or Docker failed", body = ErrorBody))
+)]
+pub async fn versions(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    Path(name): Path<String>,
+) -> ApiResult<Json<VersionsBody>> {
+    auth.require_read_stack(&name)?;
+    let name = stack_name(&name)?;
+    let history = db::stacks::history(&state.db, name).await?;
+    let mut commits = db::git::commits(&state.db, name).await?;
+    Ok(Json(VersionsBody {
+        stack: name.to_string(),
+        versions: history
+            .into_iter()
+            .map(|v| {
+                let commit = commits.remove(&v.version);
+                VersionView::new(v, commit)
+            })
+            .collect(),
     }))
 }
 

@@ -153,3 +153,59 @@ impl From<StackTask> for StackTaskView {
         }
     }
 }
+
+/// A stack's stored versions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionsBody {
+    pub stack: String,
+    pub versions: Vec<VersionView>,
+}
+
+/// One stored version of a stack (its history row).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    pub version: i64,
+    /// unix seconds
+    pub created_at: i64,
+    /// who deployed it (a user, `webhook #N`, a git sync)
+    pub username: Option<String>,
+    /// `running`, `ok`, `degraded`, `failed`, `superseded`
+    pub outcome: String,
+    pub summary: Option<String>,
+    pub finished_at: Option<i64>,
+    /// the version it redeployed
+    pub redeploy_of: Option<i64>,
+    /// the image each service was deployed with (`{"service": "image@digest"}`)
+    #[schema(value_type = Object)]
+    pub images: std::collections::BTreeMap<String, String>,
+    /// the commit of a git-backed stack's version
+    pub commit: Option<CommitView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommitView {
+    pub sha: String,
+    /// the first line of its message
+    pub subject: String,
+    pub author: String,
+}
+
+impl VersionView {
+    pub fn new(v: crate::db::stacks::Version, commit: Option<crate::git::Commit>) -> VersionView {
+        VersionView {
+            images: v.images_of(),
+            version: v.version,
+            created_at: v.created_at,
+            username: v.username,
+            outcome: v.outcome,
+            summary: v.summary,
+            finished_at: v.finished_at,
+            redeploy_of: v.redeploy_of,
+            commit: commit.map(|c| CommitView {
+                sha: c.sha,
+                subject: c.message,
+                author: c.author,
+            }),
+        }
+    }
+}

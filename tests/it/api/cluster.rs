@@ -9,7 +9,7 @@ use super::{api, app, call, token};
 use crate::harness::{TestApp, lab, unique};
 use crate::stacks::{cleanup, service_json};
 
-async fn deployed(app: &TestApp, t: &str, name: &str) {
+pub async fn deployed(app: &TestApp, t: &str, name: &str) {
     let compose = "services:\n  web:\n    image: berth-test/busybox:1\n    command: [\"sleep\", \"3600\"]\n    init: true\n";
     api(
         app,

@@ -2,6 +2,7 @@
 //! tokens, scoped, revocable, audited; errors as JSON; stacks deployed and removed through it.
 
 mod cluster;
+mod mcp;
 mod stacks;
 mod tokens;
 
