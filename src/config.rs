@@ -34,6 +34,9 @@ pub enum Command {
     Healthcheck(HealthcheckArgs),
     /// Deploy and manage swarm stacks like `docker stack`, without a docker CLI.
     Stack(StackArgs),
+    /// The berth agent: one per node (a global service in berth's stack), serving its node's
+    /// containers and figures to berth only (requests signed with the key berth hands over).
+    Agent(AgentArgs),
 }
 
 /// `berth stack …`
@@ -330,6 +333,46 @@ pub struct ServeArgs {
     /// own interval (a push webhook syncs at once).
     #[arg(long, env = "BERTH_GIT_SYNC_INTERVAL", default_value = "5m", value_parser = parse_duration)]
     pub git_sync_interval: Duration,
+
+    /// The berth agent service (one task per node, see `berth agent`). Default: berth's
+    /// sibling in its own stack, `<stack>_agent`; empty: no agents.
+    #[arg(long, env = "BERTH_AGENT_SERVICE")]
+    pub agent_service: Option<String>,
+    /// How often agents sample their node's containers and berth pulls their reports.
+    #[arg(long, env = "BERTH_AGENT_INTERVAL", default_value = "5s", value_parser = parse_agent_interval)]
+    pub agent_interval: Duration,
+}
+
+/// The agents' interval: 1 s to 5 min.
+fn parse_agent_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_secs(1) || d > Duration::from_secs(300) {
+        return Err("the agent interval must be between 1s and 5m".into());
+    }
+    Ok(d)
+}
+
+/// `berth agent`
+#[derive(Debug, Clone, Args)]
+pub struct AgentArgs {
+    /// Address and port the agent serves berth on (inside the agents' overlay network).
+    #[arg(long, env = "BERTH_LISTEN", default_value = "0.0.0.0:9000")]
+    pub listen: SocketAddr,
+    /// This node's Docker Engine API.
+    #[arg(
+        long,
+        env = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    pub docker_host: String,
+    /// The key berth hands over (a Docker secret berth creates and mounts).
+    #[arg(long, env = "BERTH_AGENT_KEY_FILE", default_value = crate::agent::KEY_FILE)]
+    pub key_file: PathBuf,
+    /// How often the node's containers are sampled.
+    #[arg(long, env = "BERTH_AGENT_INTERVAL", default_value = "5s", value_parser = parse_agent_interval)]
+    pub interval: Duration,
+    #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 /// The image check interval: a duration of at least one second.
@@ -442,6 +485,8 @@ impl ServeArgs {
             model_poll: Duration::from_secs(2),
             model_max_calls: 10,
             git_sync_interval: Duration::from_secs(300),
+            agent_service: Some(String::new()),
+            agent_interval: Duration::from_secs(5),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! domain code ([`docker`], [`db`], …) → bollard or SQLite → a typed view → an askama template.
 
 pub mod alerts;
+pub mod agent;
 pub mod auth;
 pub mod compose;
 pub mod config;
@@ -17,6 +18,7 @@ mod layering;
 pub mod model;
 pub mod registry;
 pub mod secrets;
+pub mod selfstack;
 pub mod stack;
 pub mod state;
 pub mod syntax;
@@ -62,6 +64,12 @@ pub async fn serve_all(
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
     let git_poller = tokio::spawn(state.git.clone().run_poller(state.shutting_down()));
     let alerts = alerts::start(&state);
+    let agents = tokio::spawn(
+        state
+            .agents
+            .clone()
+            .run(state.docker.clone(), state.shutting_down()),
+    );
     let stopping = state.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -104,6 +112,7 @@ pub async fn serve_all(
     janitor.abort();
     git_poller.abort();
     alerts.abort();
+    agents.abort();
     result
 }
 

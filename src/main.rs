@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use berth::config::{Cli, Command, LogFormat, ServeArgs};
+use berth::config::{AgentArgs, Cli, Command, LogFormat, ServeArgs};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -27,6 +27,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Stack(args) => berth::stack::cli::run(args),
+        Command::Agent(args) => agent(args),
     }
 }
 
@@ -41,6 +42,38 @@ fn init_logging(format: LogFormat) {
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// `berth agent`: one thread is plenty (a few requests per interval), and keeps it small.
+fn agent(args: AgentArgs) -> ExitCode {
+    init_logging(args.log_format);
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(4)
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("berth agent: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let settings = berth::agent::server::Settings {
+        listen: args.listen,
+        docker_host: args.docker_host,
+        key_file: args.key_file,
+        interval: args.interval,
+    };
+    match rt.block_on(berth::agent::server::run(
+        settings,
+        berth::shutdown_signal(),
+    )) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Inner {
     pub git: crate::stack::git::GitSync,
     /// The alert engine's handle (settings changed: reload).
     pub alerts: crate::alerts::Alerts,
+    /// The berth agents (one per node) and the usage they report.
+    pub agents: crate::agent::hub::Hub,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -70,9 +72,16 @@ impl AppState {
         );
         let freshness =
             crate::registry::freshness::Freshness::new(db.clone(), config.image_check_interval);
+        let agents = crate::agent::hub::Hub::new(crate::agent::hub::Settings {
+            service: config.agent_service.clone(),
+            port: 9000,
+            interval: config.agent_interval,
+            data_dir: config.data_dir.clone(),
+        });
         let state = AppState(Arc::new(Inner {
             git,
             alerts: crate::alerts::Alerts::new(),
+            agents,
             db,
             docker,
             model,

@@ -15,6 +15,7 @@ pub mod snapshot;
 mod store;
 mod sync;
 pub mod task;
+pub mod usage;
 mod wire;
 
 use std::sync::atomic::{AtomicBool, Ordering};

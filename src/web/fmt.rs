@@ -24,6 +24,26 @@ pub fn cpus(c: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// Unix milliseconds as RFC 3339 in UTC ("" when out of range).
+pub fn rfc3339_ms(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// 12.345 → "12.3 %"
+pub fn percent(p: f64) -> String {
+    if p >= 100.0 {
+        format!("{p:.0} %")
+    } else {
+        format!("{p:.1} %")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

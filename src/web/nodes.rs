@@ -9,6 +9,7 @@
 
 mod actions;
 mod live;
+pub mod usage;
 pub mod view;
 
 use askama::Template;
@@ -39,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route(urls::NODES_MAP_LIVE, get(map_live))
         .route(urls::route::NODE, get(detail))
         .route(urls::route::NODE_LIVE, get(detail_live))
+        .route(urls::route::NODE_USAGE, get(usage::usage))
         .route(urls::route::NODE_AVAILABILITY, post(actions::availability))
         .route(urls::route::NODE_ROLE, post(actions::role))
         .route(urls::route::NODE_LABELS, post(actions::add_label))
@@ -222,6 +224,7 @@ pub struct RoleOffer {
 #[template(path = "nodes/detail.html")]
 struct DetailPage {
     layout: Layout,
+    usage: usage::UsageView,
     node: NodeInfo,
     live: Live,
     role: RoleOffer,
@@ -350,6 +353,7 @@ pub async fn detail(
     );
     Ok(DetailPage {
         layout: ctx.layout(node.display_name().to_string(), "nodes"),
+        usage: usage::view(&ctx.state, &node.id),
         live: live_view(&snap, &node, history, &berth),
         stream,
         is_berth: node.id == berth,

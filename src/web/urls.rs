@@ -171,6 +171,10 @@ pub const API_OPENAPI: &str = "/api/v1/openapi.json";
 /// The MCP endpoint (streamable HTTP): the API's reads and actions as tools for AI clients.
 pub const API_MCP: &str = "/api/v1/mcp";
 
+pub fn api_node_containers(id: &str) -> String {
+    format!("/api/v1/nodes/{id}/containers")
+}
+
 pub fn api_node(id: &str) -> String {
     format!("/api/v1/nodes/{id}")
 }
@@ -271,6 +275,8 @@ pub mod route {
     pub const API_JOB: &str = "/api/v1/jobs/{id}";
     pub const API_NODE: &str = "/api/v1/nodes/{id}";
     pub const API_NODE_AVAILABILITY: &str = "/api/v1/nodes/{id}/availability";
+    pub const API_NODE_CONTAINERS: &str = "/api/v1/nodes/{id}/containers";
+    pub const NODE_USAGE: &str = "/nodes/{id}/usage";
     pub const API_SERVICE: &str = "/api/v1/services/{id}";
     pub const API_SERVICE_SCALE: &str = "/api/v1/services/{id}/scale";
     pub const API_SERVICE_REDEPLOY: &str = "/api/v1/services/{id}/redeploy";
@@ -315,6 +321,7 @@ mod tests {
         let id = [("id", "abc")];
         let node_actions = [
             (route::NODE_LIVE, "live"),
+            (route::NODE_USAGE, "usage"),
             (route::NODE_EVENTS, "live/events"),
             (route::NODE_AVAILABILITY, "availability"),
             (route::NODE_ROLE, "role"),

@@ -12,6 +12,7 @@
 //! OpenAPI document and every operation of the document is in the table.
 
 pub mod auth;
+mod agents;
 mod cluster;
 pub mod cluster_views;
 pub mod error;
@@ -88,6 +89,12 @@ pub fn routes() -> Vec<ApiRoute> {
         r(Method::GET, route::API_JOB_EVENTS, true, get(jobs::events)),
         r(Method::GET, urls::API_NODES, false, get(cluster::nodes)),
         r(Method::GET, route::API_NODE, false, get(cluster::node)),
+        r(
+            Method::GET,
+            route::API_NODE_CONTAINERS,
+            false,
+            get(agents::node_containers),
+        ),
         r(
             Method::POST,
             route::API_NODE_AVAILABILITY,
@@ -192,6 +199,7 @@ async fn not_found() -> error::ApiError {
         jobs::events,
         cluster::nodes,
         cluster::node,
+        agents::node_containers,
         cluster::availability,
         cluster::services,
         cluster::service,
