@@ -3,8 +3,8 @@
 //! A request flows one way: browser → axum router → auth layer → a thin handler in [`web`] →
 //! domain code ([`docker`], [`db`], …) → bollard or SQLite → a typed view → an askama template.
 
-pub mod alerts;
 pub mod agent;
+pub mod alerts;
 pub mod auth;
 pub mod compose;
 pub mod config;

@@ -83,6 +83,7 @@ async fn snapshot(
 #[template(path = "nodes/list.html")]
 struct ListPage {
     layout: Layout,
+    agents: usage::AgentsNote,
     table: Table,
     join: Option<JoinCommands>,
     stream: String,
@@ -120,6 +121,7 @@ pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     let stream = super::live::stream_url(urls::NODES_EVENTS, &q.query_string(), fp);
     let (table, join) = table(&ctx, q, true).await;
     Ok(ListPage {
+        agents: usage::agents_note(&ctx.state),
         layout: ctx.layout("Nodes", "nodes"),
         table,
         join,

@@ -219,6 +219,7 @@ pub mod route {
 
     pub const SERVICE: &str = "/services/{id}";
     pub const SERVICE_LIVE: &str = "/services/{id}/live";
+    pub const SERVICE_USAGE: &str = "/services/{id}/usage";
     pub const SERVICE_EVENTS: &str = "/services/{id}/live/events";
     pub const SERVICE_LOGS: &str = "/services/{id}/logs";
     pub const SERVICE_LOGS_TXT: &str = "/services/{id}/logs.txt";
@@ -335,6 +336,7 @@ mod tests {
         }
         let service_actions = [
             (route::SERVICE_LIVE, "live"),
+            (route::SERVICE_USAGE, "usage"),
             (route::SERVICE_EVENTS, "live/events"),
             (route::SERVICE_LOGS, "logs"),
             (route::SERVICE_LOGS_TXT, "logs.txt"),

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod agent;
 mod api;
 mod auth;
 mod auth_hardening;

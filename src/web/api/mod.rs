@@ -11,8 +11,8 @@
 //! The router is built from one table ([`routes`]); a test checks that every entry is in the
 //! OpenAPI document and every operation of the document is in the table.
 
-pub mod auth;
 mod agents;
+pub mod auth;
 mod cluster;
 pub mod cluster_views;
 pub mod error;

@@ -80,7 +80,10 @@ fn container_row(c: &ContainerUsage) -> ContainerRow {
         service_url: c.service_name.as_deref().map(urls::service),
         service: c.service_name.clone(),
         task_id: c.task_id.clone(),
-        cpu: c.cpu_percent.map(fmt::percent).unwrap_or_else(|| "…".into()),
+        cpu: c
+            .cpu_percent
+            .map(fmt::percent)
+            .unwrap_or_else(|| "…".into()),
         memory: fmt::bytes(c.memory_bytes as i64),
         limit: fmt::bytes(c.memory_limit as i64),
     }
@@ -112,7 +115,10 @@ pub fn view(state: &crate::AppState, id: &str) -> UsageView {
         let node = s.find(id)?.clone();
         Some(crate::docker::nodes::usage(&node, &s.tasks))
     });
-    let history = usage.node(id).map(|n: NodeUsage| n.history).unwrap_or_default();
+    let history = usage
+        .node(id)
+        .map(|n: NodeUsage| n.history)
+        .unwrap_or_default();
     let cpu: Vec<f64> = history.iter().map(|p: &Point| p.cpu).collect();
     let mem: Vec<f64> = history.iter().map(|p| p.memory as f64).collect();
     let cores = report.cpus.max(1) as f64;
@@ -142,10 +148,44 @@ pub fn view(state: &crate::AppState, id: &str) -> UsageView {
             mem_reserved,
             sampled: format!("{age_s} s ago"),
             cpu_points: polyline(&cpu, cores * 100.0, crate::model::usage::HISTORY),
-            mem_points: polyline(&mem, report.memory_total as f64, crate::model::usage::HISTORY),
+            mem_points: polyline(
+                &mem,
+                report.memory_total as f64,
+                crate::model::usage::HISTORY,
+            ),
             minutes: format!("{span_min:.0}"),
             containers: report.containers.iter().map(container_row).collect(),
         }),
+    }
+}
+
+/// The nodes page's word on the agents: which nodes lack one, or why there are none.
+pub struct AgentsNote {
+    pub off: Option<String>,
+    pub without: Vec<String>,
+}
+
+pub fn agents_note(state: &crate::AppState) -> AgentsNote {
+    let usage = state.agents.usage();
+    let snap = state.model.snapshot();
+    match usage.agents() {
+        Agents::Off(why) => AgentsNote {
+            off: Some(why),
+            without: vec![],
+        },
+        Agents::Unknown => AgentsNote {
+            off: None,
+            without: vec![],
+        },
+        Agents::On { .. } => AgentsNote {
+            off: None,
+            without: snap
+                .nodes()
+                .iter()
+                .filter(|n| n.is_ready() && usage.live_report(&n.id).is_none())
+                .map(|n| n.display_name().to_string())
+                .collect(),
+        },
     }
 }
 

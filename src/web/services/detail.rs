@@ -197,6 +197,7 @@ impl Forms {
 struct DetailPage {
     layout: Layout,
     id: String,
+    usage: super::usage::ServiceUsage,
     s: ServiceSummary,
     v: SpecView,
     live: Live,
@@ -300,6 +301,7 @@ fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> Detail
         id: s.id.clone(),
         created: s.created.map(format_utc).unwrap_or_default(),
         updated: s.updated.map(age).unwrap_or_default(),
+        usage: super::usage::view(&ctx.state, &s.id),
         live: Live::new(d.summary, &d.tasks, &d.nodes),
         v: d.view,
         has_previous: d.has_previous,

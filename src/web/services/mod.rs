@@ -11,6 +11,7 @@ mod list;
 mod live;
 mod logs;
 mod update;
+mod usage;
 
 use std::collections::HashMap;
 
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route(urls::SERVICES_NEW, get(create::form))
         .route(urls::route::SERVICE, get(detail::show))
         .route(urls::route::SERVICE_LIVE, get(detail::live))
+        .route(urls::route::SERVICE_USAGE, get(usage::usage))
         .route(urls::route::SERVICE_LOGS, get(logs::page))
         .route(urls::route::SERVICE_LOGS_TXT, get(logs::text))
         .route(urls::route::SERVICE_SCALE, post(update::scale))

@@ -15,18 +15,21 @@ pub struct Lab {
     lock: Mutex<()>,
 }
 
-const WHICH: [&str; 6] = ["one", "multi", "chaos", "parity", "registry", "alerts"];
+const WHICH: [&str; 7] = [
+    "one", "multi", "chaos", "parity", "registry", "alerts", "agent",
+];
 
 /// Which lab: `one` (1 node, shared by most tests), `multi` (1 manager + 2 workers, 1 s
 /// heartbeat), `chaos` (1 node that tests stop, restart and take out of its swarm), `parity`
 /// (1 node, drained, for the stack parity suite: specs are stored, no task ever runs),
 /// `registry` (1 manager + 1 worker whose tasks pull, with the lab's registry: see
 /// [`super::registry`]), `alerts` (1 manager + 1 worker, 1 s heartbeat: the alert tests kill
-/// its worker).
+/// its worker), `agent` (1 manager + 2 workers with berth's image on every node: the
+/// project's docker-compose.yml deployed with its agents).
 /// Each is read from its environment variable on first use, so a run that needs only some labs
 /// needs only their variables.
 pub fn lab(which: &str) -> &'static Lab {
-    static LABS: [OnceLock<Lab>; 6] = [const { OnceLock::new() }; 6];
+    static LABS: [OnceLock<Lab>; 7] = [const { OnceLock::new() }; 7];
     let idx = WHICH.iter().position(|w| *w == which).expect("known lab");
     LABS[idx].get_or_init(|| {
         let script = std::env::var("BERTH_TEST_LAB_SCRIPT").unwrap_or_else(|_| {
