@@ -27,6 +27,9 @@ pub enum ChangeError {
     /// The input does not fit this service (the message says why); nothing was sent.
     #[error("{0}")]
     Invalid(String),
+    /// The caller may not change this service (its [`Guard`] said why); nothing was sent.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Docker(#[from] DockerError),
 }
@@ -34,7 +37,7 @@ pub enum ChangeError {
 impl ChangeError {
     pub fn user_message(&self) -> String {
         match self {
-            ChangeError::Invalid(m) => m.clone(),
+            ChangeError::Invalid(m) | ChangeError::Refused(m) => m.clone(),
             ChangeError::Docker(e) => e.user_message(),
         }
     }
@@ -49,6 +52,27 @@ pub struct Changed {
     pub detail: String,
     /// Docker's warnings and berth's own (e.g. no registry to resolve the image)
     pub warnings: Vec<String>,
+}
+
+/// Who may change a service, asked about the spec whose version index goes into the update.
+/// Docker refuses an update whose version is not the service's current one, so the check and
+/// the change are one step: a service changed after it was read (moved to another stack, say)
+/// is read and checked again. It is given the service's stack (its
+/// `com.docker.stack.namespace` label, empty outside stacks); an `Err` refuses with that
+/// sentence.
+pub type Guard<'a> = &'a (dyn Fn(&str) -> Result<(), String> + Send + Sync);
+
+fn anyone(_: &str) -> Result<(), String> {
+    Ok(())
+}
+
+/// No check here (the caller's checks do not depend on the service).
+pub const ANYONE: Guard<'static> = &anyone;
+
+fn stack_of(spec: &Value) -> &str {
+    spec["Labels"]["com.docker.stack.namespace"]
+        .as_str()
+        .unwrap_or_default()
 }
 
 /// The current spec and version of a service.
@@ -106,8 +130,20 @@ async fn change(
     id: &str,
     edit: impl Fn(&mut Value) -> Result<String, String>,
 ) -> Result<Changed, ChangeError> {
+    change_checked(docker, auth, ANYONE, id, edit).await
+}
+
+/// [`change`], asking `guard` about every spec read before writing it.
+async fn change_checked(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    guard: Guard<'_>,
+    id: &str,
+    edit: impl Fn(&mut Value) -> Result<String, String>,
+) -> Result<Changed, ChangeError> {
     for _ in 0..ATTEMPTS {
         let cur = current(docker, id).await?;
+        guard(stack_of(&cur.spec)).map_err(ChangeError::Refused)?;
         let mut spec = cur.spec.clone();
         let detail = edit(&mut spec).map_err(ChangeError::Invalid)?;
         let creds = auth.for_image(spec::image_of(&spec));
@@ -207,7 +243,18 @@ pub async fn scale(
     id: &str,
     replicas: u64,
 ) -> Result<Changed, ChangeError> {
-    change(docker, auth, id, |s| {
+    scale_checked(docker, auth, ANYONE, id, replicas).await
+}
+
+/// [`scale`] if `guard` allows it on the spec written.
+pub async fn scale_checked(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    guard: Guard<'_>,
+    id: &str,
+    replicas: u64,
+) -> Result<Changed, ChangeError> {
+    change_checked(docker, auth, guard, id, |s| {
         let before = s["Mode"]["Replicated"]["Replicas"].as_u64();
         spec::set_replicas(s, replicas)?;
         Ok(match before {
@@ -227,12 +274,22 @@ pub async fn update_image(
     id: &str,
     image: &str,
 ) -> Result<Changed, ChangeError> {
+    update_image_checked(docker, auth, ANYONE, id, image).await
+}
+
+async fn update_image_checked(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    guard: Guard<'_>,
+    id: &str,
+    image: &str,
+) -> Result<Changed, ChangeError> {
     let image = image.trim();
     reference::parse(image).map_err(ChangeError::Invalid)?;
     let (resolved, warning) = resolve_image(docker, auth, image)
         .await
         .map_err(ChangeError::Invalid)?;
-    let mut changed = change(docker, auth, id, |s| {
+    let mut changed = change_checked(docker, auth, guard, id, |s| {
         let before = spec::image_of(s).to_string();
         if before == resolved {
             spec::bump_force_update(s)?;
@@ -408,7 +465,17 @@ pub async fn redeploy(
     auth: &RegistryAuth,
     id: &str,
 ) -> Result<Changed, ChangeError> {
-    change(docker, auth, id, |s| {
+    redeploy_checked(docker, auth, ANYONE, id).await
+}
+
+/// [`redeploy`] if `guard` allows it on the spec written.
+pub async fn redeploy_checked(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    guard: Guard<'_>,
+    id: &str,
+) -> Result<Changed, ChangeError> {
+    change_checked(docker, auth, guard, id, |s| {
         spec::bump_force_update(s)?;
         Ok("rolling restart of every task".into())
     })
@@ -425,7 +492,19 @@ pub async fn pull_redeploy(
     auth: &RegistryAuth,
     id: &str,
 ) -> Result<Changed, ChangeError> {
+    pull_redeploy_checked(docker, auth, ANYONE, id).await
+}
+
+/// [`pull_redeploy`] if `guard` allows it (asked before the registry is, and on the spec
+/// written).
+pub async fn pull_redeploy_checked(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    guard: Guard<'_>,
+    id: &str,
+) -> Result<Changed, ChangeError> {
     let cur = current(docker, id).await?;
+    guard(stack_of(&cur.spec)).map_err(ChangeError::Refused)?;
     let running = reference::split(spec::image_of(&cur.spec));
     if running.tag.is_none() && running.digest.is_some() {
         return Err(ChangeError::Invalid(format!(
@@ -434,7 +513,7 @@ pub async fn pull_redeploy(
         )));
     }
     let tag = running.without_digest();
-    update_image(docker, auth, id, &tag).await
+    update_image_checked(docker, auth, guard, id, &tag).await
 }
 
 /// Docker's own rollback to the spec before the last update (`rollback=previous`).
@@ -443,8 +522,19 @@ pub async fn rollback(
     auth: &RegistryAuth,
     id: &str,
 ) -> Result<Changed, ChangeError> {
+    rollback_checked(docker, auth, ANYONE, id).await
+}
+
+/// [`rollback`] if `guard` allows it on the spec written.
+pub async fn rollback_checked(
+    docker: &Docker,
+    auth: &RegistryAuth,
+    guard: Guard<'_>,
+    id: &str,
+) -> Result<Changed, ChangeError> {
     for _ in 0..ATTEMPTS {
         let cur = current(docker, id).await?;
+        guard(stack_of(&cur.spec)).map_err(ChangeError::Refused)?;
         let Some(previous) = &cur.previous else {
             return Err(ChangeError::Invalid(
                 "This service has not been updated since it was created: there is no previous spec to roll back to."

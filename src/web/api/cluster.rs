@@ -254,23 +254,58 @@ pub struct RedeployBody {
     pub pull: bool,
 }
 
-/// Which service an action is about, checked against the token before anything changes: an
-/// operate token acts on any, a deploy token on the services of its stacks.
-async fn service_for_change(state: &AppState, auth: &ApiAuth, id: &str) -> ApiResult<String> {
+/// A service action of the API.
+enum ServiceAct {
+    Scale(u64),
+    Redeploy,
+    PullRedeploy,
+    Rollback,
+}
+
+impl ServiceAct {
+    fn audited_as(&self) -> Action {
+        match self {
+            ServiceAct::Scale(_) => Action::ServiceScale,
+            ServiceAct::Redeploy | ServiceAct::PullRedeploy => Action::ServiceRedeploy,
+            ServiceAct::Rollback => Action::ServiceRollback,
+        }
+    }
+}
+
+/// Every service action: a token that makes no changes is refused before anything is looked
+/// up; then the action runs with a guard that asks the token about the very spec it writes
+/// (its version goes into the update, so Docker refuses it when the service changed after
+/// that read: the check and the act are one step). An operate token acts on any service, a
+/// deploy token on the services of its stacks. Audited as the pages audit it.
+async fn act_on_service(
+    state: &AppState,
+    auth: &ApiAuth,
+    id: &str,
+    act: ServiceAct,
+) -> ApiResult<Json<ChangedBody>> {
+    let docker = docker(state)?;
+    let reg = state.deploys.registry_auth().await;
+    let guard = |stack: &str| {
+        if stack.is_empty() {
+            auth.require_operate()
+        } else {
+            auth.require_change_stack(stack)
+        }
+        .map_err(|e| e.message)
+    };
+    let result = match act {
+        ServiceAct::Scale(n) => ops::scale_checked(&docker, &reg, &guard, id, n).await,
+        ServiceAct::Redeploy => ops::redeploy_checked(&docker, &reg, &guard, id).await,
+        ServiceAct::PullRedeploy => ops::pull_redeploy_checked(&docker, &reg, &guard, id).await,
+        ServiceAct::Rollback => ops::rollback_checked(&docker, &reg, &guard, id).await,
+    };
+    finish(state, auth, act.audited_as(), id, result).await
+}
+
+/// Checked before a body is read: a plain id, and a token that may change something.
+fn may_change(auth: &ApiAuth, id: &str) -> ApiResult<()> {
     check_id(id)?;
-    auth.require_some_change()?;
-    if auth.grant.may_operate() {
-        return Ok(id.to_string());
-    }
-    let (summary, _, _) = services::live(&docker(state)?, id)
-        .await
-        .map_err(crate::error::AppError::from)?;
-    if summary.stack.is_empty() {
-        auth.require_operate()?;
-    }
-    auth.require_change_stack(&summary.stack)?;
-    // act on the id that was checked, not on a name that could be taken meanwhile
-    Ok(summary.id)
+    auth.require_some_change()
 }
 
 async fn finish(
@@ -294,6 +329,7 @@ async fn finish(
             let message = e.user_message();
             record(state, auth, action, id, audit::Outcome::Failed, &message).await;
             Err(match e {
+                ops::ChangeError::Refused(m) => ApiError::forbidden(m),
                 ops::ChangeError::Invalid(m) => {
                     ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
                 }
@@ -320,11 +356,9 @@ pub async fn scale(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Json<ChangedBody>> {
-    let id = service_for_change(&state, &auth, &id).await?;
+    may_change(&auth, &id)?;
     let b: ScaleBody = body(&state, req).await?;
-    let auth_reg = state.deploys.registry_auth().await;
-    let result = ops::scale(&docker(&state)?, &auth_reg, &id, b.replicas).await;
-    finish(&state, &auth, Action::ServiceScale, &id, result).await
+    act_on_service(&state, &auth, &id, ServiceAct::Scale(b.replicas)).await
 }
 
 /// `POST /api/v1/services/{id}/redeploy` with `{"pull": true}` (pull and redeploy) or `{}`
@@ -345,7 +379,7 @@ pub async fn redeploy(
     Path(id): Path<String>,
     req: Request,
 ) -> ApiResult<Json<ChangedBody>> {
-    let id = service_for_change(&state, &auth, &id).await?;
+    may_change(&auth, &id)?;
     let empty = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
@@ -356,13 +390,12 @@ pub async fn redeploy(
     } else {
         body(&state, req).await?
     };
-    let (docker, reg) = (docker(&state)?, state.deploys.registry_auth().await);
-    let result = if b.pull {
-        ops::pull_redeploy(&docker, &reg, &id).await
+    let act = if b.pull {
+        ServiceAct::PullRedeploy
     } else {
-        ops::redeploy(&docker, &reg, &id).await
+        ServiceAct::Redeploy
     };
-    finish(&state, &auth, Action::ServiceRedeploy, &id, result).await
+    act_on_service(&state, &auth, &id, act).await
 }
 
 /// `POST /api/v1/services/{id}/rollback`
@@ -380,10 +413,8 @@ pub async fn rollback(
     auth: ApiAuth,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ChangedBody>> {
-    let id = service_for_change(&state, &auth, &id).await?;
-    let reg = state.deploys.registry_auth().await;
-    let result = ops::rollback(&docker(&state)?, &reg, &id).await;
-    finish(&state, &auth, Action::ServiceRollback, &id, result).await
+    may_change(&auth, &id)?;
+    act_on_service(&state, &auth, &id, ServiceAct::Rollback).await
 }
 
 // ---- tasks --------------------------------------------------------------------------------

@@ -91,7 +91,9 @@ async fn finish(
             let text = success(&c);
             Ok(accepted(ctx, action, &c, text).await)
         }
-        Err(ChangeError::Invalid(m)) => fail(ctx, id, action, form, m, keep).await,
+        Err(ChangeError::Invalid(m) | ChangeError::Refused(m)) => {
+            fail(ctx, id, action, form, m, keep).await
+        }
         Err(ChangeError::Docker(e)) => match e {
             // Docker refused the new spec (a port in use, a bad value): the form says why
             DockerError::Refused(_) | DockerError::Conflict(_) => {

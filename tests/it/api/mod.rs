@@ -1,6 +1,7 @@
 //! The JSON API under /api/v1 with its tokens: created on the settings page, sent as bearer
 //! tokens, scoped, revocable, audited; errors as JSON; stacks deployed and removed through it.
 
+mod check_and_act;
 mod cluster;
 mod mcp;
 mod stacks;
