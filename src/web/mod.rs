@@ -23,6 +23,7 @@ pub mod hooks;
 pub mod live;
 pub mod metrics;
 pub mod nodes;
+pub mod objects;
 pub mod page;
 pub mod registries;
 pub mod security;
@@ -98,6 +99,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .merge(stacks::routes())
         .merge(registries::routes())
         .merge(alerts::routes())
+        .merge(objects::routes())
         .merge(extra);
 
     // Long-lived responses (server-sent events) go here, outside the timeout.

@@ -20,6 +20,10 @@ pub const REGISTRIES: &str = "/registries";
 pub const ALERTS: &str = "/alerts";
 pub const ALERTS_CHANNELS: &str = "/alerts/channels";
 pub const ALERTS_MUTES: &str = "/alerts/mutes";
+pub const SECRETS: &str = "/secrets";
+pub const CONFIGS: &str = "/configs";
+pub const NETWORKS: &str = "/networks";
+pub const VOLUMES: &str = "/volumes";
 pub const STATIC: &str = "/static";
 
 // ---- nodes --------------------------------------------------------------------------------
@@ -42,6 +46,21 @@ pub fn node(id: &str) -> String {
 /// `/nodes/{id}/{action}` for availability, role, labels, labels/delete, delete, live
 pub fn node_action(id: &str, action: &str) -> String {
     format!("/nodes/{id}/{action}")
+}
+
+// ---- secrets, configs, networks, volumes --------------------------------------------------
+pub fn network(id: &str) -> String {
+    format!("/networks/{id}")
+}
+
+/// `/networks/{id}/{action}` for remove
+pub fn network_action(id: &str, action: &str) -> String {
+    format!("/networks/{id}/{action}")
+}
+
+/// `/volumes/{name}/{action}` for remove
+pub fn volume_action(name: &str, action: &str) -> String {
+    format!("/volumes/{name}/{action}")
 }
 
 // ---- services -----------------------------------------------------------------------------
@@ -167,6 +186,10 @@ pub const API_STACKS: &str = "/api/v1/stacks";
 pub const API_NODES: &str = "/api/v1/nodes";
 pub const API_SERVICES: &str = "/api/v1/services";
 pub const API_TASKS: &str = "/api/v1/tasks";
+pub const API_SECRETS: &str = "/api/v1/secrets";
+pub const API_CONFIGS: &str = "/api/v1/configs";
+pub const API_NETWORKS: &str = "/api/v1/networks";
+pub const API_VOLUMES: &str = "/api/v1/volumes";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
 /// The MCP endpoint (streamable HTTP): the API's reads and actions as tools for AI clients.
 pub const API_MCP: &str = "/api/v1/mcp";
@@ -260,6 +283,17 @@ pub mod route {
     pub const ALERTS_CHANNEL_REMOVE: &str = "/alerts/channels/{id}/remove";
     pub const ALERTS_RULE: &str = "/alerts/rules/{rule}";
     pub const ALERTS_MUTE_REMOVE: &str = "/alerts/mutes/{id}/remove";
+    pub const SECRET: &str = "/secrets/{id}";
+    pub const SECRET_REMOVE: &str = "/secrets/{id}/remove";
+    pub const SECRET_ROTATE: &str = "/secrets/{id}/rotate";
+    pub const SECRET_USERS: &str = "/secrets/{id}/users";
+    pub const CONFIG: &str = "/configs/{id}";
+    pub const CONFIG_REMOVE: &str = "/configs/{id}/remove";
+    pub const CONFIG_ROTATE: &str = "/configs/{id}/rotate";
+    pub const CONFIG_USERS: &str = "/configs/{id}/users";
+    pub const NETWORK: &str = "/networks/{id}";
+    pub const NETWORK_REMOVE: &str = "/networks/{id}/remove";
+    pub const VOLUME_REMOVE: &str = "/volumes/{name}/remove";
 
     pub const REGISTRY: &str = "/registries/{id}";
     pub const REGISTRY_TEST: &str = "/registries/{id}/test";
@@ -269,6 +303,11 @@ pub mod route {
     pub const SETTINGS_TOKEN_REVOKE: &str = "/settings/tokens/{id}/revoke";
 
     pub const API_ANY: &str = "/api/{*rest}";
+    pub const API_SECRET: &str = "/api/v1/secrets/{id}";
+    pub const API_SECRET_ROTATE: &str = "/api/v1/secrets/{id}/rotate";
+    pub const API_CONFIG: &str = "/api/v1/configs/{id}";
+    pub const API_CONFIG_ROTATE: &str = "/api/v1/configs/{id}/rotate";
+    pub const API_NETWORK: &str = "/api/v1/networks/{id}";
     pub const API_STACK: &str = "/api/v1/stacks/{name}";
     pub const API_STACK_DEPLOY: &str = "/api/v1/stacks/{name}/deploy";
     pub const API_STACK_REMOVE: &str = "/api/v1/stacks/{name}/remove";
@@ -361,6 +400,15 @@ mod tests {
         assert_eq!(
             registry_action(7, "remove"),
             fill(route::REGISTRY_REMOVE, &rid)
+        );
+        assert_eq!(network("abc"), fill(route::NETWORK, &id));
+        assert_eq!(
+            network_action("abc", "remove"),
+            fill(route::NETWORK_REMOVE, &id)
+        );
+        assert_eq!(
+            volume_action("web", "remove"),
+            fill(route::VOLUME_REMOVE, &[("name", "web")])
         );
         let name = [("name", "web")];
         let stack_actions = [

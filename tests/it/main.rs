@@ -19,6 +19,7 @@ mod image;
 mod live;
 mod model;
 mod nodes;
+mod objects;
 mod private_images;
 mod process;
 mod registries;

@@ -288,11 +288,10 @@ pub async fn remove(docker: &Docker, kind: Kind, id: &str) -> Result<(), DockerE
 }
 
 /// "in use by web, api" for a refusal, or `None` when nothing uses it.
-pub fn in_use_message(kind: Kind, name: &str, users: &[&ServiceSummary]) -> Option<String> {
-    if users.is_empty() {
+pub fn in_use_message(kind: Kind, name: &str, names: &[&str]) -> Option<String> {
+    if names.is_empty() {
         return None;
     }
-    let names: Vec<&str> = users.iter().map(|s| s.name.as_str()).collect();
     Some(format!(
         "The {} {name} is in use by {}: {}. Remove it from {} first (or rotate it).",
         kind.noun(),
@@ -358,7 +357,8 @@ mod tests {
         let u = users(&all, Kind::Config, "c1");
         assert_eq!(u.len(), 1);
         assert_eq!(u[0].name, "a");
-        let m = in_use_message(Kind::Config, "site", &u).unwrap();
+        let names: Vec<&str> = u.iter().map(|s| s.name.as_str()).collect();
+        let m = in_use_message(Kind::Config, "site", &names).unwrap();
         assert!(m.contains("in use by one service: a"), "{m}");
         assert!(in_use_message(Kind::Config, "site", &[]).is_none());
     }

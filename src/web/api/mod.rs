@@ -18,6 +18,7 @@ pub mod cluster_views;
 pub mod error;
 mod jobs;
 mod mcp;
+mod objects;
 mod stacks;
 pub mod views;
 
@@ -132,6 +133,68 @@ pub fn routes() -> Vec<ApiRoute> {
             post(cluster::rollback),
         ),
         r(Method::GET, urls::API_TASKS, false, get(cluster::tasks)),
+        r(Method::GET, urls::API_SECRETS, false, get(objects::secrets)),
+        r(
+            Method::POST,
+            urls::API_SECRETS,
+            false,
+            post(objects::create_secret),
+        ),
+        r(
+            Method::DELETE,
+            route::API_SECRET,
+            false,
+            delete(objects::remove_secret),
+        ),
+        r(
+            Method::POST,
+            route::API_SECRET_ROTATE,
+            false,
+            post(objects::rotate_secret),
+        ),
+        r(Method::GET, urls::API_CONFIGS, false, get(objects::configs)),
+        r(
+            Method::POST,
+            urls::API_CONFIGS,
+            false,
+            post(objects::create_config),
+        ),
+        r(
+            Method::DELETE,
+            route::API_CONFIG,
+            false,
+            delete(objects::remove_config),
+        ),
+        r(
+            Method::POST,
+            route::API_CONFIG_ROTATE,
+            false,
+            post(objects::rotate_config),
+        ),
+        r(
+            Method::GET,
+            urls::API_NETWORKS,
+            false,
+            get(objects::list_networks),
+        ),
+        r(
+            Method::POST,
+            urls::API_NETWORKS,
+            false,
+            post(objects::create_network),
+        ),
+        r(
+            Method::DELETE,
+            route::API_NETWORK,
+            false,
+            delete(objects::remove_network),
+        ),
+        r(
+            Method::GET,
+            urls::API_VOLUMES,
+            false,
+            get(objects::list_volumes),
+        ),
     ]
 }
 
@@ -207,6 +270,18 @@ async fn not_found() -> error::ApiError {
         cluster::redeploy,
         cluster::rollback,
         cluster::tasks,
+        objects::secrets,
+        objects::create_secret,
+        objects::remove_secret,
+        objects::rotate_secret,
+        objects::configs,
+        objects::create_config,
+        objects::remove_config,
+        objects::rotate_config,
+        objects::list_networks,
+        objects::create_network,
+        objects::remove_network,
+        objects::list_volumes,
         openapi_doc,
     ),
     modifiers(&BearerToken)
