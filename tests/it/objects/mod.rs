@@ -2,6 +2,7 @@
 //! Docker holds afterwards; rotation moves every user and removes the old object; a stack
 //! deployed by berth redeploys cleanly after one of its configs was rotated.
 
+mod api;
 mod networks;
 mod rotate;
 
