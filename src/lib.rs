@@ -59,7 +59,11 @@ pub async fn serve_all(
     use axum::serve::ListenerExt;
     use web::transport::Listener;
 
-    let monitor = tokio::spawn(state.docker.clone().monitor());
+    let in_step = {
+        let model = state.model.clone();
+        move || model.snapshot().docker_reachable()
+    };
+    let monitor = tokio::spawn(state.docker.clone().monitor_unless(in_step));
     let model = state.model.start(state.docker.clone());
     let janitor = tokio::spawn(web::session::janitor(state.clone()));
     let git_poller = tokio::spawn(state.git.clone().run_poller(state.shutting_down()));

@@ -216,16 +216,26 @@ impl Engine {
 
     /// Runs forever: re-checks the status periodically, faster while something is wrong.
     pub async fn monitor(self) {
+        self.monitor_unless(|| false).await
+    }
+
+    /// Like [`Engine::monitor`], but the periodic probe stands down while `in_step` says
+    /// something else already proves the manager answers (the live model's event stream):
+    /// an idle berth then makes no status calls. A [`Engine::recheck`] always probes.
+    pub async fn monitor_unless(self, in_step: impl Fn() -> bool) {
+        let mut status = self.refresh().await;
         loop {
-            let status = self.refresh().await;
             let wait = if status.is_manager() {
                 CHECK_HEALTHY
             } else {
                 CHECK_UNHEALTHY
             };
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = self.0.wake.notified() => {}
+            let woken = tokio::select! {
+                _ = tokio::time::sleep(wait) => false,
+                _ = self.0.wake.notified() => true,
+            };
+            if woken || !status.is_manager() || !in_step() {
+                status = self.refresh().await;
             }
         }
     }

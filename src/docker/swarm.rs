@@ -3,10 +3,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use bollard::Docker;
-use bollard::models::{NodeState, SwarmInitRequest};
+use bollard::models::{JoinTokens, Swarm, SwarmInitRequest};
 use bollard::query_parameters::ListServicesOptions;
 
 use super::DockerError;
+use super::nodes::NodeInfo;
+use super::services::ServiceSummary;
 
 /// The label `docker stack deploy` puts on everything of a stack.
 pub const STACK_NAMESPACE_LABEL: &str = "com.docker.stack.namespace";
@@ -42,7 +44,26 @@ pub struct JoinCommands {
     pub manager: String,
 }
 
+/// The swarm itself (`docker swarm inspect`): its id, creation time and join tokens.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SwarmInfo {
+    pub id: String,
+    pub created: Option<i64>,
+    pub join_tokens: JoinTokens,
+}
+
+impl SwarmInfo {
+    pub fn from_swarm(s: Swarm) -> SwarmInfo {
+        SwarmInfo {
+            id: s.id.unwrap_or_default(),
+            created: super::time::unix(s.created_at.as_deref()),
+            join_tokens: s.join_tokens.unwrap_or_default(),
+        }
+    }
+}
+
 /// One round trip per kind of object (swarm, nodes, services with status), in parallel.
+/// (The live model holds the same: `Snapshot::overview`.)
 pub async fn overview(docker: &Docker) -> Result<Overview, DockerError> {
     let services_opts = ListServicesOptions {
         filters: None,
@@ -58,91 +79,68 @@ pub async fn overview(docker: &Docker) -> Result<Overview, DockerError> {
                 .map_err(DockerError::from)
         },
     )?;
+    let nodes: Vec<NodeInfo> = nodes.iter().map(NodeInfo::from_node).collect();
+    let services: Vec<ServiceSummary> = services.iter().map(ServiceSummary::from_service).collect();
+    let stacks = services
+        .iter()
+        .filter(|s| !s.stack.is_empty())
+        .map(|s| s.stack.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    Ok(overview_of(
+        &SwarmInfo::from_swarm(swarm),
+        &nodes,
+        &services,
+        stacks,
+    ))
+}
 
+/// The dashboard's figures from the swarm, its nodes and services, and the number of stacks.
+pub fn overview_of(
+    swarm: &SwarmInfo,
+    nodes: &[NodeInfo],
+    services: &[ServiceSummary],
+    stacks: usize,
+) -> Overview {
     let mut o = Overview {
-        cluster_id: swarm.id.clone().unwrap_or_default(),
-        created_unix: super::time::unix(swarm.created_at.as_deref()),
+        cluster_id: swarm.id.clone(),
+        created_unix: swarm.created,
         nodes_total: nodes.len(),
         services: services.len(),
+        stacks,
         ..Default::default()
     };
     let mut versions: BTreeMap<String, usize> = BTreeMap::new();
-    let mut leader_addr = None;
-    let mut manager_addr = None;
-    for n in &nodes {
-        let is_manager = n.manager_status.is_some();
-        if is_manager {
+    for n in nodes {
+        if n.is_manager() {
             o.managers += 1;
-            let addr = n.manager_status.as_ref().and_then(|m| m.addr.clone());
-            if n.manager_status
-                .as_ref()
-                .and_then(|m| m.leader)
-                .unwrap_or(false)
-            {
-                leader_addr = addr.clone();
-            }
-            if manager_addr.is_none() {
-                manager_addr = addr;
-            }
         } else {
             o.workers += 1;
         }
-        match n.status.as_ref().and_then(|s| s.state) {
-            Some(NodeState::READY) => o.nodes_ready += 1,
-            Some(NodeState::DOWN) => o.nodes_down += 1,
+        match n.state.as_str() {
+            "ready" => o.nodes_ready += 1,
+            "down" => o.nodes_down += 1,
             _ => o.nodes_other += 1,
         }
-        if n.spec
-            .as_ref()
-            .and_then(|s| s.availability)
-            .is_some_and(|a| a == bollard::models::NodeSpecAvailabilityEnum::DRAIN)
-        {
+        if n.availability == "drain" {
             o.nodes_drained += 1;
         }
-        let desc = n.description.as_ref();
-        if let Some(v) = desc
-            .and_then(|d| d.engine.as_ref())
-            .and_then(|e| e.engine_version.clone())
-        {
-            *versions.entry(v).or_default() += 1;
+        if !n.engine_version.is_empty() {
+            *versions.entry(n.engine_version.clone()).or_default() += 1;
         }
-        if let Some(r) = desc.and_then(|d| d.resources.as_ref()) {
-            o.total_cpus += r.nano_cpus.unwrap_or(0) as f64 / 1e9;
-            o.total_memory += r.memory_bytes.unwrap_or(0);
-        }
+        o.total_cpus += n.nano_cpus as f64 / 1e9;
+        o.total_memory += n.memory_bytes;
     }
     o.engine_versions = versions.into_iter().collect();
-
-    let mut stacks = BTreeSet::new();
-    for s in &services {
-        if let Some(st) = &s.service_status {
-            let running = st.running_tasks.unwrap_or(0);
-            let desired = st.desired_tasks.unwrap_or(0);
-            o.tasks_running += running;
-            o.tasks_desired += desired;
-            if running < desired {
-                o.services_degraded += 1;
-            }
-        }
-        if let Some(ns) = s
-            .spec
-            .as_ref()
-            .and_then(|sp| sp.labels.as_ref())
-            .and_then(|l| l.get(STACK_NAMESPACE_LABEL))
-        {
-            stacks.insert(ns.clone());
+    for s in services {
+        o.tasks_running += s.running;
+        o.tasks_desired += s.desired;
+        if s.running < s.desired {
+            o.services_degraded += 1;
         }
     }
-    o.stacks = stacks.len();
-
-    let addr = leader_addr.or(manager_addr).unwrap_or_default();
-    let tokens = swarm.join_tokens.unwrap_or_default();
-    o.join = JoinCommands {
-        worker: join_command(tokens.worker.as_deref().unwrap_or_default(), &addr),
-        manager: join_command(tokens.manager.as_deref().unwrap_or_default(), &addr),
-        manager_addr: addr,
-    };
-    Ok(o)
+    o.join = super::nodes::join_commands(&swarm.join_tokens, nodes);
+    o
 }
 
 /// `docker swarm join --token TOKEN ADDR`, exactly what `docker swarm join-token` prints.

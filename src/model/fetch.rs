@@ -8,7 +8,7 @@ use bollard::query_parameters::{
     ListConfigsOptions, ListNetworksOptions, ListSecretsOptions, ListServicesOptions,
 };
 
-use super::snapshot::{Config, Network, Object, Secret};
+use super::snapshot::{Config, Network, Object, Secret, Swarm};
 use super::task::Task;
 use super::wire::{self, Interner};
 use crate::docker::DockerError;
@@ -25,17 +25,19 @@ pub struct Full {
     pub networks: Vec<Network>,
     pub secrets: Vec<Secret>,
     pub configs: Vec<Config>,
+    pub swarm: Swarm,
 }
 
 pub async fn full(docker: &Docker, strings: &mut Interner) -> Result<Full, DockerError> {
     // the tasks first and alone: the biggest answer, decoded before the rest arrives
     let tasks = tasks(docker, None, strings).await?;
-    let (nodes, services, networks, secrets, configs) = tokio::try_join!(
+    let (nodes, services, networks, secrets, configs, swarm) = tokio::try_join!(
         nodes(docker),
         services(docker),
         networks(docker),
         secrets(docker),
         configs(docker),
+        swarm(docker),
     )?;
     Ok(Full {
         nodes,
@@ -44,7 +46,13 @@ pub async fn full(docker: &Docker, strings: &mut Interner) -> Result<Full, Docke
         networks,
         secrets,
         configs,
+        swarm,
     })
+}
+
+/// The swarm's id, creation time and join tokens.
+pub async fn swarm(docker: &Docker) -> Result<Swarm, DockerError> {
+    Ok(Swarm::from_swarm(docker.inspect_swarm().await?))
 }
 
 pub async fn nodes(docker: &Docker) -> Result<Vec<NodeInfo>, DockerError> {

@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::docker::Engine;
 pub use events::Action;
-pub use snapshot::{Changes, Config, Connection, Network, Object, Secret, Snapshot, Stack};
+pub use snapshot::{Changes, Config, Connection, Network, Object, Secret, Snapshot, Stack, Swarm};
 pub use task::Task;
 
 /// How the model keeps up with Docker.

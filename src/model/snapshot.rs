@@ -32,6 +32,7 @@ pub struct Changes {
     pub networks: u64,
     pub secrets: u64,
     pub configs: u64,
+    pub swarm: u64,
 }
 
 /// A stack, derived from the `com.docker.stack.namespace` label of its services (like
@@ -65,6 +66,9 @@ pub struct Object {
 pub type Secret = Object;
 pub type Config = Object;
 
+/// The swarm itself (`docker swarm inspect`): its id, creation time and join tokens.
+pub type Swarm = crate::docker::swarm::SwarmInfo;
+
 /// Tasks grouped by service id.
 pub(crate) type TaskMap = BTreeMap<Arc<str>, Arc<Vec<Task>>>;
 
@@ -85,6 +89,7 @@ pub struct Snapshot {
     pub(crate) networks: Arc<Vec<Network>>,
     pub(crate) secrets: Arc<Vec<Secret>>,
     pub(crate) configs: Arc<Vec<Config>>,
+    pub(crate) swarm: Option<Arc<Swarm>>,
     pub(crate) service_gen: Arc<HashMap<Arc<str>, u64>>,
     pub(crate) node_gen: Arc<HashMap<Arc<str>, u64>>,
 }
@@ -169,6 +174,22 @@ impl Snapshot {
 
     pub fn configs(&self) -> &[Config] {
         &self.configs
+    }
+
+    /// The swarm (id, creation, join tokens); `None` before the first load.
+    pub fn swarm(&self) -> Option<&Swarm> {
+        self.swarm.as_deref()
+    }
+
+    /// The dashboard's figures (what `docker::swarm::overview` reads from Docker).
+    pub fn overview(&self) -> Option<crate::docker::swarm::Overview> {
+        let swarm = self.swarm()?;
+        Some(crate::docker::swarm::overview_of(
+            swarm,
+            &self.nodes,
+            &self.services,
+            self.stacks.len(),
+        ))
     }
 
     /// The generation at which this service's summary or its tasks last changed.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::snapshot::{Config, Connection, Network, Secret, Snapshot, Stack, TaskMap};
+use super::snapshot::{Config, Connection, Network, Secret, Snapshot, Stack, Swarm, TaskMap};
 use super::task::{Task, sort_like_service_ps};
 use super::wire::Interner;
 use crate::docker::nodes::NodeInfo;
@@ -31,6 +31,7 @@ enum Kind {
     Networks,
     Secrets,
     Configs,
+    Swarm,
 }
 
 impl Store {
@@ -48,6 +49,7 @@ impl Store {
             Kind::Networks => c.networks = g,
             Kind::Secrets => c.secrets = g,
             Kind::Configs => c.configs = g,
+            Kind::Swarm => c.swarm = g,
         }
         if matches!(kind, Kind::Services | Kind::Tasks) {
             self.stacks_stale = true;
@@ -311,6 +313,13 @@ impl Store {
         if *self.snap.configs != v {
             self.snap.configs = Arc::new(v);
             self.mark(Kind::Configs);
+        }
+    }
+
+    pub fn set_swarm(&mut self, swarm: Swarm) {
+        if self.snap.swarm.as_deref() != Some(&swarm) {
+            self.snap.swarm = Some(Arc::new(swarm));
+            self.mark(Kind::Swarm);
         }
     }
 

@@ -33,6 +33,8 @@ const HOT_SLOW: Duration = Duration::from_secs(2);
 const TICK: Duration = Duration::from_millis(50);
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
+/// The calls of a full load (tasks, nodes, services, networks, secrets, configs, swarm).
+const FULL_LOAD_CALLS: u32 = 7;
 
 /// What the loop still has to fetch (deduplicated).
 #[derive(Default)]
@@ -247,6 +249,7 @@ async fn reload(docker: &Docker, store: &mut Store) -> Result<(), DockerError> {
     store.set_networks(full.networks);
     store.set_secrets(full.secrets);
     store.set_configs(full.configs);
+    store.set_swarm(full.swarm);
     store.strings.prune();
     store.mark_synced();
     let after = store.snapshot().changed;
@@ -264,7 +267,7 @@ async fn work(
     budget: &mut Budget,
     poll_due: &mut bool,
 ) -> Result<(), DockerError> {
-    if pending.everything && budget.take(6) {
+    if pending.everything && budget.take(FULL_LOAD_CALLS) {
         pending.everything = false;
         reload(docker, store).await?;
     }

@@ -54,7 +54,13 @@ impl DashboardPage {
 }
 
 pub async fn show(ctx: Ctx) -> AppResult<Response> {
+    // from the live model while it follows Docker (no Docker call per view)
+    let live = ctx.state.model.snapshot();
+    let from_model = super::live::model_live(&live)
+        .then(|| live.overview())
+        .flatten();
     let (overview, unavailable) = match ctx.state.docker.manager() {
+        _ if from_model.is_some() => (from_model, None),
         Ok(docker) => match swarm::overview(&docker).await {
             Ok(o) => (Some(o), None),
             Err(e) => (None, Some(e.user_message())),

@@ -276,26 +276,41 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
             tracing::warn!("metrics: cannot count deploys: {e}");
             Vec::new()
         });
-    let (nodes, services, tasks) = match state.docker.manager() {
-        Ok(docker) => {
-            let (n, s, t) = tokio::join!(
-                crate::docker::nodes::list(&docker),
-                crate::docker::services::list(&docker, None),
-                crate::docker::tasks::list(&docker, &[]),
-            );
-            (
-                n.unwrap_or_default(),
-                s.unwrap_or_default(),
-                t.unwrap_or_default(),
-            )
+    // from the live model while it follows Docker (no Docker call per scrape)
+    let model = state.model.snapshot();
+    let (nodes, services, tasks) = if super::live::model_live(&model) {
+        Default::default()
+    } else {
+        match state.docker.manager() {
+            Ok(docker) => {
+                let (n, s, t) = tokio::join!(
+                    crate::docker::nodes::list(&docker),
+                    crate::docker::services::list(&docker, None),
+                    crate::docker::tasks::list(&docker, &[]),
+                );
+                (
+                    n.unwrap_or_default(),
+                    s.unwrap_or_default(),
+                    t.unwrap_or_default(),
+                )
+            }
+            Err(_) => Default::default(),
         }
-        Err(_) => Default::default(),
     };
-    let cluster = Cluster {
-        nodes: nodes.iter().collect(),
-        services: services.iter().collect(),
-        task_states: tasks.iter().map(|t| t.state.as_str()).collect(),
-        deploys,
+    let cluster = if super::live::model_live(&model) {
+        Cluster {
+            nodes: model.nodes().iter().collect(),
+            services: model.services().iter().collect(),
+            task_states: model.tasks().map(|t| t.state).collect(),
+            deploys,
+        }
+    } else {
+        Cluster {
+            nodes: nodes.iter().collect(),
+            services: services.iter().collect(),
+            task_states: tasks.iter().map(|t| t.state.as_str()).collect(),
+            deploys,
+        }
     };
     let reg = cluster_registry(&cluster);
     match encode(&state.telemetry.registry, &reg) {

@@ -101,7 +101,12 @@ async fn table(ctx: &Ctx, q: ListQuery, with_join: bool) -> (Table, Option<JoinC
         Err(e) => return (Table::unavailable(q, e.user_message()), None),
     };
     let model = ctx.state.model.snapshot();
-    let (snap, tokens) = if with_join {
+    let held = super::live::model_live(&model)
+        .then(|| model.swarm().map(|s| s.join_tokens.clone()))
+        .flatten();
+    let (snap, tokens) = if with_join && held.is_some() {
+        (snapshot(&docker, &model).await, held)
+    } else if with_join {
         let (s, t) = tokio::join!(snapshot(&docker, &model), nodes::join_tokens(&docker));
         (s, t.ok())
     } else {
