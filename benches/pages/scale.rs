@@ -103,6 +103,8 @@ impl Berth {
             .env("BERTH_ADMIN_PASSWORD_FILE", &pw)
             .env("BERTH_ADMIN_USERNAME", "bench")
             .env("RUST_LOG", "warn")
+            // as the image runs it (Dockerfile)
+            .env("MALLOC_MMAP_THRESHOLD_", "131072")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -224,31 +226,71 @@ fn live_parts(html: &str) -> LiveParts {
     parts
 }
 
-/// The change the live-update rounds look for: an image tag that appears on the pages that
-/// show the marked service.
+/// The change the live-update rounds look for: a marker (an image tag, a running count) that
+/// appears on the pages that show the changed service; each page records when it first held
+/// the round's marker.
 #[derive(Default)]
 struct Watch {
-    current: Mutex<Option<(String, Instant, u64)>>,
-    latencies: Mutex<Vec<Duration>>,
+    current: Mutex<Option<(String, u64)>>,
+    /// (round, when a page first held its marker)
+    seen: Mutex<Vec<(u64, Instant)>>,
     events: AtomicU64,
     polls: AtomicU64,
     errors: AtomicU64,
+    /// the first few failures, as "status url"
+    failures: Mutex<Vec<String>>,
 }
 
 impl Watch {
-    /// Called with every fresh content a page receives; records the delay once per round.
+    /// Called with every fresh content a page receives; records the time once per round.
     fn saw(&self, content: &str, seen_round: &mut u64) {
         let cur = self.current.lock().ok().and_then(|c| c.clone());
-        if let Some((marker, t0, round)) = cur
+        if let Some((marker, round)) = cur
             && round > *seen_round
             && content.contains(&marker)
         {
             *seen_round = round;
-            if let Ok(mut l) = self.latencies.lock() {
-                l.push(t0.elapsed());
+            if let Ok(mut l) = self.seen.lock() {
+                l.push((round, Instant::now()));
             }
         }
     }
+
+    fn expect(&self, marker: String, round: u64) {
+        if let Ok(mut c) = self.current.lock() {
+            *c = Some((marker, round));
+        }
+    }
+
+    fn failed(&self, what: String) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut f) = self.failures.lock()
+            && f.len() < 5
+        {
+            f.push(what);
+        }
+    }
+
+    /// Each page's delay for the rounds in `rounds`, from the round's start (`t0[round]`).
+    fn latencies(&self, t0: &std::collections::HashMap<u64, Instant>) -> Vec<Duration> {
+        let mut lat: Vec<Duration> = self
+            .seen
+            .lock()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|(r, at)| t0.get(r).map(|t| at.saturating_duration_since(*t)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        lat.sort();
+        lat
+    }
+}
+
+fn quantile(lat: &[Duration], p: f64) -> Duration {
+    lat.get(((lat.len().max(1) - 1) as f64 * p).round() as usize)
+        .copied()
+        .unwrap_or_default()
 }
 
 async fn open_page(
@@ -269,7 +311,7 @@ async fn open_page(
                 let (status, body) = berth.get(&url, true).await;
                 watch.polls.fetch_add(1, Ordering::Relaxed);
                 if status == 0 || status >= 400 {
-                    watch.errors.fetch_add(1, Ordering::Relaxed);
+                    watch.failed(format!("{status} {url}"));
                 }
                 watch.saw(&body, &mut seen);
             }
@@ -282,8 +324,9 @@ async fn open_page(
             loop {
                 let resp = match berth.http.request(berth.request(&url, false, true)).await {
                     Ok(r) if r.status().is_success() => r,
-                    _ => {
-                        watch.errors.fetch_add(1, Ordering::Relaxed);
+                    other => {
+                        let status = other.map(|r| r.status().as_u16()).unwrap_or(0);
+                        watch.failed(format!("stream {status} {url}"));
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         continue;
                     }
@@ -409,6 +452,7 @@ pub async fn run(b: &Bench) {
     let rounds = env_num("BERTH_BENCH_ROUNDS", 15);
     println!("scale ({tasks} pending tasks in 10 stacks of 10 services; {pages} open pages)");
     populate(b, tasks).await;
+    ensure_live_service(b).await;
 
     let upstream = PathBuf::from(
         b.host
@@ -439,6 +483,13 @@ pub async fn run(b: &Bench) {
         .ok()
         .and_then(|s| s.id)
         .unwrap_or_default();
+    let live_id = b
+        .docker
+        .inspect_service(LIVE, None)
+        .await
+        .ok()
+        .and_then(|s| s.id)
+        .unwrap_or_default();
     let page_list: Vec<(&str, String, Vec<&str>)> = vec![
         ("/ (dashboard)", "/".into(), vec!["service", "ls"]),
         ("/nodes", "/nodes".into(), vec!["node", "ls"]),
@@ -464,7 +515,13 @@ pub async fn run(b: &Bench) {
             "/stacks/bscale0".into(),
             vec!["stack", "ps", "bscale0"],
         ),
+        (
+            "service page (running tasks)",
+            format!("/services/{live_id}"),
+            vec!["service", "ps", LIVE],
+        ),
     ];
+    let mut targets = Targets::default();
 
     // let berth load (and a model settle) before measuring
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -492,6 +549,7 @@ pub async fn run(b: &Bench) {
         samples.sort();
         let page = samples.get(samples.len() / 2).copied().unwrap_or_default();
         let cli_stats = b.cli_quiet(cli);
+        targets.pages.push((label.to_string(), page, cli_stats));
         println!(
             "    {label:<28} berth {:>8.2} ms ({:>5} KiB)   docker {:<28} {:>8.2} ms   ratio {:.2}",
             ms(page),
@@ -548,45 +606,233 @@ pub async fn run(b: &Bench) {
     );
 
     // live updates: change the marked service's image; each open page that shows it records
-    // the time until its live part holds the new image
+    // the time from the change until its live part holds the new image
     let showing = (0..pages)
         .filter(|i| matches!(i % page_list.len(), 3 | 6 | 7))
         .count() as u64;
+    let mut t0 = std::collections::HashMap::new();
     for round in 1..=rounds {
         let marker = format!("bench/marker:r{round}-{}", std::process::id());
+        watch.expect(marker.clone(), round);
+        t0.insert(round, Instant::now());
         set_marker(b, marked, &marker).await;
-        if let Ok(mut c) = watch.current.lock() {
-            *c = Some((marker, Instant::now(), round));
-        }
         tokio::time::sleep(Duration::from_secs(3)).await;
     }
-    let mut lat = watch
-        .latencies
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default();
-    lat.sort();
-    let q = |p: f64| {
-        lat.get(((lat.len().max(1) - 1) as f64 * p).round() as usize)
-            .copied()
-            .unwrap_or_default()
-    };
+    let lat = watch.latencies(&t0);
     println!(
         "  live updates ({rounds} image changes, {showing} pages show the service): {} of {} arrived; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         lat.len(),
         showing * rounds,
-        ms(q(0.5)),
-        ms(q(0.99)),
-        ms(q(1.0))
+        ms(quantile(&lat, 0.5)),
+        ms(quantile(&lat, 0.99)),
+        ms(quantile(&lat, 1.0))
     );
+    targets.live = Some((quantile(&lat, 0.99), lat.len() as u64, showing * rounds));
+
+    // task state changes: the running service is scaled between 1 and 2; the bench watches
+    // Docker for the new task's `running` and each open page of the service for the count
+    let live_pages = (0..pages)
+        .filter(|i| i % page_list.len() == page_list.len() - 1)
+        .count() as u64;
+    let mut t_task = std::collections::HashMap::new();
+    let task_rounds = rounds.min(8);
+    for k in 1..=task_rounds {
+        let round = rounds + k;
+        let want = if k % 2 == 1 { 2 } else { 1 };
+        watch.expect(
+            format!(
+                "data-testid=\"running\">{want}</span><span class=\"stat-of\"> / <span data-testid=\"desired\">{want}</span>"
+            ),
+            round,
+        );
+        if let Some(at) = scale_and_wait_running(b, want).await {
+            t_task.insert(round, at);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let tl = watch.latencies(&t_task);
     println!(
-        "  berth RSS: now {:.1} MiB, peak {:.1} MiB",
-        status_kib(berth.pid(), "VmRSS:") as f64 / 1024.0,
-        status_kib(berth.pid(), "VmHWM:") as f64 / 1024.0
+        "  task state changes ({task_rounds} scales of {LIVE}, {live_pages} pages show it): {} of {} arrived; from the task's state in Docker: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        tl.len(),
+        live_pages * task_rounds,
+        ms(quantile(&tl, 0.5)),
+        ms(quantile(&tl, 0.99)),
+        ms(quantile(&tl, 1.0))
     );
+    targets.task = Some((
+        quantile(&tl, 1.0),
+        tl.len() as u64,
+        live_pages * task_rounds,
+    ));
+    if let Ok(f) = watch.failures.lock()
+        && !f.is_empty()
+    {
+        println!("  first failures of open pages: {}", f.join("; "));
+    }
+    let (rss_now, rss_peak) = (
+        status_kib(berth.pid(), "VmRSS:") as f64 / 1024.0,
+        status_kib(berth.pid(), "VmHWM:") as f64 / 1024.0,
+    );
+    println!("  berth RSS: now {rss_now:.1} MiB, peak {rss_peak:.1} MiB");
+    targets.calls = Some((idle.calls_per_s, loaded.calls_per_s));
+    targets.cpu = Some((idle.dockerd_cpu, loaded.dockerd_cpu));
+    targets.rss = Some((idle.rss_mib.max(loaded.rss_mib).max(rss_now), rss_peak));
+    targets.print(pages, tasks);
     stop.notify_waiters();
     for c in clients {
         let _ = c.await;
     }
     let _ = std::fs::remove_file(&sock);
+}
+
+/// A small running service: its task state changes are what the task rounds time.
+const LIVE: &str = "bscale_live";
+
+async fn ensure_live_service(b: &Bench) {
+    if b.docker.inspect_service(LIVE, None).await.is_ok() {
+        scale(b, 1).await;
+        return;
+    }
+    let _ = b.cli_quiet(&[
+        "service",
+        "create",
+        "--detach",
+        "--name",
+        LIVE,
+        "--replicas",
+        "1",
+        "berth-test/busybox:1",
+        "sleep",
+        "86400",
+    ]);
+}
+
+async fn scale(b: &Bench, replicas: i64) {
+    let Ok(svc) = b.docker.inspect_service(LIVE, None).await else {
+        return;
+    };
+    let version = svc.version.and_then(|v| v.index).unwrap_or(0) as i32;
+    let mut spec: ServiceSpec = svc.spec.unwrap_or_default();
+    if let Some(r) = spec.mode.as_mut().and_then(|m| m.replicated.as_mut()) {
+        r.replicas = Some(replicas);
+    }
+    let _ = b
+        .docker
+        .update_service(
+            LIVE,
+            spec,
+            UpdateServiceOptions {
+                version,
+                ..Default::default()
+            },
+            None,
+        )
+        .await;
+}
+
+/// Scales the running service and watches Docker (every 20 ms) until exactly `want` of its
+/// tasks run; when that was first seen (None after 30 s).
+async fn scale_and_wait_running(b: &Bench, want: i64) -> Option<Instant> {
+    scale(b, want).await;
+    let t = Instant::now();
+    let filters = std::collections::HashMap::from([
+        ("service".to_string(), vec![LIVE.to_string()]),
+        ("desired-state".to_string(), vec!["running".to_string()]),
+    ]);
+    while t.elapsed() < Duration::from_secs(30) {
+        let opts = bollard::query_parameters::ListTasksOptions {
+            filters: Some(filters.clone()),
+        };
+        let running = b
+            .docker
+            .list_tasks(Some(opts))
+            .await
+            .map(|ts| {
+                ts.iter()
+                    .filter(|t| {
+                        t.status.as_ref().and_then(|s| s.state)
+                            == Some(bollard::models::TaskState::RUNNING)
+                    })
+                    .count() as i64
+            })
+            .unwrap_or(-1);
+        if running == want {
+            return Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+/// Issue 14's targets with this run's figures.
+#[derive(Default)]
+struct Targets {
+    /// (page, berth's median, the CLI's median)
+    pages: Vec<(String, Duration, Duration)>,
+    /// (idle, loaded) calls/s
+    calls: Option<(f64, f64)>,
+    /// (idle, loaded) manager dockerd CPU %
+    cpu: Option<(f64, f64)>,
+    /// (p99, arrived, expected)
+    live: Option<(Duration, u64, u64)>,
+    /// (slowest, arrived, expected)
+    task: Option<(Duration, u64, u64)>,
+    /// (highest RSS seen in the windows and after, peak VmHWM) MiB
+    rss: Option<(f64, f64)>,
+}
+
+impl Targets {
+    fn print(&self, pages: usize, tasks: u64) {
+        let verdict = |ok: bool| if ok { "met" } else { "NOT MET" };
+        println!("  issue 14 targets ({tasks} tasks, {pages} open pages):");
+        for (label, page, cli) in &self.pages {
+            println!(
+                "    {:<58} {:>8.2} ms vs {:>8.2} ms   {}",
+                format!("{label}: no slower than the CLI"),
+                ms(*page),
+                ms(*cli),
+                verdict(page <= cli)
+            );
+        }
+        if let Some((idle, loaded)) = self.calls {
+            println!(
+                "    {:<58} {:>+8.2} calls/s ({idle:.2} -> {loaded:.2})   {}",
+                "Docker calls/s with the pages open, within 1 of idle",
+                loaded - idle,
+                verdict(loaded - idle <= 1.0)
+            );
+        }
+        if let Some((idle, loaded)) = self.cpu {
+            println!(
+                "    {:<58} {:>+8.1} points ({idle:.1} -> {loaded:.1} %)   {}",
+                "manager dockerd CPU, within 5 points of idle",
+                loaded - idle,
+                verdict(loaded - idle <= 5.0)
+            );
+        }
+        if let Some((p99, arrived, expected)) = self.live {
+            println!(
+                "    {:<58} {:>8.1} ms ({arrived} of {expected} arrived)   {}",
+                "p99 of live updates under 100 ms",
+                ms(p99),
+                verdict(p99 < Duration::from_millis(100) && arrived == expected && expected > 0)
+            );
+        }
+        if let Some((max, arrived, expected)) = self.task {
+            println!(
+                "    {:<58} {:>8.1} ms slowest ({arrived} of {expected} arrived)   {}",
+                "a task state change reaches an open page within 1 s",
+                ms(max),
+                verdict(max <= Duration::from_secs(1) && arrived == expected && expected > 0)
+            );
+        }
+        if let Some((rss, peak)) = self.rss {
+            println!(
+                "    {:<58} {:>8.1} MiB (peak {peak:.1} MiB)   {}",
+                "berth RSS under 64 MiB",
+                rss,
+                verdict(rss < 64.0)
+            );
+        }
+    }
 }

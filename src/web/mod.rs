@@ -104,6 +104,7 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
 
     // Long-lived responses (server-sent events) go here, outside the timeout.
     let streams: Router<AppState> = Router::new()
+        .merge(nodes::streams())
         .merge(services::streams())
         .merge(stacks::streams());
 

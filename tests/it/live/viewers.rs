@@ -1,0 +1,190 @@
+//! What a viewer costs: every live part's stream opens, and page views, live parts and
+//! /metrics scrapes make no Docker call while the model is live (berth's Docker calls counted
+//! by a proxy on its socket).
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, header};
+use std::net::SocketAddr;
+use std::time::Duration;
+use tower::ServiceExt;
+
+use crate::dashboard::create_service;
+use crate::harness::proxy::SocketProxy;
+use crate::harness::{TestApp, eventually, lab, unique};
+
+/// A pending service in a stack: it shows on every page without running a container.
+async fn pending_stack_service(docker: &bollard::Docker, stack: &str) -> String {
+    let name = format!("{stack}_web");
+    create_service(
+        docker,
+        &name,
+        "berth-test/busybox:1",
+        0,
+        &[("com.docker.stack.namespace", stack)],
+    )
+    .await
+}
+
+/// GET straight through berth's router, as a browser would (the session cookie), without the
+/// harness's model sync; the response head and as much body as arrives within `wait`.
+async fn raw_get(app: &TestApp, path: &str, accept: &str, wait: Duration) -> (u16, String, String) {
+    let cookie = format!(
+        "berth_session={}",
+        app.cookie("berth_session").expect("signed in")
+    );
+    let mut req = Request::get(path)
+        .header(header::COOKIE, cookie)
+        .header(header::ACCEPT, accept)
+        .body(Body::empty())
+        .expect("request");
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 1], 40001))));
+    let resp = berth::app(app.state.clone())
+        .oneshot(req)
+        .await
+        .expect("router is infallible");
+    let status = resp.status().as_u16();
+    let ctype = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut body = resp.into_body().into_data_stream();
+    let mut text = String::new();
+    let _ = tokio::time::timeout(wait, async {
+        use futures_util::StreamExt;
+        while let Some(Ok(chunk)) = body.next().await {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    })
+    .await;
+    (status, ctype, text)
+}
+
+fn stream_of(html: &str) -> Option<String> {
+    let at = html.find("sse-connect=\"")? + "sse-connect=\"".len();
+    let end = html[at..].find('"')?;
+    Some(
+        html[at..at + end]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
+    )
+}
+
+/// Every page with a live part, for a stack `stack` whose service is `service_id`.
+fn live_pages(node: &str, service_id: &str, stack: &str) -> Vec<String> {
+    vec![
+        "/nodes".into(),
+        "/nodes/map".into(),
+        format!("/nodes/{node}"),
+        "/services".into(),
+        format!("/services/{service_id}"),
+        "/stacks".into(),
+        format!("/stacks/{stack}"),
+    ]
+}
+
+#[tokio::test]
+async fn every_pages_live_part_opens_its_stream() {
+    let one = lab("one");
+    let docker = one.docker(1);
+    let stack = unique("vstk");
+    let id = pending_stack_service(&docker, &stack).await;
+    let app = TestApp::signed_in(&one.manager_host()).await;
+    let node = app.state.model.snapshot().nodes()[0].id.clone();
+    for page in live_pages(&node, &id, &stack) {
+        let html = app.get(&page).await.expect(200).body;
+        let stream = stream_of(&html).unwrap_or_else(|| panic!("{page} has no live stream"));
+        let (status, ctype, _) = raw_get(
+            &app,
+            &stream,
+            "text/event-stream",
+            Duration::from_millis(200),
+        )
+        .await;
+        assert_eq!(status, 200, "{page}: its stream {stream} answered {status}");
+        assert!(
+            ctype.starts_with("text/event-stream"),
+            "{page}: its stream {stream} is {ctype}"
+        );
+    }
+    let _ = docker.delete_service(&id).await;
+}
+
+#[tokio::test]
+async fn viewers_cause_no_docker_call_while_the_model_is_live() {
+    let one = lab("one");
+    let docker = one.docker(1);
+    let stack = unique("vcnt");
+    let id = pending_stack_service(&docker, &stack).await;
+    let proxy = SocketProxy::start(&one.manager_host());
+    // the model's own background calls (poll, reconcile) out of the way of the count
+    let app = TestApp::with(&proxy.host(), |a| {
+        a.model_poll = Duration::from_secs(3600);
+        a.model_reconcile = Duration::from_secs(3600);
+    })
+    .await;
+    app.setup_admin().await;
+    let snap = app.state.model.snapshot();
+    assert!(snap.docker_reachable(), "the model is live");
+    assert!(snap.service(&id).is_some(), "the model holds the service");
+    let node = snap.nodes()[0].id.clone();
+    // the live parts as their pages poll them, and the scrapes
+    let mut views: Vec<(String, &str)> = Vec::new();
+    for p in ["/", "/metrics"] {
+        views.push((p.to_string(), "text/html"));
+    }
+    for page in live_pages(&node, &id, &stack) {
+        let (_, _, html) = raw_get(&app, &page, "text/html", Duration::from_secs(5)).await;
+        // a service page reads the service's full spec from Docker (the model holds a
+        // summary), a stack page its resources (networks, secrets, configs, volumes with the
+        // services using them): those views are not counted, their live parts are
+        if !page.starts_with("/services/") && !page.starts_with("/stacks/") {
+            views.push((page.clone(), "text/html"));
+        }
+        if let Some(stream) = stream_of(&html) {
+            views.push((stream, "text/event-stream"));
+        }
+    }
+    for p in [
+        "/nodes/live".to_string(),
+        "/nodes/map/live".to_string(),
+        format!("/nodes/{node}/live"),
+        format!("/services/{id}/live"),
+        "/stacks/live".to_string(),
+        format!("/stacks/{stack}/live"),
+    ] {
+        views.push((p, "text/html"));
+    }
+    // let whatever the start and the sign-in set off settle
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for round in 0..5 {
+        for (path, accept) in &views {
+            let before = proxy.requests();
+            let wait = Duration::from_millis(if accept.contains("event") { 100 } else { 5000 });
+            let (status, _, _) = raw_get(&app, path, accept, wait).await;
+            assert!(status < 400, "{path} answered {status}");
+            let calls = proxy.requests() - before;
+            assert_eq!(
+                calls, 0,
+                "view {round} of {path} made {calls} Docker call(s) while the model is live"
+            );
+        }
+    }
+    // and the model still follows: a change made behind berth's back shows
+    docker
+        .delete_service(&id)
+        .await
+        .expect("remove the service");
+    eventually(20, "the model drops the removed service", || async {
+        app.state
+            .model
+            .snapshot()
+            .service(&id)
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
