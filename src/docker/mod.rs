@@ -9,6 +9,7 @@ pub mod error;
 pub mod nodes;
 pub mod objects;
 pub mod raw;
+pub mod selfstack;
 pub mod services;
 pub mod swarm;
 pub mod tasks;
