@@ -37,6 +37,34 @@ pub enum Command {
     /// The berth agent: one per node (a global service in berth's stack), serving its node's
     /// containers and figures to berth only (requests signed with the key berth hands over).
     Agent(AgentArgs),
+    /// Read berth's state kept in the swarm (read-only).
+    State(StateArgs),
+}
+
+/// `berth state stacks`: the stacks in a berth's state in the swarm. Inside berth's container
+/// (`docker exec`) scope and key default to its own; elsewhere give both.
+#[derive(Debug, Clone, Args)]
+pub struct StateArgs {
+    /// What to show (only `stacks`).
+    #[arg(value_parser = ["stacks"])]
+    pub what: String,
+    /// A stack: its versions.
+    pub stack: Option<String>,
+    /// A version of that stack: its compose file.
+    pub version: Option<i64>,
+    /// Whose state: the berth service's name (e.g. berth_berth).
+    #[arg(long, value_parser = parse_swarm_state)]
+    pub scope: Option<String>,
+    /// The key file (default /run/secrets/berth_state_key).
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Docker Engine API address of a swarm manager.
+    #[arg(
+        long,
+        env = "DOCKER_HOST",
+        default_value = "unix:///var/run/docker.sock"
+    )]
+    pub docker_host: String,
 }
 
 /// `berth stack …`
@@ -309,6 +337,12 @@ pub struct ServeArgs {
     #[arg(long, env = "BERTH_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
 
+    /// Where berth keeps its durable state in the swarm (Docker configs, sealed): `auto` (when
+    /// berth runs as a swarm service, under that service's name), `off`, or a name (the
+    /// service name of the berth whose state to use).
+    #[arg(long, env = "BERTH_SWARM_STATE", default_value = "auto", value_parser = parse_swarm_state)]
+    pub swarm_state: String,
+
     /// How often berth asks a registry for the current digest of a running image's tag
     /// ("update available"): at most one request per image per interval, only while a page
     /// shows it. E.g. 5m, 1h.
@@ -396,6 +430,19 @@ fn parse_optional_addr(raw: &str) -> Result<Option<SocketAddr>, String> {
 }
 
 /// An address (a /32 or /128) or a network in CIDR notation.
+fn parse_swarm_state(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        && !s.starts_with(['.', '-', '_']);
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("auto, off, or a service name (letters, digits, _ . -; at most 63)".into())
+    }
+}
+
 fn parse_net(raw: &str) -> Result<ipnet::IpNet, String> {
     let t = raw.trim();
     t.parse::<ipnet::IpNet>()
@@ -480,6 +527,7 @@ impl ServeArgs {
             log_format: LogFormat::Text,
             cookie_secure: false,
             secret_key_file: None,
+            swarm_state: "off".into(),
             image_check_interval: Duration::from_secs(300),
             model_reconcile: Duration::from_secs(60),
             model_poll: Duration::from_secs(2),

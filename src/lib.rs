@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod selfstack;
 pub mod stack;
 pub mod state;
+pub mod swarmstate;
 pub mod syntax;
 pub mod textdiff;
 pub mod tls;

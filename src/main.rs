@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         }
         Command::Stack(args) => berth::stack::cli::run(args),
         Command::Agent(args) => agent(args),
+        Command::State(args) => berth::swarmstate::cli::run(args),
     }
 }
 
@@ -102,8 +103,25 @@ fn serve(args: ServeArgs) -> ExitCode {
     })
 }
 
-async fn run(args: ServeArgs) -> anyhow::Result<()> {
+async fn run(mut args: ServeArgs) -> anyhow::Result<()> {
     use anyhow::Context;
+    use berth::swarmstate::Start;
+    let swarm = match berth::swarmstate::start(&mut args).await? {
+        Start::Replacing => {
+            // swarm stops this task to start one with the key mounted
+            tokio::select! {
+                _ = berth::shutdown_signal() => return Ok(()),
+                _ = tokio::time::sleep(std::time::Duration::from_secs(120)) => anyhow::bail!(
+                    "berth mounted its key secret into its service but swarm did not replace this task"
+                ),
+            }
+        }
+        Start::Local => None,
+        Start::Swarm(s) => {
+            tracing::info!("berth's state is kept in the swarm as {}", s.scope());
+            Some(s)
+        }
+    };
     let (listen, tls_listen) = (args.listen, args.tls_listen);
     let tls = match tls_listen {
         Some(_) => Some(berth::tls::load(&args)?),
@@ -146,7 +164,13 @@ async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(u) = &state.config.public_url {
         tracing::info!("public address: {} (BERTH_PUBLIC_URL)", u.origin);
     }
-    berth::serve_all(http, https, state, berth::shutdown_signal())
+    let writer = swarm.map(|s| tokio::spawn(s.run(state.db.clone(), state.shutting_down())));
+    let served = berth::serve_all(http, https, state, berth::shutdown_signal())
         .await
-        .context("server error")
+        .context("server error");
+    if let Some(w) = writer {
+        // the last changes go to the swarm before the task ends
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), w).await;
+    }
+    served
 }

@@ -174,6 +174,11 @@ fn write_new_key(path: &Path, key: &[u8; KEY_LEN]) -> std::io::Result<()> {
 }
 
 /// A key as base64 (44 characters) or hex (64 characters), surrounding whitespace ignored.
+/// Whether `text` is a key as a key file holds it.
+pub fn is_key(text: &str) -> bool {
+    parse_key(text).is_some()
+}
+
 fn parse_key(text: &str) -> Option<[u8; KEY_LEN]> {
     let t = text.trim();
     let bytes = if t.len() == 2 * KEY_LEN && t.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -41,8 +41,20 @@ pub async fn open(data_dir: &Path, key_file: Option<&Path>) -> anyhow::Result<Sq
         // deleted and overwritten content is zeroed, not left in free pages
         .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(5));
+    let changed = changes_of(opts.get_filename());
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        .after_connect(move |conn, _| {
+            let changed = changed.clone();
+            Box::pin(async move {
+                conn.lock_handle().await?.set_update_hook(move |row| {
+                    if counts_as_change(row.table) {
+                        changed.notify_one();
+                    }
+                });
+                Ok(())
+            })
+        })
         .connect_with(opts)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", path.display()))?;
@@ -102,6 +114,26 @@ static SEALERS: LazyLock<RwLock<HashMap<PathBuf, Arc<Sealer>>>> = LazyLock::new(
 
 fn db_file(pool: &SqlitePool) -> PathBuf {
     pool.connect_options().get_filename().to_path_buf()
+}
+
+/// Woken when a row of berth's durable state changes (see [`crate::swarmstate`]), per file.
+static CHANGES: LazyLock<RwLock<HashMap<PathBuf, Arc<tokio::sync::Notify>>>> =
+    LazyLock::new(Default::default);
+
+fn changes_of(file: &Path) -> Arc<tokio::sync::Notify> {
+    let mut map = CHANGES.write().unwrap_or_else(|p| p.into_inner());
+    map.entry(file.to_path_buf()).or_default().clone()
+}
+
+/// Notified after rows of the durable state of the database behind `pool` change (once per
+/// burst: a permit waits for the next `notified()`).
+pub fn changes(pool: &SqlitePool) -> Arc<tokio::sync::Notify> {
+    changes_of(&db_file(pool))
+}
+
+fn counts_as_change(table: &str) -> bool {
+    use crate::swarmstate::dump::{QUIET, SKIPPED};
+    !SKIPPED.contains(&table) && !QUIET.contains(&table)
 }
 
 /// The key of the database behind `pool`.

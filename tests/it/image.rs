@@ -12,7 +12,7 @@ use crate::harness::{eventually, lab};
 
 const ADMIN_PW: &str = "a stack deployed password";
 
-fn image() -> String {
+pub(crate) fn image() -> String {
     std::env::var("BERTH_TEST_IMAGE").unwrap_or_else(|_| {
         panic!("BERTH_TEST_IMAGE is not set: scripts/test builds the berth image into the labs and sets it")
     })
@@ -26,7 +26,7 @@ fn compose_file() -> String {
 }
 
 /// `docker stack deploy`, exactly as the README tells users (with BERTH_IMAGE set).
-fn deploy(host: &str, stack: &str) {
+pub(crate) fn deploy(host: &str, stack: &str) {
     let out = std::process::Command::new("docker")
         .args([
             "-H",
@@ -73,6 +73,7 @@ async fn berth_runs_as_its_own_stack_and_keeps_its_data_when_its_task_is_replace
 
     let stack = "berth";
     let service = format!("{stack}_berth");
+    forget_berth_state(one);
     deploy(&host, stack);
     let url = format!("http://{}:9000", one.ip(1));
 
@@ -286,4 +287,21 @@ async fn berth_runs_as_its_own_stack_and_keeps_its_data_when_its_task_is_replace
     })
     .await;
     let _ = one.docker_cli(1, &["volume", "rm", &format!("{stack}_berth-data")]);
+    forget_berth_state(one);
+}
+
+/// Removes the state berth keeps in the swarm (configs labelled berth.state) and the key
+/// secret it created, so the next deploy starts from nothing as a new install does.
+pub fn forget_berth_state(lab: &crate::harness::lab::Lab) {
+    for (kind, label) in [("config", "berth.state"), ("secret", "berth.secret.owner")] {
+        let ids = lab
+            .docker_cli(
+                1,
+                &[kind, "ls", "-q", "--filter", &format!("label={label}")],
+            )
+            .unwrap_or_default();
+        for id in ids.split_whitespace() {
+            let _ = lab.docker_cli(1, &[kind, "rm", id]);
+        }
+    }
 }

@@ -27,3 +27,4 @@ mod security;
 mod services;
 mod stack_engine;
 mod stacks;
+mod swarm_state;

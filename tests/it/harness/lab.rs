@@ -15,8 +15,8 @@ pub struct Lab {
     lock: Mutex<()>,
 }
 
-const WHICH: [&str; 7] = [
-    "one", "multi", "chaos", "parity", "registry", "alerts", "agent",
+const WHICH: [&str; 8] = [
+    "one", "multi", "chaos", "parity", "registry", "alerts", "agent", "ha",
 ];
 
 /// Which lab: `one` (1 node, shared by most tests), `multi` (1 manager + 2 workers, 1 s
@@ -25,11 +25,12 @@ const WHICH: [&str; 7] = [
 /// `registry` (1 manager + 1 worker whose tasks pull, with the lab's registry: see
 /// [`super::registry`]), `alerts` (1 manager + 1 worker, 1 s heartbeat: the alert tests kill
 /// its worker), `agent` (1 manager + 2 workers with berth's image on every node: the
-/// project's docker-compose.yml deployed with its agents).
+/// project's docker-compose.yml deployed with its agents), `ha` (3 managers, 1 s heartbeat, berth's image
+/// on every node: berth deployed by its stack file survives the loss of its manager).
 /// Each is read from its environment variable on first use, so a run that needs only some labs
 /// needs only their variables.
 pub fn lab(which: &str) -> &'static Lab {
-    static LABS: [OnceLock<Lab>; 7] = [const { OnceLock::new() }; 7];
+    static LABS: [OnceLock<Lab>; 8] = [const { OnceLock::new() }; 8];
     let idx = WHICH.iter().position(|w| *w == which).expect("known lab");
     LABS[idx].get_or_init(|| {
         let script = std::env::var("BERTH_TEST_LAB_SCRIPT").unwrap_or_else(|_| {
