@@ -5,6 +5,7 @@
 mod harness;
 
 mod agent;
+mod alerts;
 mod api;
 mod auth;
 mod auth_hardening;

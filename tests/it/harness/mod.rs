@@ -10,9 +10,10 @@ pub mod lab;
 pub mod process;
 pub mod proxy;
 pub mod registry;
+pub mod sinks;
 
 pub use app::{TestApp, TestServer};
-pub use lab::lab;
+pub use lab::{Lab, lab};
 
 /// A name unique to this test run, for swarm objects (services, stacks) a test creates.
 pub fn unique(prefix: &str) -> String {
