@@ -190,6 +190,7 @@ pub const API_SECRETS: &str = "/api/v1/secrets";
 pub const API_CONFIGS: &str = "/api/v1/configs";
 pub const API_NETWORKS: &str = "/api/v1/networks";
 pub const API_VOLUMES: &str = "/api/v1/volumes";
+pub const API_ALERTS: &str = "/api/v1/alerts";
 pub const API_OPENAPI: &str = "/api/v1/openapi.json";
 /// The MCP endpoint (streamable HTTP): the API's reads and actions as tools for AI clients.
 pub const API_MCP: &str = "/api/v1/mcp";

@@ -12,6 +12,7 @@
 //! OpenAPI document and every operation of the document is in the table.
 
 mod agents;
+mod alerts;
 pub mod auth;
 mod cluster;
 pub mod cluster_views;
@@ -195,6 +196,7 @@ pub fn routes() -> Vec<ApiRoute> {
             false,
             get(objects::list_volumes),
         ),
+        r(Method::GET, urls::API_ALERTS, false, get(alerts::list)),
     ]
 }
 
@@ -282,6 +284,7 @@ async fn not_found() -> error::ApiError {
         objects::create_network,
         objects::remove_network,
         objects::list_volumes,
+        alerts::list,
         openapi_doc,
     ),
     modifiers(&BearerToken)

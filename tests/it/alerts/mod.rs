@@ -5,6 +5,7 @@
 //! muted stack raises nothing. Each test holds the lab alone (one kills its worker) and
 //! prints how long the notification took after the event.
 
+mod api;
 mod channels;
 mod flows;
 
