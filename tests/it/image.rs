@@ -65,10 +65,11 @@ async fn berth_runs_as_its_own_stack_and_keeps_its_data_when_its_task_is_replace
         size as f64 / 1e6
     );
     // 17.7 MB before the registry client, git (gix), the API description and /metrics joined
-    // (26.5 MB after); the cap keeps it from growing unnoticed.
+    // (26.5 MB after); 30.2 MB with alerts (lettre), MCP (rmcp), the agent and the swarm's
+    // objects. The cap keeps it from growing unnoticed.
     assert!(
-        size < 28_000_000,
-        "the image must stay under 28 MB, it is {size} bytes"
+        size < 32_000_000,
+        "the image must stay under 32 MB, it is {size} bytes"
     );
 
     let stack = "berth";
