@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod nodes;
 pub mod objects;
+pub mod overview;
 pub mod raw;
 pub mod selfstack;
 pub mod services;

@@ -181,10 +181,10 @@ impl Snapshot {
         self.swarm.as_deref()
     }
 
-    /// The dashboard's figures (what `docker::swarm::overview` reads from Docker).
+    /// The dashboard's figures (what `docker::overview::overview` reads from Docker).
     pub fn overview(&self) -> Option<crate::docker::swarm::Overview> {
         let swarm = self.swarm()?;
-        Some(crate::docker::swarm::overview_of(
+        Some(crate::docker::overview::overview_of(
             swarm,
             &self.nodes,
             &self.services,

@@ -8,7 +8,7 @@ use axum_htmx::HxRefresh;
 use serde::Deserialize;
 
 use super::page::{Ctx, Layout};
-use crate::docker::swarm::{self, Overview};
+use crate::docker::swarm::Overview;
 use crate::docker::time::{age, format_utc};
 use crate::error::AppResult;
 
@@ -61,7 +61,7 @@ pub async fn show(ctx: Ctx) -> AppResult<Response> {
         .flatten();
     let (overview, unavailable) = match ctx.state.docker.manager() {
         _ if from_model.is_some() => (from_model, None),
-        Ok(docker) => match swarm::overview(&docker).await {
+        Ok(docker) => match crate::docker::overview::overview(&docker).await {
             Ok(o) => (Some(o), None),
             Err(e) => (None, Some(e.user_message())),
         },

@@ -162,11 +162,22 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     for round in 0..5 {
         for (path, accept) in &views {
-            let before = proxy.requests();
             let wait = Duration::from_millis(if accept.contains("event") { 100 } else { 5000 });
-            let (status, _, _) = raw_get(&app, path, accept, wait).await;
-            assert!(status < 400, "{path} answered {status}");
-            let calls = proxy.requests() - before;
+            // A view is counted against a quiet socket. Calls berth makes on its own (the
+            // model's follow-up of an event) can fall inside a view: a view that causes calls
+            // causes them again when repeated, a background burst does not.
+            let mut calls = 0;
+            for attempt in 0..2 {
+                quiet(&proxy).await;
+                let before = proxy.requests();
+                let (status, _, _) = raw_get(&app, path, accept, wait).await;
+                assert!(status < 400, "{path} answered {status}");
+                calls = proxy.requests() - before;
+                if calls == 0 {
+                    break;
+                }
+                println!("view {round} of {path}, attempt {attempt}: {calls} Docker call(s)");
+            }
             assert_eq!(
                 calls, 0,
                 "view {round} of {path} made {calls} Docker call(s) while the model is live"
@@ -187,4 +198,17 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
             .then_some(())
     })
     .await;
+}
+
+/// Waits until no request has reached Docker through the proxy for 300 ms (at most 10 s).
+async fn quiet(proxy: &SocketProxy) {
+    let mut last = proxy.requests();
+    for _ in 0..40 {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = proxy.requests();
+        if now == last {
+            return;
+        }
+        last = now;
+    }
 }
