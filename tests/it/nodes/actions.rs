@@ -73,17 +73,25 @@ async fn draining_a_worker_in_the_browser_moves_its_tasks_and_the_map_shows_it()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let running =
-        b.c.find_all(Locator::Css(&format!(
-            "[data-service='{name}'] .task-box.task-ok"
-        )))
-        .await
-        .unwrap()
-        .len();
-    assert_eq!(
-        running, 4,
-        "four green boxes for the service, on the other nodes"
-    );
+    // the replacements on the other nodes turn green as they start
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let running =
+            b.c.find_all(Locator::Css(&format!(
+                "[data-service='{name}'] .task-box.task-ok"
+            )))
+            .await
+            .unwrap()
+            .len();
+        if running == 4 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "four green boxes for the service, on the other nodes (now {running})"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     b.wait_text("drain", 5).await;
     screenshot(&b, "nodes-map-after-drain.png").await;
 
