@@ -36,14 +36,18 @@ fn check_id(id: &str) -> ApiResult<()> {
 }
 
 /// A JSON body, read only after the token's scope was checked.
-async fn body<T: serde::de::DeserializeOwned>(state: &AppState, req: Request) -> ApiResult<T> {
+pub(super) async fn body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    req: Request,
+) -> ApiResult<T> {
     let Json(v) = Json::<T>::from_request(req, state)
         .await
         .map_err(|e| ApiError::new(e.status(), ApiError::code_of(e.status()), e.body_text()))?;
     Ok(v)
 }
 
-async fn record(
+/// The audit entry of a token's action (the token's name in the detail, never its value).
+pub(super) async fn record(
     state: &AppState,
     auth: &ApiAuth,
     action: Action,

@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::ApiAuth;
+use super::cluster::{body, record};
 use super::error::{ApiError, ApiResult, ErrorBody};
 use crate::AppState;
 use crate::db::audit::{self, Action};
@@ -43,35 +44,6 @@ fn check_id(id: &str) -> ApiResult<()> {
 
 fn invalid(m: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m)
-}
-
-async fn body<T: serde::de::DeserializeOwned>(state: &AppState, req: Request) -> ApiResult<T> {
-    let Json(v) = Json::<T>::from_request(req, state)
-        .await
-        .map_err(|e| ApiError::new(e.status(), ApiError::code_of(e.status()), e.body_text()))?;
-    Ok(v)
-}
-
-async fn record(
-    state: &AppState,
-    auth: &ApiAuth,
-    action: Action,
-    target: &str,
-    outcome: audit::Outcome,
-    detail: &str,
-) {
-    let detail = format!("{detail} (token {})", auth.token_name);
-    let entry = audit::Entry {
-        username: Some(&auth.username),
-        ip: auth.ip.as_deref(),
-        action,
-        target: Some(target),
-        outcome,
-        detail: Some(&detail),
-    };
-    if let Err(e) = audit::record(&state.db, &entry).await {
-        tracing::error!("audit: {e}");
-    }
 }
 
 /// A secret or config (never its data) with the services using it.
