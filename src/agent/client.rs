@@ -129,6 +129,77 @@ impl AgentClient {
     }
 }
 
+/// A console's WebSocket to an agent.
+pub type AgentSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+impl AgentClient {
+    /// Opens a signed WebSocket (`GET path` upgraded) to the agent at `addr`; the agent's 101
+    /// must be signed back with berth's key.
+    pub async fn websocket(&self, addr: SocketAddr, path: &str) -> Result<AgentSocket, AgentError> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+        let time = sign::now();
+        let nonce = sign::nonce();
+        let sig = self.key.sign_request("GET", path, time, &nonce, b"");
+        let mut req = format!("ws://{addr}{path}")
+            .into_client_request()
+            .map_err(|e| AgentError::Bad(e.to_string()))?;
+        let h = req.headers_mut();
+        for (name, value) in [
+            (sign::H_TIME, time.to_string()),
+            (sign::H_NONCE, nonce.clone()),
+            (sign::H_SIG, sig),
+        ] {
+            let v = reqwest::header::HeaderValue::from_str(&value)
+                .map_err(|e| AgentError::Bad(e.to_string()))?;
+            h.insert(name, v);
+        }
+        let tcp =
+            tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(addr))
+                .await
+                .map_err(|_| AgentError::Unreachable("connection timed out".into()))?
+                .map_err(|e| AgentError::Unreachable(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(super::console::MAX_MESSAGE))
+            .max_frame_size(Some(super::console::MAX_MESSAGE));
+        let handshake = tokio_tungstenite::client_async_with_config(req, tcp, Some(config));
+        let (socket, resp) = match tokio::time::timeout(Duration::from_secs(10), handshake).await {
+            Err(_) => return Err(AgentError::Unreachable("the agent did not answer".into())),
+            Ok(Ok(r)) => r,
+            Ok(Err(tokio_tungstenite::tungstenite::Error::Http(resp))) => {
+                let status = resp.status().as_u16();
+                let text: String = resp
+                    .body()
+                    .as_deref()
+                    .map(|b| String::from_utf8_lossy(b).chars().take(300).collect())
+                    .unwrap_or_default();
+                return Err(AgentError::Refused(format!("{status} {text}")));
+            }
+            Ok(Err(e)) => return Err(AgentError::Unreachable(e.to_string())),
+        };
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let signed = match (
+            header(sign::H_TIME).and_then(|t| t.parse::<i64>().ok()),
+            header(sign::H_SIG),
+        ) {
+            (Some(t), Some(s)) => {
+                sign::fresh(t, sign::now()) && self.key.verify_response(&nonce, 101, t, b"", &s)
+            }
+            _ => false,
+        };
+        if !signed {
+            return Err(AgentError::BadSignature);
+        }
+        Ok(socket)
+    }
+}
+
 fn without_url(e: &reqwest::Error) -> String {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);

@@ -91,6 +91,32 @@ impl Hub {
         serde_json::from_slice(&out).map_err(|e| AgentError::Bad(e.to_string()))
     }
 
+    /// A signed call to the agent on `node_id`; its answer's body (e.g. a log's text).
+    pub async fn call_raw(
+        &self,
+        node_id: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, AgentError> {
+        let (Some(client), Some(addr)) = (self.client(), self.agent_addr(node_id)) else {
+            return Err(AgentError::Unreachable("no agent on this node".into()));
+        };
+        client.call(addr, method, path, body).await
+    }
+
+    /// A console's WebSocket to the agent on `node_id` (`path` with its query).
+    pub async fn websocket(
+        &self,
+        node_id: &str,
+        path: &str,
+    ) -> Result<super::client::AgentSocket, AgentError> {
+        let (Some(client), Some(addr)) = (self.client(), self.agent_addr(node_id)) else {
+            return Err(AgentError::Unreachable("no agent on this node".into()));
+        };
+        client.websocket(addr, path).await
+    }
+
     /// Runs discovery and pulls until `stop` turns true.
     pub async fn run(self, engine: Engine, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);

@@ -9,6 +9,8 @@
 //!   one pull per agent per interval whatever the number of viewers).
 
 pub mod client;
+pub mod console;
+pub mod exec;
 pub mod hub;
 pub mod sampler;
 pub mod server;

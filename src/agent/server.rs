@@ -17,11 +17,11 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio::sync::watch;
 
 use super::sign::{self, Key};
-use super::{AgentInfo, NodeReport, sampler};
+use super::{AgentInfo, NodeReport, exec, sampler};
 
 /// Largest request body the agent reads (its API takes small JSON bodies at most).
 const MAX_REQUEST: usize = 64 * 1024;
@@ -45,6 +45,7 @@ struct Agent {
     seen: Arc<Mutex<HashMap<String, i64>>>,
     info: Arc<AgentInfo>,
     report: watch::Receiver<Arc<NodeReport>>,
+    docker: bollard::Docker,
 }
 
 /// Runs the agent until `shutdown` completes.
@@ -94,12 +95,18 @@ pub async fn run(
         hostname: node.hostname.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     });
-    tokio::spawn(sampler::run(docker, node.clone(), settings.interval, tx));
+    tokio::spawn(sampler::run(
+        docker.clone(),
+        node.clone(),
+        settings.interval,
+        tx,
+    ));
     let agent = Agent {
         key,
         seen: Default::default(),
         info,
         report: rx,
+        docker,
     };
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -121,6 +128,18 @@ fn router(agent: Agent) -> Router {
     let signed = Router::new()
         .route("/v1/info", get(info))
         .route("/v1/containers", get(containers))
+        .route(
+            "/v1/containers/{id}/logs",
+            get(|State(a): State<Agent>, id, q| exec::logs(a.docker, id, q)),
+        )
+        .route(
+            "/v1/exec",
+            get(|State(a): State<Agent>, q, ws| exec::open(a.docker, q, ws)),
+        )
+        .route(
+            "/v1/exec/run",
+            post(|State(a): State<Agent>, body| exec::run(a.docker, body)),
+        )
         .layer(axum::middleware::from_fn_with_state(
             agent.clone(),
             authenticate,
@@ -226,8 +245,19 @@ async fn authenticate(State(a): State<Agent>, req: Request, next: Next) -> Respo
     if let Err(why) = first_use(&a, &nonce, time, now) {
         return refuse(StatusCode::UNAUTHORIZED, why);
     }
-    let resp = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let mut resp = next.run(Request::from_parts(parts, Body::from(body))).await;
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
+        // a console's upgrade: its answer (no body) is signed too, so berth relays only its
+        // own agent's terminal
+        let t = sign::now();
+        let s = key.sign_response(&nonce, 101, t, b"");
+        if let (Ok(tv), Ok(sv)) = (
+            HeaderValue::from_str(&t.to_string()),
+            HeaderValue::from_str(&s),
+        ) {
+            resp.headers_mut().insert(sign::H_TIME, tv);
+            resp.headers_mut().insert(sign::H_SIG, sv);
+        }
         return resp;
     }
     let (mut parts, body) = resp.into_parts();
