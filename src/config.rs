@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::auth::roles::ViewerLogs;
+
 mod public_url;
 pub use public_url::{PublicUrl, host_of};
 
@@ -323,6 +325,10 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(0..=100_000))]
     pub max_live_streams: u32,
 
+    /// Whose logs viewers may read: every stack's (all) or only their teams' stacks (teams).
+    #[arg(long, env = "BERTH_VIEWER_LOGS", value_enum, default_value_t = ViewerLogs::All)]
+    pub viewer_logs: ViewerLogs,
+
     /// Log format: human-readable text or one JSON object per line.
     #[arg(long, env = "BERTH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -524,6 +530,7 @@ impl ServeArgs {
             audit_retention_days: 365,
             audit_max_rows: 200_000,
             max_live_streams: 512,
+            viewer_logs: ViewerLogs::All,
             log_format: LogFormat::Text,
             cookie_secure: false,
             secret_key_file: None,

@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod attempt;
 pub mod password;
+pub mod roles;
 pub mod setup;
 pub mod throttle;
 pub mod tokens;

@@ -41,6 +41,8 @@ pub enum Action {
     SetupPasswordFile,
     /// a form without a valid CSRF token was refused
     CsrfRefused,
+    /// a route's rule refused the caller's role (web::policy)
+    PolicyRefused,
     UserCreate,
     UserDelete,
     SwarmInit,
@@ -116,6 +118,7 @@ impl Action {
         Action::AuthLogout,
         Action::AuthPasswordChange,
         Action::SetupPasswordFile,
+        Action::PolicyRefused,
         Action::UserCreate,
         Action::UserDelete,
         Action::SwarmInit,
@@ -181,6 +184,7 @@ impl Action {
             Action::AuthPasswordChange => "auth.password_change",
             Action::SetupPasswordFile => "setup.password_file",
             Action::CsrfRefused => "csrf.refused",
+            Action::PolicyRefused => "policy.refused",
             Action::UserCreate => "user.create",
             Action::UserDelete => "user.delete",
             Action::SwarmInit => "swarm.init",
@@ -432,7 +436,7 @@ mod tests {
             assert!(
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
-                    "api", "registry", "secret", "config", "network", "volume", "alert"
+                    "api", "registry", "secret", "config", "network", "volume", "alert", "policy", "team"
                 ]
                 .contains(&area),
                 "{n}"

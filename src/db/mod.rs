@@ -11,6 +11,7 @@ pub mod git;
 pub mod registries;
 pub mod sessions;
 pub mod stacks;
+pub mod teams;
 pub mod users;
 pub mod webhooks;
 

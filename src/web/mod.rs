@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod nodes;
 pub mod objects;
 pub mod page;
+pub mod policy;
 pub mod registries;
 pub mod security;
 pub mod services;
@@ -52,6 +53,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
+use policy::{Need, rule};
 
 /// Largest request body accepted (compose files and uploads included).
 pub const BODY_LIMIT: usize = 4 * 1024 * 1024;
@@ -64,13 +66,49 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) type PanicHandler =
     fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response;
 
+/// Who may use the routes registered here and not in an area (see [`policy`]).
+pub const POLICY: &[policy::Rule] = &[
+    rule("GET", urls::HEALTHZ, Need::Public),
+    // a session or an API token; anonymous gets 401 from the handler
+    rule("GET", urls::METRICS, Need::Read),
+    rule("GET", urls::SETUP, Need::Public),
+    rule("POST", urls::SETUP, Need::Public),
+    rule("GET", urls::LOGIN, Need::Public),
+    rule("POST", urls::LOGIN, Need::Public),
+    rule("GET", urls::DASHBOARD, Need::Read),
+    rule("GET", urls::DOCKER_STATUS, Need::Read),
+    rule("POST", urls::LOGOUT, Need::Signed),
+    rule("GET", urls::SETTINGS, Need::Signed),
+    rule("POST", urls::SETTINGS_PASSWORD, Need::Signed),
+    rule("POST", urls::SETTINGS_USERS, Need::Admin),
+    rule("POST", urls::route::SETTINGS_USER_DELETE, Need::Admin),
+    rule("POST", urls::SETTINGS_TOKENS, Need::Signed),
+    rule("POST", urls::route::SETTINGS_TOKEN_REVOKE, Need::Signed),
+    rule("GET", urls::AUDIT, Need::Operate),
+    rule("POST", urls::SWARM_INIT, Need::Admin),
+    // the secret address is the credential
+    rule("POST", urls::route::HOOK, Need::Public),
+    rule("*", urls::STATIC, Need::Public),
+    rule("*", STATIC_NESTED, Need::Public),
+    rule("*", STATIC_DIR, Need::Public),
+];
+
+/// How axum names the routes under the static files' nested service.
+const STATIC_NESTED: &str = "/static/{*__private__axum_nest_tail_param}";
+const STATIC_DIR: &str = "/static/";
+
 pub fn router(state: AppState) -> Router {
-    router_with(state, Router::new())
+    router_with(state, Router::new(), &[])
 }
 
 /// The production router with `extra` pages added behind the session guard, under the same
-/// layers as every page (tests use it to put a handler inside the real middleware stack).
-pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
+/// layers as every page, with their rules (tests use it to put a handler inside the real
+/// middleware stack).
+pub fn router_with(
+    state: AppState,
+    extra: Router<AppState>,
+    extra_rules: &'static [policy::Rule],
+) -> Router {
     let public = Router::new()
         .route(urls::HEALTHZ, get(health::healthz))
         // a session or an API token; anonymous gets 401 (not the sign-in page)
@@ -149,6 +187,14 @@ pub fn router_with(state: AppState, extra: Router<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(security::csrf_layer())
+        // every route's rule (fail closed), before any handler or guard
+        .layer(middleware::from_fn_with_state(
+            policy::Gate {
+                state: state.clone(),
+                extra: extra_rules,
+            },
+            policy::gate,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             transport::front_door,

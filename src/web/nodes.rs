@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 use self::view::{ListQuery, Map, MapQuery, NodeRow, Table, TaskRow};
 use super::page::{Ctx, Layout};
+use super::policy::{Need, Rule, rule};
 use super::urls;
 use crate::AppState;
 use crate::docker::nodes::{self, NodeInfo, Role, checks};
@@ -30,6 +31,25 @@ use crate::docker::swarm::JoinCommands;
 use crate::docker::time::{age, format_utc};
 use crate::docker::{DockerError, DockerStatus};
 use crate::error::{AppError, AppResult};
+
+/// Who may use each route (see `web::policy`).
+pub const POLICY: &[Rule] = &[
+    rule("GET", urls::NODES, Need::Read),
+    rule("GET", urls::NODES_LIVE, Need::Read),
+    rule("GET", urls::NODES_MAP, Need::Read),
+    rule("GET", urls::NODES_MAP_LIVE, Need::Read),
+    rule("GET", urls::route::NODE, Need::Read),
+    rule("GET", urls::route::NODE_LIVE, Need::Read),
+    rule("POST", urls::route::NODE_AVAILABILITY, Need::Operate),
+    rule("POST", urls::route::NODE_ROLE, Need::Operate),
+    rule("POST", urls::route::NODE_LABELS, Need::Operate),
+    rule("POST", urls::route::NODE_LABELS_DELETE, Need::Operate),
+    rule("POST", urls::route::NODE_DELETE, Need::Operate),
+    rule("POST", urls::SWARM_ROTATE_TOKEN, Need::Admin),
+    rule("GET", urls::NODES_EVENTS, Need::Read),
+    rule("GET", urls::NODES_MAP_EVENTS, Need::Read),
+    rule("GET", urls::route::NODE_EVENTS, Need::Read),
+];
 
 /// Pages and actions (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::page::{Ctx, FlashKind, Layout};
+use super::policy::{Need, rule};
 use super::urls;
 use crate::AppState;
 use crate::db::audit::{Action, Outcome};
@@ -27,6 +28,16 @@ pub const MAX_USERNAME: usize = 256;
 pub const MAX_SECRET: usize = 16 * 1024;
 /// Longest CA certificate text (a chain of a few certificates).
 pub const MAX_CA_PEM: usize = 64 * 1024;
+
+/// Who may use each route (see `web::policy`): the list for everyone, changes for admins.
+pub const POLICY: &[super::policy::Rule] = &[
+    rule("GET", urls::REGISTRIES, Need::Read),
+    rule("POST", urls::REGISTRIES, Need::Admin),
+    rule("GET", urls::route::REGISTRY, Need::Admin),
+    rule("POST", urls::route::REGISTRY, Need::Admin),
+    rule("POST", urls::route::REGISTRY_TEST, Need::Admin),
+    rule("POST", urls::route::REGISTRY_REMOVE, Need::Admin),
+];
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()

@@ -21,6 +21,7 @@ mod live;
 mod model;
 mod nodes;
 mod objects;
+mod policy;
 mod private_images;
 mod process;
 mod registries;

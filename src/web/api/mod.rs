@@ -34,6 +34,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 
+use super::policy::{Act, Need, Rule, rule};
 use super::urls::{self, route};
 use crate::AppState;
 
@@ -57,6 +58,39 @@ fn r(method: Method, path: &'static str, long: bool, handler: MethodRouter<AppSt
         handler,
     }
 }
+
+/// Who may use each route (see `web::policy`): the token owner's role; the token's scope is
+/// checked by the handlers on top (a token never exceeds its owner).
+pub const POLICY: &[Rule] = &[
+    rule("GET", urls::API_STACKS, Need::Read),
+    rule("GET", route::API_STACK, Need::Read),
+    rule("DELETE", route::API_STACK, Need::Stack(Act::Deploy)),
+    rule("POST", route::API_STACK_DEPLOY, Need::Stack(Act::Deploy)),
+    rule("POST", route::API_STACK_REMOVE, Need::Stack(Act::Deploy)),
+    rule("GET", route::API_JOB, Need::Read),
+    rule("GET", route::API_JOB_EVENTS, Need::Read),
+    rule("GET", urls::API_NODES, Need::Read),
+    rule("GET", route::API_NODE, Need::Read),
+    rule("POST", route::API_NODE_AVAILABILITY, Need::Operate),
+    rule("GET", urls::API_SERVICES, Need::Read),
+    rule("GET", route::API_SERVICE, Need::Read),
+    rule("POST", route::API_SERVICE_SCALE, Need::Service(Act::Deploy)),
+    rule(
+        "POST",
+        route::API_SERVICE_REDEPLOY,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        route::API_SERVICE_ROLLBACK,
+        Need::Service(Act::Deploy),
+    ),
+    rule("GET", urls::API_TASKS, Need::Read),
+    rule("GET", urls::API_OPENAPI, Need::Public),
+    // anything else under /api: a JSON 404
+    rule("*", urls::API, Need::Public),
+    rule("*", route::API_ANY, Need::Public),
+];
 
 /// Every route that needs a token.
 pub fn routes() -> Vec<ApiRoute> {
@@ -230,6 +264,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         // anything else under /api: a JSON 404, without a token lookup
         .route(urls::API, any(not_found))
         .route(route::API_ANY, any(not_found))
+        // every route's rule (fail closed): the token owner's role, before the token guard
+        .layer(middleware::from_fn_with_state(
+            super::policy::Gate::new(state.clone()),
+            super::policy::gate,
+        ))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(API_BODY_LIMIT))
         .layer(CatchPanicLayer::custom(

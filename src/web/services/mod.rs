@@ -22,9 +22,73 @@ use crate::AppState;
 use crate::docker::tasks::TaskInfo;
 use crate::docker::time::age;
 use crate::error::AppError;
+use crate::web::policy::{Act, Need, Rule, rule};
 use crate::web::urls;
 
 pub use detail::{Problem, problems};
+
+/// Who may use each route (see `web::policy`).
+pub const POLICY: &[Rule] = &[
+    rule("GET", urls::SERVICES, Need::Read),
+    rule("POST", urls::SERVICES, Need::Operate),
+    rule("GET", urls::SERVICES_NEW, Need::Operate),
+    rule("GET", urls::route::SERVICE, Need::Read),
+    rule("GET", urls::route::SERVICE_LIVE, Need::Read),
+    rule("GET", urls::route::SERVICE_LOGS, Need::Service(Act::Logs)),
+    rule(
+        "GET",
+        urls::route::SERVICE_LOGS_TXT,
+        Need::Service(Act::Logs),
+    ),
+    rule(
+        "GET",
+        urls::route::SERVICE_LOGS_STREAM,
+        Need::Service(Act::Logs),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_SCALE,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_IMAGE,
+        Need::Service(Act::Deploy),
+    ),
+    rule("POST", urls::route::SERVICE_ENV, Need::Service(Act::Deploy)),
+    rule(
+        "POST",
+        urls::route::SERVICE_PORTS,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_CONSTRAINTS,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_RESOURCES,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_REDEPLOY,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_ROLLBACK,
+        Need::Service(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::SERVICE_DELETE,
+        Need::Service(Act::Deploy),
+    ),
+    rule("GET", urls::SERVICES_EVENTS, Need::Read),
+    rule("GET", urls::route::SERVICE_EVENTS, Need::Read),
+];
 
 /// Pages and actions (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {

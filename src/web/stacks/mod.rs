@@ -22,7 +22,69 @@ use axum::routing::{get, post};
 
 use crate::AppState;
 use crate::error::AppError;
+use crate::web::policy::{Act, Need, Rule, rule};
 use crate::web::urls;
+
+/// Who may use each route (see `web::policy`).
+pub const POLICY: &[Rule] = &[
+    rule("GET", urls::STACKS, Need::Read),
+    rule("POST", urls::STACKS, Need::Deployer),
+    rule("GET", urls::STACKS_LIVE, Need::Read),
+    rule("GET", urls::STACKS_NEW, Need::Deployer),
+    rule("POST", urls::STACKS_VALIDATE, Need::Deployer),
+    rule("POST", urls::STACKS_NEW_GIT, Need::Deployer),
+    rule(
+        "POST",
+        urls::route::STACK_GIT_SYNC,
+        Need::Stack(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::STACK_GIT_PAUSE,
+        Need::Stack(Act::Deploy),
+    ),
+    rule("GET", urls::route::STACK, Need::Read),
+    rule("POST", urls::route::STACK, Need::Stack(Act::Deploy)),
+    rule("GET", urls::route::STACK_LIVE, Need::Read),
+    rule("GET", urls::route::STACK_EDIT, Need::Stack(Act::Deploy)),
+    rule("POST", urls::route::STACK_PREVIEW, Need::Stack(Act::Deploy)),
+    rule("POST", urls::route::STACK_DELETE, Need::Stack(Act::Deploy)),
+    rule("GET", urls::route::STACK_DIFF, Need::Read),
+    rule("POST", urls::route::STACK_PULL, Need::Stack(Act::Deploy)),
+    rule(
+        "POST",
+        urls::route::STACK_HISTORY_DELETE,
+        Need::Stack(Act::Deploy),
+    ),
+    rule("GET", urls::route::STACK_VERSION, Need::Read),
+    rule(
+        "POST",
+        urls::route::STACK_VERSION_REDEPLOY,
+        Need::Stack(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::STACK_WEBHOOKS,
+        Need::Stack(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::STACK_WEBHOOK_ROTATE,
+        Need::Stack(Act::Deploy),
+    ),
+    rule(
+        "POST",
+        urls::route::STACK_WEBHOOK_DELETE,
+        Need::Stack(Act::Deploy),
+    ),
+    rule("GET", urls::route::JOB, Need::Read),
+    // the secret address and a signature are the credential
+    rule("POST", urls::route::GIT_HOOK, Need::Public),
+    rule("GET", urls::route::STACK_VERSION_EVENTS, Need::Read),
+    rule("GET", urls::route::JOB_EVENTS, Need::Read),
+    rule("GET", urls::STACKS_EVENTS, Need::Read),
+    rule("GET", urls::route::STACK_EVENTS, Need::Read),
+];
 
 /// Pages and actions (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {

@@ -4,7 +4,11 @@
 use axum::Router;
 use axum::routing::get;
 
+use berth::web::policy::{Need, Rule, rule};
+
 use crate::harness::{TestApp, lab};
+
+const BOOM_RULE: &[Rule] = &[rule("GET", "/boom", Need::Read)];
 
 async fn boom() -> &'static str {
     panic!("a handler bug")
@@ -14,8 +18,11 @@ async fn boom() -> &'static str {
 async fn a_panicking_handler_answers_the_error_page_with_a_request_id_and_berth_keeps_serving() {
     let one = lab("one");
     let app = TestApp::signed_in(&one.manager_host()).await;
-    let router =
-        berth::web::router_with(app.state.clone(), Router::new().route("/boom", get(boom)));
+    let router = berth::web::router_with(
+        app.state.clone(),
+        Router::new().route("/boom", get(boom)),
+        BOOM_RULE,
+    );
     let browser = app.with_router(router);
 
     let r = browser.get("/boom").await.expect(500);
