@@ -436,7 +436,8 @@ mod tests {
             assert!(
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
-                    "api", "registry", "secret", "config", "network", "volume", "alert", "policy", "team"
+                    "api", "registry", "secret", "config", "network", "volume", "alert", "policy",
+                    "team"
                 ]
                 .contains(&area),
                 "{n}"

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::page::{Ctx, FlashKind, Layout};
+use super::policy::{Need, rule};
 use super::urls;
 use crate::AppState;
 use crate::alerts::channel::{self, ChannelForm};
@@ -26,6 +27,17 @@ use crate::error::{AppError, AppResult};
 const HISTORY_ROWS: i64 = 100;
 /// The longest stack or service name a mute takes (Docker's own limit is 63).
 const MAX_MUTE_NAME: usize = 128;
+
+/// Who may use each route (see `web::policy`): the page for everyone, changes for admins.
+pub const POLICY: &[super::policy::Rule] = &[
+    rule("GET", urls::ALERTS, Need::Read),
+    rule("POST", urls::ALERTS_CHANNELS, Need::Admin),
+    rule("POST", urls::route::ALERTS_CHANNEL_TEST, Need::Admin),
+    rule("POST", urls::route::ALERTS_CHANNEL_REMOVE, Need::Admin),
+    rule("POST", urls::route::ALERTS_RULE, Need::Admin),
+    rule("POST", urls::ALERTS_MUTES, Need::Admin),
+    rule("POST", urls::route::ALERTS_MUTE_REMOVE, Need::Admin),
+];
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()

@@ -54,6 +54,7 @@ pub const TABLES: &[&[Rule]] = &[
     super::services::POLICY,
     super::stacks::POLICY,
     super::registries::POLICY,
+    super::alerts::POLICY,
     super::api::POLICY,
 ];
 
