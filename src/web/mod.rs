@@ -66,6 +66,17 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub(crate) type PanicHandler =
     fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response;
 
+/// Every area's rules (see [`policy`]). A new area adds its table here (one line).
+pub const POLICIES: &[&[policy::Rule]] = &[
+    POLICY,
+    nodes::POLICY,
+    services::POLICY,
+    stacks::POLICY,
+    registries::POLICY,
+    alerts::POLICY,
+    api::POLICY,
+];
+
 /// Who may use the routes registered here and not in an area (see [`policy`]).
 pub const POLICY: &[policy::Rule] = &[
     rule("GET", urls::HEALTHZ, Need::Public),

@@ -64,6 +64,9 @@ fn r(method: Method, path: &'static str, long: bool, handler: MethodRouter<AppSt
 pub const POLICY: &[Rule] = &[
     rule("GET", urls::API_STACKS, Need::Read),
     rule("GET", route::API_STACK, Need::Read),
+    rule("GET", route::API_STACK_VERSIONS, Need::Read),
+    // each tool call is sent to the routes here and meets their rules
+    rule("*", urls::API_MCP, Need::Read),
     rule("DELETE", route::API_STACK, Need::Stack(Act::Deploy)),
     rule("POST", route::API_STACK_DEPLOY, Need::Stack(Act::Deploy)),
     rule("POST", route::API_STACK_REMOVE, Need::Stack(Act::Deploy)),
@@ -252,9 +255,14 @@ pub fn router(state: AppState) -> Router<AppState> {
     let table = Router::new().merge(quick).merge(long);
     let guard = middleware::from_fn_with_state(state.clone(), auth::require_token);
     // what an MCP tool call is sent to: the same routes behind the same token guard
+    // (and the same route policy: each tool call meets its route's rule)
     let api = table
         .clone()
         .route_layer(guard.clone())
+        .layer(middleware::from_fn_with_state(
+            super::policy::Gate::new(state.clone()),
+            super::policy::gate,
+        ))
         .with_state(state.clone());
     table
         .route_service(urls::API_MCP, mcp::service(api))
