@@ -74,6 +74,7 @@ pub const POLICIES: &[&[policy::Rule]] = &[
     stacks::POLICY,
     registries::POLICY,
     alerts::POLICY,
+    objects::POLICY,
     api::POLICY,
 ];
 

@@ -40,6 +40,7 @@ pub const POLICY: &[Rule] = &[
     rule("GET", urls::NODES_MAP_LIVE, Need::Read),
     rule("GET", urls::route::NODE, Need::Read),
     rule("GET", urls::route::NODE_LIVE, Need::Read),
+    rule("GET", urls::route::NODE_USAGE, Need::Read),
     rule("POST", urls::route::NODE_AVAILABILITY, Need::Operate),
     rule("POST", urls::route::NODE_ROLE, Need::Operate),
     rule("POST", urls::route::NODE_LABELS, Need::Operate),

@@ -9,9 +9,36 @@ pub mod volumes;
 
 use axum::routing::{get, post};
 
+use super::policy::{Need, Rule, rule};
 use super::urls;
 use crate::AppState;
 use crate::error::AppError;
+
+/// Who may use each route (see `web::policy`): everyone signed in reads, operators and admins
+/// change the swarm's objects.
+pub const POLICY: &[Rule] = &[
+    rule("GET", urls::SECRETS, Need::Read),
+    rule("POST", urls::SECRETS, Need::Operate),
+    rule("GET", urls::route::SECRET, Need::Read),
+    rule("POST", urls::route::SECRET_REMOVE, Need::Operate),
+    rule("GET", urls::route::SECRET_ROTATE, Need::Operate),
+    rule("POST", urls::route::SECRET_ROTATE, Need::Operate),
+    rule("GET", urls::route::SECRET_USERS, Need::Read),
+    rule("GET", urls::CONFIGS, Need::Read),
+    rule("POST", urls::CONFIGS, Need::Operate),
+    rule("GET", urls::route::CONFIG, Need::Read),
+    rule("POST", urls::route::CONFIG_REMOVE, Need::Operate),
+    rule("GET", urls::route::CONFIG_ROTATE, Need::Operate),
+    rule("POST", urls::route::CONFIG_ROTATE, Need::Operate),
+    rule("GET", urls::route::CONFIG_USERS, Need::Read),
+    rule("GET", urls::NETWORKS, Need::Read),
+    rule("POST", urls::NETWORKS, Need::Operate),
+    rule("GET", urls::route::NETWORK, Need::Read),
+    rule("POST", urls::route::NETWORK_REMOVE, Need::Operate),
+    rule("GET", urls::VOLUMES, Need::Read),
+    rule("POST", urls::VOLUMES, Need::Operate),
+    rule("POST", urls::route::VOLUME_REMOVE, Need::Operate),
+];
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()

@@ -34,6 +34,7 @@ pub const POLICY: &[Rule] = &[
     rule("GET", urls::SERVICES_NEW, Need::Operate),
     rule("GET", urls::route::SERVICE, Need::Read),
     rule("GET", urls::route::SERVICE_LIVE, Need::Read),
+    rule("GET", urls::route::SERVICE_USAGE, Need::Read),
     rule("GET", urls::route::SERVICE_LOGS, Need::Service(Act::Logs)),
     rule(
         "GET",
