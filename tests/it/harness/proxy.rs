@@ -1,6 +1,8 @@
 //! A unix-socket proxy in front of a Docker socket: it forwards bytes unchanged, counts the
 //! HTTP requests that pass, and can cut every open connection or refuse new ones: what a
 //! restarted socket or a broken event stream looks like to berth, with the real Docker behind.
+//! It can also hold back what Docker's event streams send (a quiet swarm, to count what a
+//! viewer alone costs while other tests change the shared lab).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +23,7 @@ pub struct SocketProxy {
 struct Shared {
     requests: AtomicU64,
     refusing: AtomicBool,
+    holding_events: AtomicBool,
     conns: Mutex<Vec<JoinHandle<()>>>,
 }
 
@@ -81,6 +84,15 @@ impl SocketProxy {
     }
 }
 
+impl SocketProxy {
+    /// While true, what Docker sends on event streams (`GET …/events`) is held back, the
+    /// streams staying open; it is delivered, in order, once released.
+    #[allow(dead_code)]
+    pub fn hold_events(&self, on: bool) {
+        self.shared.holding_events.store(on, Ordering::SeqCst);
+    }
+}
+
 impl Drop for SocketProxy {
     fn drop(&mut self) {
         self.accept.abort();
@@ -91,6 +103,7 @@ impl Drop for SocketProxy {
 async fn pipe(client: UnixStream, server: UnixStream, shared: Arc<Shared>) {
     let (mut cr, mut cw) = client.into_split();
     let (mut sr, mut sw) = server.into_split();
+    let is_events = AtomicBool::new(false);
     let up = async {
         let mut buf = vec![0u8; 16 * 1024];
         loop {
@@ -104,6 +117,9 @@ async fn pipe(client: UnixStream, server: UnixStream, shared: Arc<Shared>) {
                 .filter(|w| *w == b" HTTP/1.1\r\n")
                 .count();
             shared.requests.fetch_add(heads as u64, Ordering::SeqCst);
+            if events_request(&buf[..n]) {
+                is_events.store(true, Ordering::SeqCst);
+            }
             if sw.write_all(&buf[..n]).await.is_err() {
                 break;
             }
@@ -111,8 +127,29 @@ async fn pipe(client: UnixStream, server: UnixStream, shared: Arc<Shared>) {
         let _ = sw.shutdown().await;
     };
     let down = async {
-        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match sr.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            while is_events.load(Ordering::SeqCst) && shared.holding_events.load(Ordering::SeqCst) {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            if cw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
         let _ = cw.shutdown().await;
     };
     tokio::join!(up, down);
+}
+
+/// Whether `bytes` start with a request for Docker's event stream (`GET /v1.xx/events?…`).
+fn events_request(bytes: &[u8]) -> bool {
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    line.starts_with(b"GET ")
+        && line
+            .windows(8)
+            .any(|w| w == b"/events?" || w == b"/events ")
 }

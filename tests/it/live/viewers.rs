@@ -158,8 +158,12 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
     ] {
         views.push((p, "text/html"));
     }
-    // let whatever the start and the sign-in set off settle
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Other tests change the shared lab meanwhile, and the model follows each event with calls
+    // of its own (and re-lists a moved service's tasks for 30 s). What Docker's event stream
+    // sends is held back while views are counted (the stream stays open: the model is live),
+    // and the count starts once berth has made no call for longer than a re-list's period.
+    proxy.hold_events(true);
+    quiet(&proxy, Duration::from_millis(2500), 40).await;
     for round in 0..5 {
         for (path, accept) in &views {
             let wait = Duration::from_millis(if accept.contains("event") { 100 } else { 5000 });
@@ -168,7 +172,7 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
             // causes them again when repeated, a background burst does not.
             let mut calls = 0;
             for attempt in 0..2 {
-                quiet(&proxy).await;
+                quiet(&proxy, Duration::from_millis(300), 10).await;
                 let before = proxy.requests();
                 let (status, _, _) = raw_get(&app, path, accept, wait).await;
                 assert!(status < 400, "{path} answered {status}");
@@ -185,6 +189,7 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
         }
     }
     // and the model still follows: a change made behind berth's back shows
+    proxy.hold_events(false);
     docker
         .delete_service(&id)
         .await
@@ -200,11 +205,12 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
     .await;
 }
 
-/// Waits until no request has reached Docker through the proxy for 300 ms (at most 10 s).
-async fn quiet(proxy: &SocketProxy) {
+/// Waits until no request has reached Docker through the proxy for `gap` (at most `most_secs`).
+async fn quiet(proxy: &SocketProxy, gap: Duration, most_secs: u64) {
     let mut last = proxy.requests();
-    for _ in 0..40 {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(most_secs);
+    while std::time::Instant::now() < deadline {
+        tokio::time::sleep(gap).await;
         let now = proxy.requests();
         if now == last {
             return;
