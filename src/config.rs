@@ -381,6 +381,11 @@ pub struct ServeArgs {
     /// How often agents sample their node's containers and berth pulls their reports.
     #[arg(long, env = "BERTH_AGENT_INTERVAL", default_value = "5s", value_parser = parse_agent_interval)]
     pub agent_interval: Duration,
+    /// Fixed agent addresses (IP:PORT, comma-separated) instead of the agent service's swarm
+    /// DNS: for agents berth did not deploy as its sibling. berth hands them no key: give each
+    /// agent DATA_DIR/agent.key as its key file. Empty: swarm DNS.
+    #[arg(long, env = "BERTH_AGENT_ADDRS", value_delimiter = ',', num_args = 0..)]
+    pub agent_addrs: Vec<SocketAddr>,
 }
 
 /// The agents' interval: 1 s to 5 min.
@@ -542,6 +547,7 @@ impl ServeArgs {
             git_sync_interval: Duration::from_secs(300),
             agent_service: Some(String::new()),
             agent_interval: Duration::from_secs(5),
+            agent_addrs: Vec::new(),
         }
     }
 }

@@ -77,6 +77,7 @@ impl AppState {
             port: 9000,
             interval: config.agent_interval,
             data_dir: config.data_dir.clone(),
+            addrs: config.agent_addrs.clone(),
         });
         let state = AppState(Arc::new(Inner {
             git,

@@ -10,7 +10,7 @@
 //!   viewers; the reports go into the model's usage part ([`crate::model::usage`]).
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -31,6 +31,10 @@ pub struct Settings {
     pub port: u16,
     pub interval: Duration,
     pub data_dir: PathBuf,
+    /// Fixed agent addresses instead of swarm DNS (tests, or agents outside berth's stack);
+    /// berth then hands no key over: each agent is given `DATA_DIR/agent.key` by whoever
+    /// started it. Empty: `tasks.<service>` as above.
+    pub addrs: Vec<SocketAddr>,
 }
 
 #[derive(Clone)]
@@ -41,7 +45,7 @@ struct Inner {
     usage: Usage,
     client: RwLock<Option<AgentClient>>,
     /// which node each agent address belongs to
-    nodes: Mutex<HashMap<IpAddr, String>>,
+    nodes: Mutex<HashMap<SocketAddr, String>>,
 }
 
 impl Hub {
@@ -73,7 +77,7 @@ impl Hub {
         nodes
             .iter()
             .find(|(_, n)| n.as_str() == node_id)
-            .map(|(ip, _)| SocketAddr::new(*ip, self.0.settings.port))
+            .map(|(addr, _)| *addr)
     }
 
     /// A signed call to the agent on `node_id`; its JSON answer decoded.
@@ -121,7 +125,7 @@ impl Hub {
     pub async fn run(self, engine: Engine, stop: impl std::future::Future<Output = ()>) {
         tokio::pin!(stop);
         let s = &self.0.settings;
-        if s.service.as_deref() == Some("") {
+        if s.service.as_deref() == Some("") && s.addrs.is_empty() {
             self.usage().set_agents(Agents::Off(
                 "agents are turned off (BERTH_AGENT_SERVICE is empty)".into(),
             ));
@@ -152,12 +156,28 @@ impl Hub {
                 _ = tick.tick() => {}
                 _ = &mut stop => return,
             }
+            if !s.addrs.is_empty() {
+                if set_up.is_none() {
+                    set_up = Some(Instant::now());
+                    self.usage().set_agents(Agents::On {
+                        service: format!("{} fixed addresses", s.addrs.len()),
+                    });
+                }
+                self.pull_all(s.addrs.clone()).await;
+                continue;
+            }
             if set_up.is_none_or(|t| t.elapsed() >= SETUP_EVERY) {
                 set_up = Some(Instant::now());
                 service = self.set_up(&engine, &key).await;
             }
             if let Some(svc) = &service {
-                self.pull_all(svc).await;
+                let port = s.port;
+                let addrs: Vec<SocketAddr> =
+                    match tokio::net::lookup_host((format!("tasks.{svc}"), port)).await {
+                        Ok(a) => a.collect(),
+                        Err(_) => Vec::new(), // no task answers the name: every node lacks an agent
+                    };
+                self.pull_all(addrs).await;
             }
         }
     }
@@ -209,33 +229,28 @@ impl Hub {
         Some(service)
     }
 
-    async fn pull_all(&self, service: &str) {
+    /// Pulls every agent at `addrs` once; addresses that stopped answering are forgotten.
+    async fn pull_all(&self, addrs: Vec<SocketAddr>) {
         let Some(client) = self.client() else { return };
-        let port = self.0.settings.port;
-        let addrs: Vec<SocketAddr> =
-            match tokio::net::lookup_host((format!("tasks.{service}"), port)).await {
-                Ok(a) => a.collect(),
-                Err(_) => Vec::new(), // no task answers the name: every node lacks an agent
-            };
         let pulls = addrs.into_iter().map(|addr| {
             let client = client.clone();
             async move { (addr, self.pull(&client, addr).await) }
         });
         let results = futures_util::future::join_all(pulls).await;
         let mut nodes = self.0.nodes.lock().unwrap_or_else(|p| p.into_inner());
-        let live: Vec<IpAddr> = results.iter().map(|(a, _)| a.ip()).collect();
-        nodes.retain(|ip, _| live.contains(ip));
+        let live: Vec<SocketAddr> = results.iter().map(|(a, _)| *a).collect();
+        nodes.retain(|a, _| live.contains(a));
         for (addr, r) in results {
             match r {
                 Ok(node) => {
-                    nodes.insert(addr.ip(), node);
+                    nodes.insert(addr, node);
                 }
                 Err((Some(node), e)) => {
-                    nodes.remove(&addr.ip());
+                    nodes.remove(&addr);
                     self.usage().fail(&node, e.to_string());
                 }
                 Err((None, e)) => {
-                    nodes.remove(&addr.ip());
+                    nodes.remove(&addr);
                     tracing::debug!("agents: {addr}: {e}");
                 }
             }
@@ -253,7 +268,7 @@ impl Hub {
             .nodes
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&addr.ip())
+            .get(&addr)
             .cloned();
         let node = match known {
             Some(n) => n,

@@ -54,6 +54,20 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    serve(listener, settings, shutdown).await
+}
+
+/// Runs the agent on `listener` (its address wins over `settings.listen`) until `shutdown`
+/// completes: the tests start agents this way, in-process, on 127.0.0.1:0.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
     let docker = crate::docker::Engine::new(&settings.docker_host)
         .client()
         .map_err(|e| anyhow::anyhow!("{}", e.user_message()))?;
@@ -84,7 +98,10 @@ pub async fn run(
             settings.key_file.display()
         );
     }
-    tokio::spawn(watch_key(key.clone(), settings.key_file.clone()));
+    let _watcher = Aborted(tokio::spawn(watch_key(
+        key.clone(),
+        settings.key_file.clone(),
+    )));
     let (tx, rx) = watch::channel(Arc::new(NodeReport {
         node_id: node.id.clone(),
         hostname: node.hostname.clone(),
@@ -95,12 +112,12 @@ pub async fn run(
         hostname: node.hostname.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
     });
-    tokio::spawn(sampler::run(
+    let _sampling = Aborted(tokio::spawn(sampler::run(
         docker.clone(),
         node.clone(),
         settings.interval,
         tx,
-    ));
+    )));
     let agent = Agent {
         key,
         seen: Default::default(),
@@ -108,20 +125,29 @@ pub async fn run(
         report: rx,
         docker,
     };
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", settings.listen))?;
     tracing::info!(
         "berth agent {} for node {} ({}) listening on {}",
         env!("CARGO_PKG_VERSION"),
         node.hostname,
         node.id,
-        settings.listen
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
     );
     axum::serve(listener, router(agent))
         .with_graceful_shutdown(shutdown)
         .await
         .context("agent server error")
+}
+
+/// A background task of the agent, ended with it (also when the agent's future is dropped).
+struct Aborted(tokio::task::JoinHandle<()>);
+
+impl Drop for Aborted {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn router(agent: Agent) -> Router {

@@ -243,6 +243,16 @@ pub struct TestApp {
     pub state: AppState,
     _dir: TempDir,
     client: Client,
+    _hub: Option<Aborted>,
+}
+
+/// A background task of a test app, ended with it.
+struct Aborted(tokio::task::JoinHandle<()>);
+
+impl Drop for Aborted {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl std::ops::Deref for TestApp {
@@ -261,16 +271,27 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut args = ServeArgs::for_test(dir.path().join("data"), docker_host.to_string());
         tweak(&mut args);
+        let with_agents = !args.agent_addrs.is_empty();
         let state = AppState::new(args).await.expect("app state");
         state.docker.refresh().await;
         // the live model the pages read, loaded (or known to be unreachable) before the test
         state.model.start(state.docker.clone());
         state.model.ready(std::time::Duration::from_secs(30)).await;
+        // agents at fixed addresses (harness::agents): berth pulls them as `serve` would
+        let hub = with_agents.then(|| {
+            Aborted(tokio::spawn(
+                state
+                    .agents
+                    .clone()
+                    .run(state.docker.clone(), state.shutting_down()),
+            ))
+        });
         let client = Self::client_for(&state, 1);
         TestApp {
             state,
             _dir: dir,
             client,
+            _hub: hub,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Shared test machinery: the labs, an in-process app with a cookie jar, a real TCP server,
 //! and helpers to read what Docker holds.
 
+pub mod agents;
 pub mod app;
 pub mod browser;
 pub mod curl;

@@ -2,6 +2,7 @@
 //! 1 s dispatcher heartbeat) for everything that changes nodes, `one` for what changes nothing.
 
 mod actions;
+mod agents;
 mod lifecycle;
 mod pages;
 
