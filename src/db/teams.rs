@@ -64,14 +64,39 @@ pub async fn role_of(db: &SqlitePool, user_id: i64) -> sqlx::Result<Option<Role>
     Ok(role.map(|r| r.parse().unwrap_or(Role::Viewer)))
 }
 
-/// Sets an account's role (is_admin follows by trigger).
+/// Sets an account's role (is_admin follows by trigger). False when there is no such account,
+/// or when it is the last admin and `role` is not admin: that check and the change are one
+/// statement, so two admins demoting each other at once cannot leave berth without one.
 pub async fn set_role(db: &SqlitePool, user_id: i64, role: Role) -> sqlx::Result<bool> {
-    let res = sqlx::query("UPDATE users SET role = ? WHERE id = ?")
-        .bind(role.as_str())
-        .bind(user_id)
-        .execute(db)
-        .await?;
+    let res = sqlx::query(
+        "UPDATE users SET role = ?1 WHERE id = ?2
+         AND (?1 = 'admin' OR role <> 'admin'
+              OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
+    )
+    .bind(role.as_str())
+    .bind(user_id)
+    .execute(db)
+    .await?;
     Ok(res.rows_affected() == 1)
+}
+
+/// Every account's role, by id.
+pub async fn roles(db: &SqlitePool) -> sqlx::Result<std::collections::HashMap<i64, Role>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, role FROM users")
+        .fetch_all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, r)| (id, r.parse().unwrap_or(Role::Viewer)))
+        .collect())
+}
+
+/// The name of team `id`.
+pub async fn name_of(db: &SqlitePool, id: i64) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT name FROM teams WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
 }
 
 /// How many admins there are (the last one cannot be demoted or deleted).
@@ -191,19 +216,36 @@ pub async fn assign_stack(db: &SqlitePool, stack: &str, team_id: Option<i64>) ->
     Ok(())
 }
 
-/// Gives `stack` to `team_id` only if no team owns it yet (a deployer's new stack); true when
-/// the stack is now that team's.
-pub async fn claim_stack(db: &SqlitePool, stack: &str, team_id: i64) -> sqlx::Result<bool> {
-    sqlx::query("INSERT OR IGNORE INTO stack_teams (stack, team_id) VALUES (?, ?)")
-        .bind(stack)
-        .bind(team_id)
-        .execute(db)
-        .await?;
-    let owner: Option<i64> = sqlx::query_scalar("SELECT team_id FROM stack_teams WHERE stack = ?")
-        .bind(stack)
-        .fetch_optional(db)
-        .await?;
-    Ok(owner == Some(team_id))
+/// Gives `stack` to `team_id` when no team owns it and berth holds no version or git source of
+/// it: the check and the claim are one statement (two deployers racing for a name: one wins).
+/// True when claimed.
+pub async fn claim_new_stack(db: &SqlitePool, stack: &str, team_id: i64) -> sqlx::Result<bool> {
+    let res = sqlx::query(
+        "INSERT OR IGNORE INTO stack_teams (stack, team_id)
+         SELECT ?1, ?2
+         WHERE NOT EXISTS (SELECT 1 FROM stack_versions WHERE stack = ?1)
+           AND NOT EXISTS (SELECT 1 FROM git_sources WHERE stack = ?1)",
+    )
+    .bind(stack)
+    .bind(team_id)
+    .execute(db)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
+/// Undoes [`claim_new_stack`] when nothing was made under the name after all (the deploy was
+/// refused before it recorded a version).
+pub async fn release_claim(db: &SqlitePool, stack: &str, team_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "DELETE FROM stack_teams WHERE stack = ?1 AND team_id = ?2
+         AND NOT EXISTS (SELECT 1 FROM stack_versions WHERE stack = ?1)
+         AND NOT EXISTS (SELECT 1 FROM git_sources WHERE stack = ?1)",
+    )
+    .bind(stack)
+    .bind(team_id)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// The team that owns `stack`, if any.

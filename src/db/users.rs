@@ -2,6 +2,8 @@
 
 use sqlx::{FromRow, SqlitePool};
 
+use crate::auth::roles::Role;
+
 #[derive(Debug, Clone, FromRow)]
 pub struct User {
     pub id: i64,
@@ -51,14 +53,26 @@ pub async fn create(
     password_hash: &str,
     is_admin: bool,
 ) -> sqlx::Result<Option<i64>> {
+    let role = if is_admin { Role::Admin } else { Role::Viewer };
+    create_with_role(db, username, password_hash, role).await
+}
+
+/// Creates an account with `role`; `None` when the name is taken.
+pub async fn create_with_role(
+    db: &SqlitePool,
+    username: &str,
+    password_hash: &str,
+    role: Role,
+) -> sqlx::Result<Option<i64>> {
     let now = super::now();
     let res = sqlx::query(
-        "INSERT INTO users (username, password_hash, is_admin, created_at, password_changed_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING",
+        "INSERT INTO users (username, password_hash, is_admin, role, created_at, password_changed_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(username) DO NOTHING",
     )
     .bind(username)
     .bind(password_hash)
-    .bind(is_admin)
+    .bind(role == Role::Admin)
+    .bind(role.as_str())
     .bind(now)
     .bind(now)
     .execute(db)
@@ -96,11 +110,16 @@ pub async fn set_password(db: &SqlitePool, id: i64, password_hash: &str) -> sqlx
     Ok(())
 }
 
+/// Removes an account; false when there is none, or when it is the last admin (checked in the
+/// same statement).
 pub async fn delete(db: &SqlitePool, id: i64) -> sqlx::Result<bool> {
-    let res = sqlx::query("DELETE FROM users WHERE id = ?")
-        .bind(id)
-        .execute(db)
-        .await?;
+    let res = sqlx::query(
+        "DELETE FROM users WHERE id = ?
+         AND (role <> 'admin' OR (SELECT COUNT(*) FROM users WHERE role = 'admin') > 1)",
+    )
+    .bind(id)
+    .execute(db)
+    .await?;
     Ok(res.rows_affected() == 1)
 }
 

@@ -33,6 +33,7 @@ pub mod session;
 pub mod settings;
 pub mod stacks;
 pub mod swarm;
+pub mod teams;
 pub mod tokens;
 pub mod transport;
 pub mod urls;
@@ -75,6 +76,7 @@ pub const POLICIES: &[&[policy::Rule]] = &[
     registries::POLICY,
     alerts::POLICY,
     objects::POLICY,
+    teams::POLICY,
     api::POLICY,
 ];
 
@@ -150,6 +152,7 @@ pub fn router_with(
         .merge(registries::routes())
         .merge(alerts::routes())
         .merge(objects::routes())
+        .merge(teams::routes())
         .merge(extra);
 
     // Long-lived responses (server-sent events) go here, outside the timeout.

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::page::{Ctx, FlashKind, Layout};
 use super::urls;
 use crate::auth::attempt::{self, Attempt};
+use crate::auth::roles::Role;
 use crate::auth::throttle::Key;
 use crate::auth::{self as authz};
 use crate::db::users::User;
@@ -29,9 +30,11 @@ pub struct UserRow {
     pub id: i64,
     pub username: String,
     pub is_admin: bool,
+    pub role: &'static str,
     pub created: String,
     pub is_self: bool,
     pub delete_url: String,
+    pub role_url: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -47,6 +50,9 @@ struct SettingsPage {
     tokens: Vec<super::tokens::TokenView>,
     token_error: Option<String>,
     token_form: super::tokens::TokenForm,
+    /// roles and teams (admins only; empty for others)
+    teams: Vec<db::teams::Team>,
+    roles: [&'static str; 4],
 }
 
 async fn render(
@@ -55,11 +61,14 @@ async fn render(
     user_error: Option<String>,
     new_username: String,
 ) -> AppResult<SettingsPage> {
+    let roles = db::teams::roles(&ctx.state.db).await?;
     let users = db::users::list(&ctx.state.db)
         .await?
         .into_iter()
         .map(|u| UserRow {
             delete_url: urls::settings_user_delete(u.id),
+            role_url: urls::settings_user_role(u.id),
+            role: roles.get(&u.id).copied().unwrap_or(Role::Viewer).as_str(),
             is_self: u.id == ctx.session.user_id,
             id: u.id,
             username: u.username,
@@ -78,6 +87,12 @@ async fn render(
         tokens: super::tokens::list(ctx).await?,
         token_error: None,
         token_form: Default::default(),
+        teams: if ctx.session.is_admin {
+            db::teams::list(&ctx.state.db).await?
+        } else {
+            Vec::new()
+        },
+        roles: Role::ALL.map(Role::as_str),
     })
 }
 
@@ -211,6 +226,8 @@ pub struct NewUserForm {
     pub username: String,
     pub password: String,
     pub password_confirm: String,
+    /// the new account's role; a form without the field makes an admin (as before roles)
+    pub role: String,
 }
 
 pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Response> {
@@ -231,6 +248,11 @@ pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Resp
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let username = username.to_string();
+    let role = if f.role.is_empty() {
+        Role::Admin
+    } else {
+        super::teams::parse_role(&f.role)?
+    };
     if let Err(m) = authz::check_new_password(&username, &f.password, &f.password_confirm) {
         let page = render(&ctx, None, Some(m.to_string()), username).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -245,9 +267,10 @@ pub async fn create_user(ctx: Ctx, Form(f): Form<NewUserForm>) -> AppResult<Resp
         };
     let hash = attempt.hash(f.password).await.map_err(AppError::Internal)?;
     drop(attempt);
-    match db::users::create(&ctx.state.db, &username, &hash, true).await? {
+    match db::users::create_with_role(&ctx.state.db, &username, &hash, role).await? {
         Some(_) => {
-            ctx.audit(Action::UserCreate, &username, Outcome::Ok, None)
+            let detail = format!("role {role}");
+            ctx.audit(Action::UserCreate, &username, Outcome::Ok, Some(&detail))
                 .await;
             Ok(ctx
                 .redirect_with(
@@ -309,7 +332,8 @@ pub async fn delete_user(
         let page = render(&ctx, None, Some(d.message.clone()), String::new()).await?;
         return Ok(d.respond(page));
     }
-    if user.is_admin && db::users::admin_count(&ctx.state.db).await? <= 1 {
+    // the last admin's check is in the same statement as the removal
+    if !db::users::delete(&ctx.state.db, id).await? {
         return Ok(ctx
             .redirect_with(
                 urls::SETTINGS,
@@ -318,7 +342,6 @@ pub async fn delete_user(
             )
             .await);
     }
-    db::users::delete(&ctx.state.db, id).await?;
     ctx.audit(Action::UserDelete, &user.username, Outcome::Ok, None)
         .await;
     Ok(ctx

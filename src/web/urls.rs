@@ -171,6 +171,25 @@ pub fn settings_user_delete(id: i64) -> String {
     format!("/settings/users/{id}/delete")
 }
 
+/// an account's role (admins)
+pub fn settings_user_role(id: i64) -> String {
+    format!("/settings/users/{id}/role")
+}
+
+/// teams (admins): created here; a team's members and removal below
+pub const SETTINGS_TEAMS: &str = "/settings/teams";
+
+pub fn settings_team_members(id: i64) -> String {
+    format!("/settings/teams/{id}/members")
+}
+
+pub fn settings_team_delete(id: i64) -> String {
+    format!("/settings/teams/{id}/delete")
+}
+
+/// which team owns a stack (admins)
+pub const SETTINGS_STACK_OWNER: &str = "/settings/stack-owner";
+
 /// the API tokens: the list is on the settings page, created here
 pub const SETTINGS_TOKENS: &str = "/settings/tokens";
 
@@ -301,6 +320,9 @@ pub mod route {
     pub const REGISTRY_REMOVE: &str = "/registries/{id}/remove";
 
     pub const SETTINGS_USER_DELETE: &str = "/settings/users/{id}/delete";
+    pub const SETTINGS_USER_ROLE: &str = "/settings/users/{id}/role";
+    pub const SETTINGS_TEAM_MEMBERS: &str = "/settings/teams/{id}/members";
+    pub const SETTINGS_TEAM_DELETE: &str = "/settings/teams/{id}/delete";
     pub const SETTINGS_TOKEN_REVOKE: &str = "/settings/tokens/{id}/revoke";
 
     pub const API_ANY: &str = "/api/{*rest}";
@@ -465,6 +487,18 @@ mod tests {
         assert_eq!(
             settings_token_revoke(3),
             fill(route::SETTINGS_TOKEN_REVOKE, &[("id", "3")])
+        );
+        assert_eq!(
+            settings_user_role(3),
+            fill(route::SETTINGS_USER_ROLE, &[("id", "3")])
+        );
+        assert_eq!(
+            settings_team_members(3),
+            fill(route::SETTINGS_TEAM_MEMBERS, &[("id", "3")])
+        );
+        assert_eq!(
+            settings_team_delete(3),
+            fill(route::SETTINGS_TEAM_DELETE, &[("id", "3")])
         );
         assert_eq!(api_stack("web"), fill(route::API_STACK, &name));
         for (pattern, action) in [

@@ -2,6 +2,7 @@
 //! a deployer kept to their team's stacks in pages, API and webhooks, viewers refused actions.
 
 mod matrix;
+mod settings;
 
 use berth::auth::roles::Role;
 use berth::db;
