@@ -41,6 +41,8 @@ pub struct Inner {
     pub alerts: crate::alerts::Alerts,
     /// The berth agents (one per node) and the usage they report.
     pub agents: crate::agent::hub::Hub,
+    /// The consoles open now, per user (bounded).
+    pub consoles: crate::web::console::Consoles,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -83,6 +85,7 @@ impl AppState {
             git,
             alerts: crate::alerts::Alerts::new(),
             agents,
+            consoles: Default::default(),
             db,
             docker,
             model,

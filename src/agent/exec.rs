@@ -30,7 +30,8 @@ pub const MAX_MESSAGE: usize = console::MAX_MESSAGE;
 /// Most output a one-shot command returns (the rest is cut, and said so).
 pub const MAX_RUN_OUTPUT: usize = 256 * 1024;
 /// How long a one-shot command may run before its output is returned without it.
-pub const RUN_TIMEOUT: Duration = Duration::from_secs(30);
+/// (under berth's 10 s wait for an agent's answer)
+pub const RUN_TIMEOUT: Duration = Duration::from_secs(8);
 /// Most bytes of a container log returned at once.
 pub const MAX_LOG: usize = 8 * 1024 * 1024;
 

@@ -118,6 +118,12 @@ pub enum Action {
     AlertRuleUpdate,
     AlertMuteAdd,
     AlertMuteRemove,
+    /// a console into a task's container opened (detail: a shell or the program, never its
+    /// arguments) or closed (detail: how long it lasted and why it ended)
+    ConsoleOpen,
+    ConsoleClose,
+    /// a one-shot command in a task's container (detail: the program and its exit code)
+    ConsoleRun,
 }
 
 impl Action {
@@ -190,6 +196,9 @@ impl Action {
         Action::AlertRuleUpdate,
         Action::AlertMuteAdd,
         Action::AlertMuteRemove,
+        Action::ConsoleOpen,
+        Action::ConsoleClose,
+        Action::ConsoleRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -262,6 +271,9 @@ impl Action {
             Action::AlertRuleUpdate => "alert.rule.update",
             Action::AlertMuteAdd => "alert.mute.add",
             Action::AlertMuteRemove => "alert.mute.remove",
+            Action::ConsoleOpen => "console.open",
+            Action::ConsoleClose => "console.close",
+            Action::ConsoleRun => "console.run",
         }
     }
 }

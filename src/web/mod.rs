@@ -14,6 +14,7 @@ pub mod api;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod console;
 pub mod dashboard;
 pub mod errors;
 pub mod extract;
@@ -153,13 +154,15 @@ pub fn router_with(
         .merge(alerts::routes())
         .merge(objects::routes())
         .merge(teams::routes())
+        .merge(console::routes())
         .merge(extra);
 
     // Long-lived responses (server-sent events) go here, outside the timeout.
     let streams: Router<AppState> = Router::new()
         .merge(nodes::streams())
         .merge(services::streams())
-        .merge(stacks::streams());
+        .merge(stacks::streams())
+        .merge(console::streams());
 
     // A panicking handler answers as an internal error: the error layer renders the normal
     // error page (in the signed-in layout) with the request id, and berth keeps serving.

@@ -76,6 +76,21 @@ pub fn service_action(id: &str, action: &str) -> String {
     format!("/services/{id}/{action}")
 }
 
+/// The console page of task `task` of service `id` (and its one-shot command form).
+pub fn task_console(id: &str, task: &str) -> String {
+    format!("/services/{id}/tasks/{task}/console")
+}
+
+/// The console's WebSocket.
+pub fn task_console_socket(id: &str, task: &str) -> String {
+    format!("/services/{id}/tasks/{task}/console/socket")
+}
+
+/// The task's own container log (through the agent on its node).
+pub fn task_log(id: &str, task: &str) -> String {
+    format!("/services/{id}/tasks/{task}/log")
+}
+
 // ---- stacks -------------------------------------------------------------------------------
 pub const STACKS_NEW: &str = "/stacks/new";
 pub const STACKS_VALIDATE: &str = "/stacks/validate";
@@ -276,6 +291,9 @@ pub mod route {
     pub const SERVICE_REDEPLOY: &str = "/services/{id}/redeploy";
     pub const SERVICE_ROLLBACK: &str = "/services/{id}/rollback";
     pub const SERVICE_DELETE: &str = "/services/{id}/delete";
+    pub const TASK_CONSOLE: &str = "/services/{id}/tasks/{task}/console";
+    pub const TASK_CONSOLE_SOCKET: &str = "/services/{id}/tasks/{task}/console/socket";
+    pub const TASK_LOG: &str = "/services/{id}/tasks/{task}/log";
 
     pub const STACK: &str = "/stacks/{name}";
     pub const STACK_LIVE: &str = "/stacks/{name}/live";
@@ -414,6 +432,16 @@ mod tests {
             (route::SERVICE_DELETE, "delete"),
         ];
         assert_eq!(service("abc"), fill(route::SERVICE, &id));
+        let task = [("id", "abc"), ("task", "t1")];
+        assert_eq!(
+            task_console("abc", "t1"),
+            fill(route::TASK_CONSOLE, &task)
+        );
+        assert_eq!(
+            task_console_socket("abc", "t1"),
+            fill(route::TASK_CONSOLE_SOCKET, &task)
+        );
+        assert_eq!(task_log("abc", "t1"), fill(route::TASK_LOG, &task));
         for (pattern, action) in service_actions {
             assert_eq!(service_action("abc", action), fill(pattern, &id));
         }

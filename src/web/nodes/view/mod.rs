@@ -168,6 +168,9 @@ pub struct TaskRow {
     pub problem: String,
     pub reserved: String,
     pub current: bool,
+    /// the task's console and container log (through the node's agent)
+    pub console_url: String,
+    pub log_url: String,
 }
 
 impl TaskRow {
@@ -197,6 +200,8 @@ impl TaskRow {
             problem: t.problem().to_string(),
             reserved: reserved.join(" · "),
             current: is_current(t),
+            console_url: urls::task_console(&t.service_id, &t.id),
+            log_url: urls::task_log(&t.service_id, &t.id),
         }
     }
 }
