@@ -9,6 +9,7 @@ mod alerts;
 mod api;
 mod auth;
 mod auth_hardening;
+mod console;
 mod browser;
 mod ci_client;
 mod dashboard;
