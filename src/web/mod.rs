@@ -78,6 +78,7 @@ pub const POLICIES: &[&[policy::Rule]] = &[
     alerts::POLICY,
     objects::POLICY,
     teams::POLICY,
+    console::POLICY,
     api::POLICY,
 ];
 

@@ -433,10 +433,7 @@ mod tests {
         ];
         assert_eq!(service("abc"), fill(route::SERVICE, &id));
         let task = [("id", "abc"), ("task", "t1")];
-        assert_eq!(
-            task_console("abc", "t1"),
-            fill(route::TASK_CONSOLE, &task)
-        );
+        assert_eq!(task_console("abc", "t1"), fill(route::TASK_CONSOLE, &task));
         assert_eq!(
             task_console_socket("abc", "t1"),
             fill(route::TASK_CONSOLE_SOCKET, &task)

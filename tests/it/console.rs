@@ -11,13 +11,20 @@ use crate::harness::{TestApp, TestServer, eventually, lab, unique};
 use crate::services::{Cleanup, IMAGE, wait_running};
 
 /// A running task of service `name`: (service id, task id).
-pub async fn running_task(app: &TestApp, lab: &crate::harness::Lab, name: &str) -> (String, String) {
+pub async fn running_task(
+    app: &TestApp,
+    lab: &crate::harness::Lab,
+    name: &str,
+) -> (String, String) {
     let id = crate::services::inspect(lab, name)["ID"]
         .as_str()
         .unwrap()
         .to_string();
     let task = eventually(30, "a running task in berth's model", || async {
-        app.state.model.sync_now(std::time::Duration::from_secs(5)).await;
+        app.state
+            .model
+            .sync_now(std::time::Duration::from_secs(5))
+            .await;
         let snap = app.state.model.snapshot();
         snap.service_tasks(&id)
             .iter()
@@ -35,12 +42,13 @@ pub async fn open_socket(
     cookie: &str,
     origin: Option<&str>,
 ) -> Result<
-    tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     u16,
 > {
-    let url = format!("{}{path_and_query}", server_url.replacen("http://", "ws://", 1));
+    let url = format!(
+        "{}{path_and_query}",
+        server_url.replacen("http://", "ws://", 1)
+    );
     let mut req = url.into_client_request().unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
     if let Some(o) = origin {
@@ -101,9 +109,14 @@ async fn a_console_opens_only_from_berths_pages_and_says_when_its_node_has_no_ag
         Some(403)
     );
     assert_eq!(
-        open_socket(&server.url, &format!("{console}/socket?csrf=nope"), &cookie, Some(&origin))
-            .await
-            .err(),
+        open_socket(
+            &server.url,
+            &format!("{console}/socket?csrf=nope"),
+            &cookie,
+            Some(&origin)
+        )
+        .await
+        .err(),
         Some(403)
     );
     // without a session: not opened either (sent to the sign-in page)
@@ -126,10 +139,7 @@ async fn a_console_opens_only_from_berths_pages_and_says_when_its_node_has_no_ag
     let _ = ws.close(None).await;
 
     // the one-shot form says the same without JavaScript
-    let r = app
-        .post(&console, &[("cmd", "hostname")])
-        .await
-        .expect(200);
+    let r = app.post(&console, &[("cmd", "hostname")]).await.expect(200);
     r.contains("data-testid=\"console-error\"");
     r.contains("no agent on this node");
     // and the log page
@@ -141,6 +151,29 @@ async fn a_console_opens_only_from_berths_pages_and_says_when_its_node_has_no_ag
     app.get(&format!("/services/{id}/tasks/{task}/log?since=soon"))
         .await
         .expect(400);
+
+    // a viewer may read the service but never open a console into it (page, command, socket)
+    let viewer =
+        crate::policy::account(&app, 3, "h9viewer", berth::auth::roles::Role::Viewer, &[]).await;
+    viewer.get(&format!("/services/{id}")).await.expect(200);
+    viewer.get(&console).await.expect(403);
+    viewer
+        .post(&console, &[("cmd", "hostname")])
+        .await
+        .expect(403);
+    let viewer_cookie = format!("berth_session={}", viewer.cookie("berth_session").unwrap());
+    let viewer_csrf = viewer.csrf().await.unwrap();
+    assert_eq!(
+        open_socket(
+            &server.url,
+            &format!("{console}/socket?csrf={viewer_csrf}"),
+            &viewer_cookie,
+            Some(&origin)
+        )
+        .await
+        .err(),
+        Some(403)
+    );
 
     let audit = app.audit_actions().await;
     assert!(

@@ -23,6 +23,7 @@ use axum::routing::get;
 
 use crate::AppState;
 use crate::error::{AppError, AppResult};
+use crate::web::policy::{Act, Need, Rule, rule};
 use crate::web::urls;
 
 /// Consoles one user may have open at once.
@@ -30,13 +31,32 @@ pub const MAX_PER_USER: usize = 4;
 /// A console without a keystroke (or resize) from the browser for this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// Who may use each route (see `web::policy`): a console (page, command, WebSocket) is the
+/// service's stack's Console (operators and admins; deployers on their teams' stacks; never
+/// viewers); the container log is the service's Logs.
+pub const POLICY: &[Rule] = &[
+    rule(
+        "GET",
+        urls::route::TASK_CONSOLE,
+        Need::Service(Act::Console),
+    ),
+    rule(
+        "POST",
+        urls::route::TASK_CONSOLE,
+        Need::Service(Act::Console),
+    ),
+    rule(
+        "GET",
+        urls::route::TASK_CONSOLE_SOCKET,
+        Need::Service(Act::Console),
+    ),
+    rule("GET", urls::route::TASK_LOG, Need::Service(Act::Logs)),
+];
+
 /// Pages and the one-shot command (behind the session layer and the request timeout).
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            urls::route::TASK_CONSOLE,
-            get(page::show).post(page::run),
-        )
+        .route(urls::route::TASK_CONSOLE, get(page::show).post(page::run))
         .route(urls::route::TASK_LOG, get(page::log))
 }
 
@@ -128,8 +148,7 @@ pub fn short(id: &str) -> &str {
 /// or the task has no container yet.
 pub fn target(state: &AppState, id: &str, task: &str) -> AppResult<Target> {
     let not_found = || AppError::NotFound(format!("The service {id:?} has no task {task:?}."));
-    if !crate::docker::services::is_plain_ref(id) || !crate::docker::services::is_plain_ref(task)
-    {
+    if !crate::docker::services::is_plain_ref(id) || !crate::docker::services::is_plain_ref(task) {
         return Err(not_found());
     }
     let snap = state.model.snapshot();

@@ -142,7 +142,10 @@ pub async fn run(
                 Some(&format!("{what}; {e}")),
             )
             .await;
-            p.error = Some(format!("The agent on {} could not run it: {e}", p.t.node_name));
+            p.error = Some(format!(
+                "The agent on {} could not run it: {e}",
+                p.t.node_name
+            ));
         }
     }
     Ok(p)

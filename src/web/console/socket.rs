@@ -40,9 +40,7 @@ pub async fn open(
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
     let h = |n: header::HeaderName| headers.get(n).and_then(|v| v.to_str().ok());
-    let fetch_site = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
     if !same_origin(h(header::ORIGIN), h(header::HOST), fetch_site) {
         return Err(AppError::Forbidden(
             "A console opens only from berth's own pages.".into(),
@@ -94,7 +92,14 @@ async fn tell(browser: &mut WebSocket, ev: &Event) {
     }
 }
 
-async fn relay(ctx: Ctx, t: Target, path: String, what: String, slot: Slot, mut browser: WebSocket) {
+async fn relay(
+    ctx: Ctx,
+    t: Target,
+    path: String,
+    what: String,
+    slot: Slot,
+    mut browser: WebSocket,
+) {
     let target = t.audit_target();
     let mut agent = match ctx.state.agents.websocket(&t.node_id, &path).await {
         Ok(a) => a,
