@@ -118,6 +118,19 @@ async fn resize(docker: &Docker, exec: &str, (cols, rows): (u16, u16)) {
         .await;
 }
 
+/// An exec's exit code once Docker has it (its output can end a moment before Docker marks
+/// the process exited): asked again for up to a second.
+async fn exit_code(docker: &Docker, exec: &str) -> Option<i64> {
+    for _ in 0..20 {
+        match docker.inspect_exec(exec).await {
+            Ok(i) if i.running != Some(true) && i.exit_code.is_some() => return i.exit_code,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 /// Relays one exec's TTY until either side ends; tells berth the exit code.
 async fn session(docker: Docker, exec: String, mut socket: WebSocket, size: Option<(u16, u16)>) {
     let started = docker
@@ -159,7 +172,7 @@ async fn session(docker: Docker, exec: String, mut socket: WebSocket, size: Opti
                     break;
                 }
                 None => {
-                    let code = docker.inspect_exec(&exec).await.ok().and_then(|i| i.exit_code);
+                    let code = exit_code(&docker, &exec).await;
                     send_event(&mut socket, &Event::Exit { exit: code }).await;
                     break;
                 }
@@ -251,11 +264,7 @@ pub async fn run(docker: Docker, body: axum::body::Bytes) -> Response {
     drop(output);
     result.output = String::from_utf8_lossy(&out).into_owned();
     if !result.truncated && !result.timed_out {
-        result.exit_code = docker
-            .inspect_exec(&exec)
-            .await
-            .ok()
-            .and_then(|i| i.exit_code);
+        result.exit_code = exit_code(&docker, &exec).await;
     }
     axum::Json(result).into_response()
 }
