@@ -471,7 +471,7 @@ mod tests {
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
                     "api", "registry", "secret", "config", "network", "volume", "alert", "policy",
-                    "team"
+                    "console", "team"
                 ]
                 .contains(&area),
                 "{n}"
