@@ -117,6 +117,39 @@ pub async fn call(
             );
         }
     };
+    // the hook acts for its maker: while they may deploy the stack, and no longer
+    match super::policy::claim::maker_may_deploy(&state, &hook.created_by, &hook.stack).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let entry = audit::Entry {
+                username: None,
+                ip: ip.as_deref(),
+                action: audit::Action::WebhookRefused,
+                target: Some(&hook.stack),
+                outcome: audit::Outcome::Denied,
+                detail: Some(&format!(
+                    "webhook #{}: its maker {} may no longer deploy this stack",
+                    hook.id, hook.created_by
+                )),
+            };
+            if let Err(e) = db::audit::record(&state.db, &entry).await {
+                tracing::error!("cannot write audit log entry: {e}");
+            }
+            return error(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the account that made this webhook may no longer deploy this stack",
+            );
+        }
+        Err(e) => {
+            tracing::error!("webhook: cannot read its maker's role: {e}");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "berth could not read its database",
+            );
+        }
+    }
     if let Err(wait) = state.hook_limits.take(hook.id) {
         let secs = wait.as_secs().max(1);
         tracing::warn!("webhook #{} of stack {}: rate limited", hook.id, hook.stack);

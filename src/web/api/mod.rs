@@ -68,7 +68,8 @@ pub const POLICY: &[Rule] = &[
     // each tool call is sent to the routes here and meets their rules
     rule("*", urls::API_MCP, Need::Read),
     rule("DELETE", route::API_STACK, Need::Stack(Act::Deploy)),
-    rule("POST", route::API_STACK_DEPLOY, Need::Stack(Act::Deploy)),
+    // a new stack of a deployer's team, or one they may deploy: the handler checks and claims
+    rule("POST", route::API_STACK_DEPLOY, Need::Deployer),
     rule("POST", route::API_STACK_REMOVE, Need::Stack(Act::Deploy)),
     rule("GET", route::API_JOB, Need::Read),
     rule("GET", route::API_JOB_EVENTS, Need::Read),

@@ -13,6 +13,7 @@ use super::views::{JobBody, JobView, StackDetail, StacksBody, VersionView, Versi
 use crate::AppState;
 use crate::db;
 use crate::stack::jobs::{DeployError, DeployRequest, Images, Job, Outcome};
+use crate::web::policy::{Caller, claim};
 
 /// `?wait=true`: answer when the job has ended.
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +155,7 @@ pub async fn versions(
 pub async fn deploy(
     State(state): State<AppState>,
     auth: ApiAuth,
+    caller: Caller,
     Path(name): Path<String>,
     query: Result<Query<WaitQuery>, axum::extract::rejection::QueryRejection>,
     req: Request,
@@ -163,6 +165,24 @@ pub async fn deploy(
     let Json(body) = Json::<DeployBody>::from_request(req, &state)
         .await
         .map_err(|e| ApiError::new(e.status(), ApiError::code_of(e.status()), e.body_text()))?;
+    // a deployer may deploy their team's stack, or a new one that becomes their team's
+    let claim = claim::deploy_under(&state, &caller, auth.ip.as_deref(), &name)
+        .await?
+        .map_err(ApiError::forbidden)?;
+    let res = deploy_claimed(&state, &auth, name.clone(), body, wait).await;
+    if res.is_err() {
+        claim::release(&state, &name, claim).await;
+    }
+    res
+}
+
+async fn deploy_claimed(
+    state: &AppState,
+    auth: &ApiAuth,
+    name: String,
+    body: DeployBody,
+    wait: bool,
+) -> ApiResult<Response> {
     let req = DeployRequest {
         stack: name,
         compose: body.compose,
@@ -198,7 +218,7 @@ pub async fn deploy(
             return Err(ApiError::internal());
         }
     };
-    answer(&state, &job, wait).await
+    answer(state, &job, wait).await
 }
 
 /// `DELETE /api/v1/stacks/{name}[?wait=true]` and `POST /api/v1/stacks/{name}/remove`

@@ -13,6 +13,7 @@
 //! named in a body. The test `policy::` in tests/it builds the role × route matrix from the
 //! router itself ([`routes_of`]), so a route added without a rule fails it.
 
+pub mod claim;
 mod routes;
 
 use std::collections::{HashMap, HashSet};
@@ -154,6 +155,14 @@ impl Caller {
             _ => format!("Your role ({role}) does not allow this."),
         }
     }
+}
+
+/// The sentence refusing environment values to a caller who may not see them.
+pub fn env_refusal(caller: &Caller) -> String {
+    format!(
+        "Your role ({}) does not allow seeing environment values here: they often hold secrets.",
+        caller.role
+    )
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

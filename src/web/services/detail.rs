@@ -16,6 +16,7 @@ use crate::docker::tasks::TaskInfo;
 use crate::docker::time::{age, format_utc};
 use crate::error::AppResult;
 use crate::web::page::{Ctx, Layout};
+use crate::web::policy::{Caller, env_refusal};
 use crate::web::urls;
 
 /// A distinct task error (or pending reason), with how many tasks hit it.
@@ -253,6 +254,7 @@ pub struct DetailQuery {
 
 pub async fn show(
     ctx: Ctx,
+    caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
 ) -> AppResult<Response> {
@@ -261,6 +263,10 @@ pub async fn show(
     let d = services::detail(&docker, &id).await?;
     let forms = Forms::from_detail(&d);
     let reveal = q.reveal == "env";
+    let stack = Some(d.summary.stack.as_str()).filter(|s| !s.is_empty());
+    if reveal && !caller.sees_env(stack) {
+        return Err(crate::error::AppError::Forbidden(env_refusal(&caller)));
+    }
     if reveal {
         // env values often hold secrets: who looked at them is worth knowing
         ctx.audit(Action::ServiceEnvReveal, &d.summary.name, Outcome::Ok, None)

@@ -27,6 +27,7 @@ use crate::error::{AppError, AppResult};
 use crate::stack::jobs::{self, DeployError, DeployRequest, Images, Job, JobKind, Who};
 use crate::textdiff::{self, Hunk};
 use crate::web::page::{Ctx, Layout};
+use crate::web::policy::{Caller, claim};
 use crate::web::urls;
 
 /// A stack source as submitted: the editor's fields, or a multipart upload (`compose_file`,
@@ -183,8 +184,20 @@ pub(super) async fn refused(
 }
 
 /// `POST /stacks`: deploy a new stack (or a new version of one, by its name).
-pub async fn create(ctx: Ctx, input: SourceInput) -> AppResult<Response> {
-    submit(ctx, input, None, Images::Tags).await
+///
+/// A deployer may name a stack of their team, or a new name, which becomes their team's (see
+/// `policy::claim`); another team's stack or one no team owns is refused.
+pub async fn create(ctx: Ctx, caller: Caller, input: SourceInput) -> AppResult<Response> {
+    let name = input.form.name.trim().to_string();
+    let state = ctx.state.clone();
+    let claim = claim::deploy_under(&state, &caller, ctx.ip.as_deref(), &name)
+        .await?
+        .map_err(AppError::Forbidden)?;
+    let res = submit(ctx, input, None, Images::Tags).await;
+    if !matches!(&res, Ok(r) if r.status().is_redirection()) {
+        claim::release(&state, &name, claim).await;
+    }
+    res
 }
 
 /// `POST /stacks/{name}`: deploy a new version of this stack.

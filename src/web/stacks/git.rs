@@ -24,6 +24,7 @@ use crate::git::{GitRef, Repo};
 use crate::stack::git::{MIN_INTERVAL, Synced, Trigger, hook, short};
 use crate::stack::jobs::Who;
 use crate::web::page::{Ctx, FlashKind, Layout};
+use crate::web::policy::{Caller, claim};
 use crate::web::urls;
 
 /// Longest interval text (`90s`, `5m`).
@@ -207,7 +208,7 @@ fn refused(ctx: &Ctx, form: GitFormView) -> Response {
 /// `POST /stacks/new/git`: checks the form, stores the source, fetches the commit and
 /// deploys it. Anything wrong (a field, the fetch, the files) comes back on the form with
 /// nothing kept.
-pub async fn create(ctx: Ctx, Form(f): Form<GitForm>) -> AppResult<Response> {
+pub async fn create(ctx: Ctx, caller: Caller, Form(f): Form<GitForm>) -> AppResult<Response> {
     let mut view = GitFormView::from(&f);
     let Some(c) = check(&f, &mut view) else {
         return Ok(refused(&ctx, view));
@@ -223,6 +224,10 @@ pub async fn create(ctx: Ctx, Form(f): Form<GitForm>) -> AppResult<Response> {
         ));
         return Ok(refused(&ctx, view));
     }
+    // a deployer's new stack becomes their team's (released if the source is not stored)
+    let claim = claim::deploy_under(&ctx.state, &caller, ctx.ip.as_deref(), &c.name)
+        .await?
+        .map_err(AppError::Forbidden)?;
     let secret = crate::auth::tokens::random_token(24);
     let inserted = db::git::insert(
         db,
@@ -239,6 +244,7 @@ pub async fn create(ctx: Ctx, Form(f): Form<GitForm>) -> AppResult<Response> {
     )
     .await?;
     if !inserted {
+        claim::release(&ctx.state, &c.name, claim).await;
         view.errors
             .push(("name", format!("{} follows a repository already", c.name)));
         return Ok(refused(&ctx, view));
@@ -453,6 +459,26 @@ pub async fn webhook(
         hook::Verdict::Wrong(format) => {
             tracing::warn!(stack, "git webhook: a wrong {format} signature was refused");
             return answer(StatusCode::FORBIDDEN, "wrong signature");
+        }
+    }
+    // the hook acts for the account that made the git stack, while it may deploy it
+    if let Some(maker) = source.username.as_deref() {
+        match claim::maker_may_deploy(&state, maker, &stack).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    stack,
+                    "git webhook: its maker may no longer deploy the stack"
+                );
+                return answer(
+                    StatusCode::FORBIDDEN,
+                    "the account that made this git stack may no longer deploy it",
+                );
+            }
+            Err(e) => {
+                tracing::error!("git webhook: cannot read its maker's role: {e}");
+                return answer(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+            }
         }
     }
     if source.paused {

@@ -25,6 +25,7 @@ use crate::error::{AppError, AppResult};
 use crate::stack::jobs::{self, End, Job, Line, Outcome as JobOutcome, Update};
 use crate::textdiff::{self, Hunk};
 use crate::web::page::{Ctx, FlashKind, Layout};
+use crate::web::policy::{Caller, env_refusal};
 use crate::web::urls;
 
 /// One version as the history table shows it.
@@ -136,10 +137,14 @@ fn env_keys(env: &str) -> Vec<String> {
 /// `GET /stacks/{name}/versions/{v}`: a version, and its deploy's progress (live while running).
 pub async fn show(
     ctx: Ctx,
+    caller: Caller,
     Path((name, version)): Path<(String, i64)>,
     Query(q): Query<RevealQuery>,
 ) -> AppResult<Response> {
     let name = name_or_404(&name)?;
+    if q.reveal == "env" && !caller.sees_env(Some(&name)) {
+        return Err(AppError::Forbidden(env_refusal(&caller)));
+    }
     let v = db::stacks::get(&ctx.state.db, &name, version)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {version}.")))?;

@@ -1,6 +1,7 @@
 //! Roles, teams and the route policy (issue 18): the role × route matrix built from the router,
 //! a deployer kept to their team's stacks in pages, API and webhooks, viewers refused actions.
 
+mod deployer;
 mod matrix;
 mod settings;
 
