@@ -122,7 +122,13 @@ pub async fn tasks(
                 .finish()
         }
     };
-    let text = raw::get_text(docker, "/tasks", &query).await?;
+    let text = match raw::get_text(docker, "/tasks", &query).await {
+        Ok(text) => text,
+        // Docker resolves the service filter first: a 404 is the service gone (removed since
+        // the model last heard of it; its event follows), not Docker lost
+        Err(DockerError::NotFound(_)) if service_id.is_some() => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
     let mut tasks = wire::tasks(&text, strings).map_err(|e| {
         DockerError::Other(format!("Docker sent a task list berth could not read: {e}"))
     })?;

@@ -52,6 +52,54 @@ async fn the_model_catches_up_after_its_event_stream_is_cut() {
     monitor.abort();
 }
 
+/// A service removed while the model re-lists its tasks (it had just moved, its tasks are still
+/// pending): Docker answers that task list with a 404. That is the service gone, not Docker
+/// lost: the model stays live (every viewer would otherwise fall back to calling Docker).
+#[tokio::test]
+async fn the_model_stays_live_when_a_service_it_watches_is_removed() {
+    let one = lab("one");
+    let prefix = unique("mdr");
+    let _cleanup = Cleanup {
+        lab: one,
+        prefix: prefix.clone(),
+    };
+    let proxy = SocketProxy::start(&one.manager_host());
+    let (_engine, model, monitor) = follow(&proxy.host()).await;
+    let name = format!("{prefix}a");
+    create(one, &name, 2, true);
+    let id = one
+        .docker_cli(1, &["service", "inspect", "--format", "{{.ID}}", &name])
+        .expect("the service's id")
+        .trim()
+        .to_string();
+    eventually(15, "the model holds the new service", || async {
+        model.snapshot().service(&id).is_some().then_some(())
+    })
+    .await;
+    // the removal's event is held back, so the model keeps re-listing the pending tasks
+    // (every 500 ms) after Docker removed the service
+    proxy.hold_events(true);
+    one.docker_cli(1, &["service", "rm", &name]).expect("rm");
+    let mut rx = model.subscribe();
+    let until = std::time::Instant::now() + Duration::from_secs(4);
+    while std::time::Instant::now() < until {
+        let snap = model.snapshot();
+        assert!(
+            snap.docker_reachable(),
+            "the model left Docker over a removed service: {:?}",
+            snap.connection
+        );
+        let _ = tokio::time::timeout(Duration::from_millis(100), rx.changed()).await;
+    }
+    proxy.hold_events(false);
+    eventually(15, "the model drops the removed service", || async {
+        model.snapshot().service(&id).is_none().then_some(())
+    })
+    .await;
+    assert!(model.snapshot().docker_reachable());
+    monitor.abort();
+}
+
 #[tokio::test]
 async fn the_model_resyncs_after_the_managers_dockerd_restarts() {
     let chaos = lab("chaos");

@@ -200,10 +200,23 @@ async fn a_demotion_that_would_lose_quorum_is_refused() {
         (reachability(&inspect(&docker, &id3).await) == "unreachable").then_some(())
     })
     .await;
-    let list = app.get("/nodes").await;
-    assert!(row(&list.body, &hostname(multi, 3)).contains("unreachable"));
-    let page = app.get(&format!("/nodes/{id2}")).await;
-    assert!(testid(&page.body, "role-refused").contains("would lose quorum"));
+    // the pages read the live model, which hears of a manager's reachability from node events
+    let host3 = hostname(multi, 3);
+    eventually(20, "the list shows node 3 unreachable", || async {
+        let list = app.get("/nodes").await;
+        row(&list.body, &host3)
+            .contains("unreachable")
+            .then_some(())
+    })
+    .await;
+    eventually(20, "node 2's page refuses its demotion", || async {
+        let page = app.get(&format!("/nodes/{id2}")).await;
+        page.body
+            .contains("data-testid=\"role-refused\"")
+            .then(|| testid(&page.body, "role-refused"))
+            .filter(|t| t.contains("would lose quorum"))
+    })
+    .await;
     let page = act(&app, &format!("/nodes/{id2}/role"), &[("role", "worker")]).await;
     page.contains("would lose quorum: 2 managers would remain, only 1 of them reachable");
     assert_eq!(role(&inspect(&docker, &id2).await), "manager");
