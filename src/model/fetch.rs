@@ -183,6 +183,10 @@ pub async fn secrets(docker: &Docker) -> Result<Vec<Secret>, DockerError> {
                 name: spec.name.unwrap_or_default(),
                 created: crate::docker::time::unix(s.created_at.as_deref()),
                 updated: crate::docker::time::unix(s.updated_at.as_deref()),
+                berth_state: spec
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(crate::swarmstate::store::STATE_LABEL)),
             }
         })
         .collect())
@@ -201,6 +205,10 @@ pub async fn configs(docker: &Docker) -> Result<Vec<Config>, DockerError> {
                 name: spec.name.unwrap_or_default(),
                 created: crate::docker::time::unix(s.created_at.as_deref()),
                 updated: crate::docker::time::unix(s.updated_at.as_deref()),
+                berth_state: spec
+                    .labels
+                    .as_ref()
+                    .is_some_and(|l| l.contains_key(crate::swarmstate::store::STATE_LABEL)),
             }
         })
         .collect())

@@ -61,6 +61,8 @@ pub struct Object {
     pub stack: String,
     pub created: Option<i64>,
     pub updated: Option<i64>,
+    /// berth's own state in the swarm (label `berth.state`): not listed on the pages
+    pub berth_state: bool,
 }
 
 pub type Secret = Object;

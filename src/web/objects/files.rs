@@ -96,6 +96,7 @@ async fn list_page(
     };
     let rows = all
         .iter()
+        .filter(|o| !o.berth_state)
         .map(|o| Row {
             name: o.name.clone(),
             url: object_url(kind, &o.id),

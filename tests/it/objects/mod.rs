@@ -3,6 +3,7 @@
 //! deployed by berth redeploys cleanly after one of its configs was rotated.
 
 mod api;
+mod hidden;
 mod networks;
 mod rotate;
 
