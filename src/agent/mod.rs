@@ -15,6 +15,7 @@ pub mod hub;
 pub mod sampler;
 pub mod server;
 pub mod sign;
+pub mod storage;
 
 use serde::{Deserialize, Serialize};
 

@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use tokio::sync::watch;
 
 use super::sign::{self, Key};
-use super::{AgentInfo, NodeReport, exec, sampler};
+use super::{AgentInfo, NodeReport, exec, sampler, storage};
 
 /// Largest request body the agent reads (its API takes small JSON bodies at most).
 const MAX_REQUEST: usize = 64 * 1024;
@@ -165,6 +165,31 @@ fn router(agent: Agent) -> Router {
         .route(
             "/v1/exec/run",
             post(|State(a): State<Agent>, body| exec::run(a.docker, body)),
+        )
+        .route(
+            storage::IMAGES,
+            get(|State(a): State<Agent>| storage::list_images(a.docker)),
+        )
+        .route(
+            storage::IMAGE_REMOVE,
+            post(|State(a): State<Agent>, b| storage::remove_image(a.docker, b)),
+        )
+        .route(
+            storage::IMAGES_PRUNE,
+            post(|State(a): State<Agent>| storage::prune_images(a.docker)),
+        )
+        .route(
+            storage::VOLUMES,
+            get(|State(a): State<Agent>| storage::list_volumes(a.docker))
+                .post(|State(a): State<Agent>, b| storage::create_volume(a.docker, b)),
+        )
+        .route(
+            storage::VOLUME_REMOVE,
+            post(|State(a): State<Agent>, b| storage::remove_volume(a.docker, b)),
+        )
+        .route(
+            storage::VOLUMES_PRUNE,
+            post(|State(a): State<Agent>| storage::prune_volumes(a.docker)),
         )
         .layer(axum::middleware::from_fn_with_state(
             agent.clone(),

@@ -111,6 +111,9 @@ pub enum Action {
     NetworkRemove,
     VolumeCreate,
     VolumeRemove,
+    VolumePrune,
+    ImageRemove,
+    ImagePrune,
     AlertChannelAdd,
     /// "send a test" to an alert channel
     AlertChannelTest,
@@ -190,6 +193,9 @@ impl Action {
         Action::NetworkRemove,
         Action::VolumeCreate,
         Action::VolumeRemove,
+        Action::VolumePrune,
+        Action::ImageRemove,
+        Action::ImagePrune,
         Action::AlertChannelAdd,
         Action::AlertChannelTest,
         Action::AlertChannelRemove,
@@ -265,6 +271,9 @@ impl Action {
             Action::NetworkRemove => "network.remove",
             Action::VolumeCreate => "volume.create",
             Action::VolumeRemove => "volume.remove",
+            Action::VolumePrune => "volume.prune",
+            Action::ImageRemove => "image.remove",
+            Action::ImagePrune => "image.prune",
             Action::AlertChannelAdd => "alert.channel.add",
             Action::AlertChannelTest => "alert.channel.test",
             Action::AlertChannelRemove => "alert.channel.remove",
@@ -470,8 +479,8 @@ mod tests {
             assert!(
                 [
                     "auth", "setup", "csrf", "user", "swarm", "node", "service", "stack", "token",
-                    "api", "registry", "secret", "config", "network", "volume", "alert", "policy",
-                    "console", "team"
+                    "api", "registry", "secret", "config", "network", "volume", "image", "alert",
+                    "policy", "console", "team"
                 ]
                 .contains(&area),
                 "{n}"

@@ -9,6 +9,7 @@
 
 mod actions;
 mod live;
+pub mod storage;
 pub mod usage;
 pub mod view;
 
@@ -41,6 +42,11 @@ pub const POLICY: &[Rule] = &[
     rule("GET", urls::route::NODE, Need::Read),
     rule("GET", urls::route::NODE_LIVE, Need::Read),
     rule("GET", urls::route::NODE_USAGE, Need::Read),
+    rule("GET", urls::route::NODE_STORAGE, Need::Read),
+    rule("POST", urls::route::NODE_IMAGE_REMOVE, Need::Operate),
+    rule("POST", urls::route::NODE_IMAGES_PRUNE, Need::Operate),
+    rule("POST", urls::route::NODE_VOLUME_REMOVE, Need::Operate),
+    rule("POST", urls::route::NODE_VOLUMES_PRUNE, Need::Operate),
     rule("POST", urls::route::NODE_AVAILABILITY, Need::Operate),
     rule("POST", urls::route::NODE_ROLE, Need::Operate),
     rule("POST", urls::route::NODE_LABELS, Need::Operate),
@@ -62,6 +68,17 @@ pub fn routes() -> Router<AppState> {
         .route(urls::route::NODE, get(detail))
         .route(urls::route::NODE_LIVE, get(detail_live))
         .route(urls::route::NODE_USAGE, get(usage::usage))
+        .route(urls::route::NODE_STORAGE, get(storage::page))
+        .route(urls::route::NODE_IMAGE_REMOVE, post(storage::remove_image))
+        .route(urls::route::NODE_IMAGES_PRUNE, post(storage::prune_images))
+        .route(
+            urls::route::NODE_VOLUME_REMOVE,
+            post(storage::remove_volume),
+        )
+        .route(
+            urls::route::NODE_VOLUMES_PRUNE,
+            post(storage::prune_volumes),
+        )
         .route(urls::route::NODE_AVAILABILITY, post(actions::availability))
         .route(urls::route::NODE_ROLE, post(actions::role))
         .route(urls::route::NODE_LABELS, post(actions::add_label))

@@ -358,6 +358,11 @@ pub mod route {
     pub const API_NODE_AVAILABILITY: &str = "/api/v1/nodes/{id}/availability";
     pub const API_NODE_CONTAINERS: &str = "/api/v1/nodes/{id}/containers";
     pub const NODE_USAGE: &str = "/nodes/{id}/usage";
+    pub const NODE_STORAGE: &str = "/nodes/{id}/storage";
+    pub const NODE_IMAGE_REMOVE: &str = "/nodes/{id}/images/remove";
+    pub const NODE_IMAGES_PRUNE: &str = "/nodes/{id}/images/prune";
+    pub const NODE_VOLUME_REMOVE: &str = "/nodes/{id}/volumes/remove";
+    pub const NODE_VOLUMES_PRUNE: &str = "/nodes/{id}/volumes/prune";
     pub const API_SERVICE: &str = "/api/v1/services/{id}";
     pub const API_SERVICE_SCALE: &str = "/api/v1/services/{id}/scale";
     pub const API_SERVICE_REDEPLOY: &str = "/api/v1/services/{id}/redeploy";
@@ -403,6 +408,11 @@ mod tests {
         let node_actions = [
             (route::NODE_LIVE, "live"),
             (route::NODE_USAGE, "usage"),
+            (route::NODE_STORAGE, "storage"),
+            (route::NODE_IMAGE_REMOVE, "images/remove"),
+            (route::NODE_IMAGES_PRUNE, "images/prune"),
+            (route::NODE_VOLUME_REMOVE, "volumes/remove"),
+            (route::NODE_VOLUMES_PRUNE, "volumes/prune"),
             (route::NODE_EVENTS, "live/events"),
             (route::NODE_AVAILABILITY, "availability"),
             (route::NODE_ROLE, "role"),

@@ -6,6 +6,7 @@
 //! Who uses an object is computed from the services' specs ([`crate::docker::services::Uses`],
 //! which the live model holds for every service), so a list of N objects costs no Docker call.
 
+pub mod images;
 pub mod networks;
 pub mod rotate;
 pub mod volumes;

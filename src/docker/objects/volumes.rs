@@ -8,6 +8,7 @@ use bollard::Docker;
 use bollard::models::VolumeCreateRequest;
 use bollard::query_parameters::{ListContainersOptions, RemoveVolumeOptions};
 
+use super::images::{Pruned, Refused};
 use super::{MAX_LABEL, parse_labels};
 use crate::docker::services::ServiceSummary;
 use crate::docker::{DockerError, raw};
@@ -16,7 +17,7 @@ use crate::docker::{DockerError, raw};
 pub const MAX_NAME: usize = 255;
 
 /// One volume with who uses it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct VolumeRow {
     pub name: String,
     pub driver: String,
@@ -150,6 +151,34 @@ pub fn check(f: &VolumeInput) -> Result<VolumeCreateRequest, String> {
 
 pub async fn create(docker: &Docker, req: VolumeCreateRequest) -> Result<String, DockerError> {
     Ok(docker.create_volume(req).await?.name)
+}
+
+/// Removes the volume unless a container (running or not) mounts it, naming them; Docker's
+/// own refusal covers a container made between the look and the removal.
+pub async fn remove_unused(docker: &Docker, name: &str) -> Result<(), Refused> {
+    check_name(name).map_err(Refused::Docker)?;
+    let rows = list(docker, &[])
+        .await
+        .map_err(|e| Refused::Docker(e.user_message()))?;
+    match rows.iter().find(|v| v.name == name) {
+        None => Err(Refused::NotFound),
+        Some(v) if v.in_use() => Err(Refused::InUse(v.containers.clone())),
+        Some(_) => remove(docker, name).await.map_err(|e| match e {
+            DockerError::NotFound(_) => Refused::NotFound,
+            e => Refused::Docker(e.user_message()),
+        }),
+    }
+}
+
+/// Removes the node's unused anonymous volumes (Docker's `volume prune` without `--all`).
+pub async fn prune(docker: &Docker) -> Result<Pruned, DockerError> {
+    let r = docker
+        .prune_volumes(None::<bollard::query_parameters::PruneVolumesOptions>)
+        .await?;
+    Ok(Pruned {
+        removed: r.volumes_deleted.map(|v| v.len()).unwrap_or(0),
+        reclaimed: r.space_reclaimed.unwrap_or(0),
+    })
 }
 
 /// Removes the volume (Docker refuses while a container uses it).

@@ -28,6 +28,8 @@ pub struct ObjectForm {
     pub gateway: String,
     pub driver: String,
     pub options: String,
+    /// the node a volume is created on or removed from (its id; empty: berth's own)
+    pub node: String,
     /// an uploaded file's bytes (multipart only)
     #[serde(skip)]
     pub file: Vec<u8>,
@@ -81,6 +83,7 @@ impl FromRequest<AppState> for ObjectForm {
                 &f.gateway,
                 &f.driver,
                 &f.options,
+                &f.node,
             ];
             if short.iter().any(|v| v.len() > MAX_FIELD) {
                 return Err(too_large("field", MAX_FIELD));
@@ -126,6 +129,7 @@ impl FromRequest<AppState> for ObjectForm {
                 "gateway" => f.gateway = text,
                 "driver" => f.driver = text,
                 "options" => f.options = text,
+                "node" => f.node = text,
                 _ => {}
             }
         }

@@ -5,6 +5,7 @@ mod actions;
 mod agents;
 mod lifecycle;
 mod pages;
+mod storage;
 
 use std::collections::HashMap;
 use std::time::Duration;
