@@ -425,3 +425,68 @@ async fn the_console_runs_hostname_in_a_task_on_node_3_and_shows_that_containers
     .await;
     assert_eq!(run, 401, "a badly signed command is refused");
 }
+
+#[tokio::test]
+async fn the_console_page_opens_a_shell_in_the_browser_under_the_strict_csp() {
+    use crate::harness::agents::Agents;
+    use crate::harness::browser::Browser;
+    let l = lab("multi");
+    let agents = Agents::start(l).await;
+    let app = agents.app(l).await;
+    let node3 = agents.node_ids[2].clone();
+    let mut c = Cleanup::new(l);
+    let name = c.add(&unique("conweb"));
+    l.docker_cli(
+        1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--quiet",
+            "--name",
+            &name,
+            "--init",
+            "--constraint",
+            &format!("node.id=={node3}"),
+            "--hostname",
+            "h9-console-{{.Task.Slot}}",
+            IMAGE,
+            "sleep",
+            "3600",
+        ],
+    )
+    .unwrap();
+    wait_running(l, &name, 1).await;
+    let (id, task) = running_task(&app, l, &name).await;
+
+    let server = TestServer::start(app.state.clone()).await;
+    let b = Browser::start().await;
+    b.sign_in(&server.url).await;
+    // from the service page's task row (a full page load: the terminal's scripts are the page's)
+    b.goto(&format!("{}/services/{id}", server.url)).await;
+    b.click("[data-testid=task-console]").await;
+    assert_eq!(
+        b.path().await,
+        format!("/services/{id}/tasks/{task}/console")
+    );
+    b.click("[data-testid=console-open]").await;
+    b.wait_text("Connected.", 15).await;
+    let area =
+        b.c.wait()
+            .for_element(fantoccini::Locator::Css(".xterm-helper-textarea"))
+            .await
+            .expect("xterm's input");
+    area.send_keys("echo \"name=$(hostname)\"\u{E007}")
+        .await
+        .unwrap();
+    // the terminal's rows are text in the page: the shell's answer is the container's hostname
+    b.wait_text("name=h9-console-1", 15).await;
+    area.send_keys("exit\u{E007}").await.unwrap();
+    b.wait_text("The command ended with exit code 0.", 15).await;
+    if let Ok(dir) = std::env::var("BERTH_TEST_SCREENSHOTS") {
+        b.screenshot(&std::path::Path::new(&dir).join("console.png"))
+            .await;
+    }
+    b.close().await;
+    server.stop().await;
+}
