@@ -4,6 +4,7 @@
 //! Nothing here renders or redirects: `session` puts the session into the request, `page` adds
 //! the helpers a page needs to [`Ctx`], `errors` renders failures.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -12,7 +13,39 @@ use axum::http::request::Parts;
 use axum_htmx::HxRequest;
 
 use crate::AppState;
+use crate::auth::roles::{self, Act, Need, Role, ViewerLogs};
 use crate::error::AppError;
+
+/// What the signed-in caller may do, for pages to hide what their role cannot (put into the
+/// request by the route gate, `web::policy`; the server refuses it anyway).
+#[derive(Debug, Clone)]
+pub struct Rights {
+    pub role: Role,
+    /// the stacks the caller's teams own
+    stacks: Arc<HashSet<String>>,
+}
+
+impl Rights {
+    pub fn new(role: Role, stacks: Arc<HashSet<String>>) -> Rights {
+        Rights { role, stacks }
+    }
+
+    /// Deploy, scale, edit or remove `stack` (`""`: outside any stack).
+    pub fn may_deploy(&self, stack: &str) -> bool {
+        let owned = !stack.is_empty() && self.stacks.contains(stack);
+        roles::may_act(self.role, Act::Deploy, owned, ViewerLogs::All)
+    }
+
+    /// Make a new stack (deployers and up; a deployer's becomes their team's).
+    pub fn may_deploy_new(&self) -> bool {
+        roles::allows(self.role, Need::Deployer, false, ViewerLogs::All)
+    }
+
+    /// Act on nodes, services outside stacks and the swarm's objects.
+    pub fn may_operate(&self) -> bool {
+        roles::allows(self.role, Need::Operate, false, ViewerLogs::All)
+    }
+}
 
 /// The signed-in user of this request (put into the request by `session::require_session`).
 #[derive(Debug, Clone)]
@@ -46,6 +79,8 @@ pub struct Ctx {
     pub htmx: bool,
     /// The request came over plain HTTP from another machine (the settings page warns).
     pub plain_http_from_afar: bool,
+    /// what the caller's role allows (from the route gate)
+    pub rights: Option<Rights>,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -66,6 +101,7 @@ impl FromRequestParts<AppState> for Ctx {
                 .extensions
                 .get::<super::transport::Via>()
                 .is_some_and(|v| v.plain_http_from_afar()),
+            rights: parts.extensions.get::<Rights>().cloned(),
         })
     }
 }

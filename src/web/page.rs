@@ -4,14 +4,16 @@
 use axum::response::{IntoResponse, Redirect, Response};
 
 pub use super::extract::Ctx;
-use super::extract::Session;
+use super::extract::{Rights, Session};
 use crate::AppState;
 use crate::db;
 use crate::docker::DockerStatus;
 
 impl Ctx {
     pub fn layout(&self, title: impl Into<String>, nav: &'static str) -> Layout {
-        Layout::new(&self.state, Some(&self.session), title.into(), nav)
+        let mut layout = Layout::new(&self.state, Some(&self.session), title.into(), nav);
+        layout.rights = self.rights.clone();
+        layout
     }
 
     /// Records an action in the audit log (a failure to record is logged, never hidden).
@@ -176,6 +178,8 @@ pub struct Layout {
     pub htmx: String,
     pub sse: String,
     pub version: &'static str,
+    /// what the caller's role allows; `None` (no gate ran): every button shows
+    pub rights: Option<Rights>,
 }
 
 impl Layout {
@@ -201,7 +205,23 @@ impl Layout {
             htmx: state.assets.htmx.clone(),
             sse: state.assets.sse.clone(),
             version: env!("CARGO_PKG_VERSION"),
+            rights: None,
         }
+    }
+
+    /// Whether to show deploy, scale, edit and remove on `stack` (`""`: outside any stack).
+    pub fn may_deploy(&self, stack: &str) -> bool {
+        self.rights.as_ref().is_none_or(|r| r.may_deploy(stack))
+    }
+
+    /// Whether to show "New stack".
+    pub fn may_deploy_new(&self) -> bool {
+        self.rights.as_ref().is_none_or(Rights::may_deploy_new)
+    }
+
+    /// Whether to show actions on nodes, services outside stacks and the swarm's objects.
+    pub fn may_operate(&self) -> bool {
+        self.rights.as_ref().is_none_or(Rights::may_operate)
     }
 
     /// The first letter of the user name, for the avatar.

@@ -201,6 +201,33 @@ async fn a_deployer_of_team_a_is_refused_on_team_bs_stack_in_pages_api_and_webho
         .await
         .expect(200);
 
+    // pages hide deploy, scale and remove from those who cannot use them
+    for who in [&ann, &vic] {
+        who.get(&format!("/stacks/{b_stack}"))
+            .await
+            .expect(200)
+            .lacks("Remove stack")
+            .lacks("Edit and redeploy")
+            .lacks("data-testid=\"stack-pull-redeploy\"");
+        who.get(&format!("/services/{service}"))
+            .await
+            .expect(200)
+            .lacks("name=\"replicas\"")
+            .lacks("Remove service");
+    }
+    vic.get("/stacks").await.expect(200).lacks("New stack");
+    ann.get("/stacks").await.expect(200).contains("New stack");
+    ben.get(&format!("/stacks/{b_stack}"))
+        .await
+        .expect(200)
+        .contains("Remove stack")
+        .contains("Edit and redeploy");
+    ben.get(&format!("/services/{service}"))
+        .await
+        .expect(200)
+        .contains("name=\"replicas\"")
+        .contains("Remove service");
+
     // webhooks: ben's hook works while ben may deploy the stack, and stops when he may not
     let page = ben
         .post(&format!("/stacks/{b_stack}/webhooks"), &[("kind", "plain")])
