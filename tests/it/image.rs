@@ -66,10 +66,11 @@ async fn berth_runs_as_its_own_stack_and_keeps_its_data_when_its_task_is_replace
     );
     // 17.7 MB before the registry client, git (gix), the API description and /metrics joined
     // (26.5 MB after); 30.2 MB with alerts (lettre), MCP (rmcp), the agent and the swarm's
-    // objects. The cap keeps it from growing unnoticed.
+    // objects; 33.0 MB with the console (xterm.js, WebSockets), roles and teams, and images and
+    // volumes per node. The cap keeps it from growing unnoticed.
     assert!(
-        size < 32_000_000,
-        "the image must stay under 32 MB, it is {size} bytes"
+        size < 34_000_000,
+        "the image must stay under 34 MB, it is {size} bytes"
     );
 
     let stack = "berth";
