@@ -5,11 +5,10 @@
 use std::collections::HashMap;
 
 use bollard::Docker;
-use bollard::query_parameters::{
-    ListContainersOptions, ListImagesOptions, PruneImagesOptions, RemoveImageOptions,
-};
+use bollard::query_parameters::{ListImagesOptions, PruneImagesOptions, RemoveImageOptions};
 use serde::{Deserialize, Serialize};
 
+use super::all_containers;
 use crate::docker::DockerError;
 
 /// Most images listed for one node.
@@ -82,15 +81,7 @@ pub async fn list(docker: &Docker) -> Result<Vec<ImageRow>, DockerError> {
                 .await
                 .map_err(DockerError::from)
         },
-        async {
-            docker
-                .list_containers(Some(ListContainersOptions {
-                    all: true,
-                    ..Default::default()
-                }))
-                .await
-                .map_err(DockerError::from)
-        },
+        all_containers(docker),
     )?;
     let mut used: HashMap<String, Vec<String>> = HashMap::new();
     for c in &containers {

@@ -306,6 +306,20 @@ pub fn in_use_message(kind: Kind, name: &str, names: &[&str]) -> Option<String> 
     ))
 }
 
+/// Every container of the node `docker` talks to, stopped ones included: what an image or a
+/// volume is "used by".
+async fn all_containers(
+    docker: &Docker,
+) -> Result<Vec<bollard::models::ContainerSummary>, DockerError> {
+    docker
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            ..Default::default()
+        }))
+        .await
+        .map_err(DockerError::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

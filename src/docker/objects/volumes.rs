@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use bollard::Docker;
 use bollard::models::VolumeCreateRequest;
-use bollard::query_parameters::{ListContainersOptions, RemoveVolumeOptions};
+use bollard::query_parameters::RemoveVolumeOptions;
 
 use super::images::{Pruned, Refused};
-use super::{MAX_LABEL, parse_labels};
+use super::{MAX_LABEL, all_containers, parse_labels};
 use crate::docker::services::ServiceSummary;
 use crate::docker::{DockerError, raw};
 
@@ -48,15 +48,7 @@ pub async fn list(
                 .await
                 .map_err(DockerError::from)
         },
-        async {
-            docker
-                .list_containers(Some(ListContainersOptions {
-                    all: true,
-                    ..Default::default()
-                }))
-                .await
-                .map_err(DockerError::from)
-        },
+        all_containers(docker),
     )?;
     let mut used: HashMap<String, Vec<String>> = HashMap::new();
     for c in &containers {
