@@ -64,8 +64,9 @@ impl AppState {
     pub async fn new(config: ServeArgs) -> anyhow::Result<AppState> {
         let db = crate::db::open(&config.data_dir, config.secret_key_file.as_deref()).await?;
         let docker = Engine::new(&config.docker_host);
-        let deploys = crate::stack::jobs::Deploys::new(db.clone(), docker.clone());
         let model = crate::model::Model::new(config.model_settings());
+        let deploys =
+            crate::stack::jobs::Deploys::new(db.clone(), docker.clone()).following(model.clone());
         let git = crate::stack::git::GitSync::new(
             db.clone(),
             deploys.clone(),

@@ -40,6 +40,12 @@ pub enum Action {
     Networks,
     Secrets,
     Configs,
+    /// List every service with its counts (the poll): finds services created or removed.
+    Services,
+    /// Inspect the swarm (its join tokens).
+    Swarm,
+    /// List the nodes again.
+    Nodes,
 }
 
 /// The refetches an event calls for (none for events the model does not follow).

@@ -11,6 +11,7 @@
 
 pub mod events;
 mod fetch;
+mod pending;
 pub mod snapshot;
 mod store;
 mod sync;
@@ -22,12 +23,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::docker::Engine;
 pub use events::Action;
 pub use snapshot::{Changes, Config, Connection, Network, Object, Secret, Snapshot, Stack, Swarm};
 pub use task::Task;
+
+/// How long berth's own action waits for the model to hold what it changed.
+pub const CATCH_UP: Duration = Duration::from_secs(3);
+
+/// What the sync task is asked by the rest of berth.
+pub(crate) enum Hint {
+    /// refetch this
+    Do(Action),
+    /// answer once everything asked before is fetched and published
+    Tell(oneshot::Sender<()>),
+}
 
 /// How the model keeps up with Docker.
 #[derive(Debug, Clone, Copy)]
@@ -71,8 +83,8 @@ impl Shared {
 #[derive(Clone)]
 pub struct Model {
     shared: Arc<Shared>,
-    hints: mpsc::Sender<Action>,
-    receiver: Arc<Mutex<Option<mpsc::Receiver<Action>>>>,
+    hints: mpsc::Sender<Hint>,
+    receiver: Arc<Mutex<Option<mpsc::Receiver<Hint>>>>,
     started: Arc<AtomicBool>,
 }
 
@@ -127,16 +139,38 @@ impl Model {
     /// Asks for an immediate refetch of a service and its tasks (after berth's own action;
     /// the event stream would bring it too). Never blocks; dropped when the queue is full.
     pub fn refresh_service(&self, id: &str) {
-        let _ = self.hints.try_send(Action::Service(id.to_string()));
+        let _ = self
+            .hints
+            .try_send(Hint::Do(Action::Service(id.to_string())));
     }
 
     pub fn refresh_node(&self, id: &str) {
-        let _ = self.hints.try_send(Action::Node(id.to_string()));
+        let _ = self.hints.try_send(Hint::Do(Action::Node(id.to_string())));
     }
 
     /// Asks for a full reload.
     pub fn resync(&self) {
-        let _ = self.hints.try_send(Action::Everything);
+        let _ = self.hints.try_send(Hint::Do(Action::Everything));
+    }
+
+    /// Read-your-writes after berth's own change: refetches `actions` now and waits (at most
+    /// [`CATCH_UP`]) until the model has published what Docker answers, so the page berth
+    /// shows next holds the change. Returns at once (false) while the model is not live: the
+    /// pages read Docker then.
+    pub async fn catch_up(&self, actions: impl IntoIterator<Item = Action>) -> bool {
+        if !self.snapshot().docker_reachable() {
+            return false;
+        }
+        for a in actions {
+            if self.hints.try_send(Hint::Do(a)).is_err() {
+                return false;
+            }
+        }
+        let (tx, rx) = oneshot::channel();
+        if self.hints.try_send(Hint::Tell(tx)).is_err() {
+            return false;
+        }
+        matches!(tokio::time::timeout(CATCH_UP, rx).await, Ok(Ok(())))
     }
 
     /// Waits until the model has loaded once or knows it cannot (for start-up and tests);

@@ -16,11 +16,12 @@ use bollard::query_parameters::EventsOptions;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::Shared;
-use super::events::{self, Action};
+use super::events;
 use super::fetch;
+use super::pending::{Budget, Pending};
 use super::snapshot::Connection;
 use super::store::Store;
+use super::{Hint, Shared};
 use crate::docker::{DockerError, Engine};
 
 /// How long a service stays "hot" (its tasks re-listed) after something moved it.
@@ -36,87 +37,7 @@ const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// The calls of a full load (tasks, nodes, services, networks, secrets, configs, swarm).
 const FULL_LOAD_CALLS: u32 = 7;
 
-/// What the loop still has to fetch (deduplicated).
-#[derive(Default)]
-struct Pending {
-    everything: bool,
-    services: BTreeSet<String>,
-    nodes: BTreeSet<String>,
-    networks: bool,
-    secrets: bool,
-    configs: bool,
-    /// service id → (next re-list, hot since)
-    hot: HashMap<String, (Instant, Instant)>,
-}
-
-impl Pending {
-    fn add(&mut self, a: Action, store: &mut Store) {
-        match a {
-            Action::Everything => self.everything = true,
-            Action::Service(id) => {
-                self.services.insert(id);
-            }
-            Action::ServiceGone(id) => {
-                self.services.remove(&id);
-                self.hot.remove(&id);
-                store.remove_service(&id);
-            }
-            Action::Tasks(id) => self.heat(id, Instant::now()),
-            Action::Node(id) => {
-                self.nodes.insert(id);
-            }
-            Action::NodeGone(id) => {
-                self.nodes.remove(&id);
-                store.remove_node(&id);
-            }
-            Action::Networks => self.networks = true,
-            Action::Secrets => self.secrets = true,
-            Action::Configs => self.configs = true,
-        }
-    }
-
-    /// Re-list the service's tasks at `due` (and keep watching it for a while).
-    fn heat(&mut self, id: String, due: Instant) {
-        let now = Instant::now();
-        let e = self.hot.entry(id).or_insert((due, now));
-        e.0 = e.0.min(due);
-        e.1 = now;
-    }
-}
-
-/// Spends Docker calls at no more than `rate` a second.
-struct Budget {
-    tokens: f64,
-    rate: f64,
-    last: Instant,
-}
-
-impl Budget {
-    fn new(rate: u32) -> Budget {
-        let rate = f64::from(rate.max(1));
-        Budget {
-            tokens: rate,
-            rate,
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self, n: u32) -> bool {
-        let now = Instant::now();
-        self.tokens =
-            (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.rate);
-        self.last = now;
-        let n = f64::from(n);
-        if self.tokens >= n {
-            self.tokens -= n;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-pub(crate) async fn run(engine: Engine, shared: Arc<Shared>, mut hints: mpsc::Receiver<Action>) {
+pub(crate) async fn run(engine: Engine, shared: Arc<Shared>, mut hints: mpsc::Receiver<Hint>) {
     let settings = shared.settings;
     let mut store = Store::default();
     let mut budget = Budget::new(settings.max_calls);
@@ -158,7 +79,7 @@ async fn session(
     shared: &Shared,
     store: &mut Store,
     budget: &mut Budget,
-    hints: &mut mpsc::Receiver<Action>,
+    hints: &mut mpsc::Receiver<Hint>,
 ) -> DockerError {
     let settings = shared.settings;
     // events from a second before the load: nothing that happens during it is missed
@@ -214,7 +135,7 @@ async fn session(
                 None => return DockerError::Other("Docker closed the event stream".into()),
             },
             h = hints.recv() => match h {
-                Some(a) => pending.add(a, store),
+                Some(h) => pending.hint(h, store),
                 None => return DockerError::Other("berth is stopping".into()),
             },
             _ = poll.tick() => poll_due = true,
@@ -224,6 +145,7 @@ async fn session(
                     return e;
                 }
                 shared.publish(store);
+                pending.tell();
             }
         }
     }
@@ -271,9 +193,18 @@ async fn work(
         pending.everything = false;
         reload(docker, store).await?;
     }
-    if *poll_due && budget.take(1) {
+    if (*poll_due || pending.services_list) && budget.take(1) {
         *poll_due = false;
+        pending.services_list = false;
         poll_services(docker, store, pending).await?;
+    }
+    if pending.nodes_list && budget.take(1) {
+        pending.nodes_list = false;
+        store.set_nodes(fetch::nodes(docker).await?);
+    }
+    if pending.swarm && budget.take(1) {
+        pending.swarm = false;
+        store.set_swarm(fetch::swarm(docker).await?);
     }
     while let Some(id) = pending.nodes.first().cloned() {
         if !budget.take(1) {

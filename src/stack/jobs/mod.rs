@@ -254,6 +254,8 @@ pub struct Deploys {
     db: SqlitePool,
     engine: Engine,
     jobs: Arc<registry::Registry<Work>>,
+    /// the live model, told at a job's end (read-your-writes for the pages)
+    model: Option<crate::model::Model>,
 }
 
 impl Deploys {
@@ -262,7 +264,14 @@ impl Deploys {
             db,
             engine,
             jobs: Arc::default(),
+            model: None,
         }
+    }
+
+    /// Waits at each job's end until `model` holds what the job changed.
+    pub fn following(mut self, model: crate::model::Model) -> Deploys {
+        self.model = Some(model);
+        self
     }
 
     /// Checks the source, stores it as the stack's next version and starts deploying it (or

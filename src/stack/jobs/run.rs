@@ -402,9 +402,16 @@ async fn run_remove(d: &Deploys, job: Arc<Job>, who: Who) {
     finish(d, &job, &who, outcome, summary).await;
 }
 
-/// The last line, the stored outcome (deploys), the audit entry; then the job ends and leaves
-/// its lane.
+/// The model caught up, the last line, the stored outcome (deploys), the audit entry; then the
+/// job ends and leaves its lane.
 async fn finish(d: &Deploys, job: &Arc<Job>, who: &Who, outcome: Outcome, summary: String) {
+    // read-your-writes: whatever says the job is done, the pages already hold what it changed
+    if let Some(model) = &d.model {
+        use crate::model::Action as M;
+        model
+            .catch_up([M::Services, M::Networks, M::Secrets, M::Configs])
+            .await;
+    }
     job.push(outcome.level(), summary.clone());
     let (action, detail) = match job.kind {
         JobKind::Deploy => {

@@ -152,6 +152,7 @@ pub async fn availability(
     let docker = docker(&state)?;
     match nodes::set_availability(&docker, &id, to).await {
         Ok(before) => {
+            state.model.catch_up([crate::model::Action::Nodes]).await;
             let detail = format!("availability {} → {}", before.availability, to.as_str());
             let name = before.display_name().to_string();
             record(
@@ -322,6 +323,11 @@ async fn finish(
     match result {
         Ok(c) => {
             record(state, auth, action, &c.name, audit::Outcome::Ok, &c.detail).await;
+            // the next read holds the change
+            state
+                .model
+                .catch_up([crate::model::Action::Service(c.id.clone())])
+                .await;
             Ok(Json(ChangedBody {
                 id: c.id,
                 name: c.name,

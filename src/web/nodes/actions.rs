@@ -62,6 +62,11 @@ impl Ctx {
         match result {
             Ok(msg) => {
                 self.audit(action, target, Outcome::Ok, Some(detail)).await;
+                // the page berth shows next holds the change
+                self.state
+                    .model
+                    .catch_up([crate::model::Action::Nodes, crate::model::Action::Swarm])
+                    .await;
                 self.redirect_with(to, FlashKind::Ok, &msg).await
             }
             Err(msg) => {

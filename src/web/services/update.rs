@@ -64,6 +64,11 @@ async fn fail(
 pub(super) async fn accepted(ctx: &Ctx, action: Action, c: &Changed, mut text: String) -> Response {
     ctx.audit(action, &c.name, Outcome::Ok, Some(&c.detail))
         .await;
+    // the page berth shows next holds the change
+    ctx.state
+        .model
+        .catch_up([crate::model::Action::Service(c.id.clone())])
+        .await;
     let kind = if c.warnings.is_empty() {
         FlashKind::Ok
     } else {
@@ -332,6 +337,10 @@ pub async fn delete(ctx: Ctx, Path(id): Path<String>, Form(f): Form<Pairs>) -> A
     match ops::remove(&docker(&ctx)?, &id).await {
         Ok(c) => {
             ctx.audit(Action::ServiceDelete, &c.name, Outcome::Ok, None)
+                .await;
+            ctx.state
+                .model
+                .catch_up([crate::model::Action::Service(c.id.clone())])
                 .await;
             Ok(ctx
                 .redirect_with(

@@ -1,6 +1,7 @@
 //! What a viewer costs: every live part's stream opens, and page views, live parts and
 //! /metrics scrapes make no Docker call while the model is live (berth's Docker calls counted
-//! by a proxy on its socket).
+//! by a proxy on its socket). And berth's own actions are read back at once: the next page
+//! shows them although Docker's events are held back (read-your-writes).
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -217,4 +218,127 @@ async fn quiet(proxy: &SocketProxy, gap: Duration, most_secs: u64) {
         }
         last = now;
     }
+}
+
+/// GET through the router without the harness's sync: the body of a page berth shows.
+async fn page_now(app: &TestApp, path: &str) -> String {
+    let (status, _, html) = raw_get(app, path, "text/html", Duration::from_secs(5)).await;
+    assert_eq!(status, 200, "{path} answered {status}");
+    html
+}
+
+#[tokio::test]
+async fn after_berths_own_actions_the_next_read_shows_them_without_waiting_for_events() {
+    let one = lab("one");
+    let docker = one.docker(1);
+    let stack = unique("vryw");
+    let id = pending_stack_service(&docker, &stack).await;
+    let proxy = SocketProxy::start(&one.manager_host());
+    // no poll, no reconcile, and Docker's events held back below: only berth's own catch-up
+    // after its action can bring the change into the model before the next read
+    let app = TestApp::with(&proxy.host(), |a| {
+        a.model_poll = Duration::from_secs(3600);
+        a.model_reconcile = Duration::from_secs(3600);
+    })
+    .await;
+    app.setup_admin().await;
+    let snap = app.state.model.snapshot();
+    assert!(snap.service(&id).is_some(), "the model holds the service");
+    let node = snap.nodes()[0].id.clone();
+    proxy.hold_events(true);
+
+    for replicas in ["3", "5"] {
+        app.post(&format!("/services/{id}/scale"), &[("replicas", replicas)])
+            .await
+            .expect(303);
+        let html = page_now(&app, &format!("/services/{id}/live")).await;
+        assert!(
+            html.contains(&format!("data-testid=\"desired\">{replicas}<")),
+            "the service's live part right after the scale to {replicas} shows:\n{html}"
+        );
+    }
+
+    let key = stack.replace('_', "-");
+    app.post(
+        &format!("/nodes/{node}/labels"),
+        &[("key", key.as_str()), ("value", "yes")],
+    )
+    .await
+    .expect(303);
+    let html = page_now(&app, &format!("/nodes/{node}")).await;
+    assert!(
+        html.contains(&format!("<td class=\"mono wrap\">{key}</td>")),
+        "the node page right after adding the label {key} shows no such label"
+    );
+    app.post(
+        &format!("/nodes/{node}/labels/delete"),
+        &[("key", key.as_str())],
+    )
+    .await
+    .expect(303);
+    let html = page_now(&app, &format!("/nodes/{node}")).await;
+    assert!(
+        !html.contains(&format!("<td class=\"mono wrap\">{key}</td>")),
+        "the node page right after removing the label {key} still shows it"
+    );
+
+    let name = format!("{stack}_web");
+    app.post(&format!("/services/{id}/delete"), &[("confirm", "yes")])
+        .await
+        .expect(303);
+    let html = page_now(&app, "/services").await;
+    assert!(
+        !html.contains(&format!("<strong>{name}</strong>")),
+        "/services right after removing {name} still lists it"
+    );
+    assert!(
+        docker.inspect_service(&id, None).await.is_err(),
+        "Docker no longer holds the service"
+    );
+
+    // the end of a stack job: a deploy, then a removal
+    let deployed = unique("vrys");
+    let compose = "services:\n  web:\n    image: berth-test/busybox:1\n    command: [\"sleep\", \"3600\"]\n    deploy:\n      replicas: 0\n";
+    for (path, fields) in [
+        (
+            "/stacks".to_string(),
+            vec![
+                ("name", deployed.as_str()),
+                ("compose", compose),
+                ("env", ""),
+            ],
+        ),
+        (
+            format!("/stacks/{deployed}/delete"),
+            vec![("confirm", "yes")],
+        ),
+    ] {
+        let job = app.post(&path, &fields).await.expect(303).location();
+        let done = eventually(60, &format!("the job of {path} ends"), || async {
+            let html = page_now(&app, &job).await;
+            // a deploy's version page says running until its outcome is stored
+            (html.contains("data-testid=\"outcome\"")
+                && !html.contains("data-testid=\"outcome\">running<"))
+            .then_some(html)
+        })
+        .await;
+        assert!(
+            done.contains("data-testid=\"outcome\">ok<"),
+            "the job of {path} failed:\n{done}"
+        );
+        let html = page_now(&app, "/stacks").await;
+        // its row, if any (a stack berth removed stays listed as not deployed)
+        let row = html
+            .split(&format!("data-stack=\"{deployed}\""))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or("");
+        let in_swarm = !row.is_empty() && !row.contains("not deployed");
+        assert_eq!(
+            in_swarm,
+            path == "/stacks",
+            "/stacks right after the job of {path} ends shows {deployed} as: {row}"
+        );
+    }
+    proxy.hold_events(false);
 }
