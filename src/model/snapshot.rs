@@ -252,6 +252,39 @@ impl Snapshot {
             .collect()
     }
 
+    /// What `stack::resources` reads from Docker: the stack's networks (its own and the
+    /// external ones its services join), secrets, configs and volumes with their users.
+    pub fn stack_resources(&self, stack: &str) -> crate::stack::StackResources {
+        use crate::stack::resources::{Listed, assemble};
+        let networks: Vec<Listed> = self
+            .networks
+            .iter()
+            .map(|n| Listed {
+                id: &n.id,
+                name: &n.name,
+                stack: &n.stack,
+                driver: &n.driver,
+                scope: &n.scope,
+                created: n.created,
+            })
+            .collect();
+        fn listed(o: &[Object]) -> Vec<Listed<'_>> {
+            o.iter()
+                .map(|o| Listed {
+                    id: &o.id,
+                    name: &o.name,
+                    stack: &o.stack,
+                    driver: "",
+                    scope: "",
+                    created: o.created,
+                })
+                .collect()
+        }
+        let secrets = listed(&self.secrets);
+        let configs = listed(&self.configs);
+        assemble(stack, &self.services, &networks, &secrets, &configs)
+    }
+
     /// What `docker::services::live` returned: the summary, its tasks, node id → hostname.
     pub fn service_live(
         &self,

@@ -61,6 +61,17 @@ pub struct Uses {
     pub configs: Vec<String>,
     pub networks: Vec<String>,
     pub volumes: Vec<String>,
+    /// each volume mount: the volume, where it is mounted, its driver (a stack page lists them)
+    pub mounts: Vec<VolumeMount>,
+}
+
+/// A named volume a service mounts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VolumeMount {
+    pub volume: String,
+    pub target: String,
+    /// `local` unless the mount names another
+    pub driver: String,
 }
 
 impl Uses {
@@ -82,12 +93,24 @@ impl Uses {
             .or(old_networks)
             .map(|v| v.iter().filter_map(|n| n.target.clone()).collect())
             .unwrap_or_default();
-        let volumes = c
+        let mounts: Vec<VolumeMount> = c
             .and_then(|c| c.mounts.as_ref())
             .map(|v| {
                 v.iter()
                     .filter(|m| m.typ == Some(bollard::models::MountType::VOLUME))
-                    .filter_map(|m| m.source.clone().filter(|s| !s.is_empty()))
+                    .filter_map(|m| {
+                        let volume = m.source.clone().filter(|s| !s.is_empty())?;
+                        Some(VolumeMount {
+                            volume,
+                            target: m.target.clone().unwrap_or_default(),
+                            driver: m
+                                .volume_options
+                                .as_ref()
+                                .and_then(|o| o.driver_config.as_ref())
+                                .and_then(|dc| dc.name.clone())
+                                .unwrap_or_else(|| "local".into()),
+                        })
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -95,7 +118,8 @@ impl Uses {
             secrets,
             configs,
             networks,
-            volumes,
+            volumes: mounts.iter().map(|m| m.volume.clone()).collect(),
+            mounts,
         }
     }
 }

@@ -71,6 +71,17 @@ async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
     )
 }
 
+/// The stack's networks, secrets, configs and volumes: from the model while it is live.
+async fn resources(ctx: &Ctx, name: &str) -> StackResources {
+    let model = ctx.state.model.snapshot();
+    if crate::web::live::model_live(&model) {
+        return model.stack_resources(name);
+    }
+    stack::resources(&ctx.state.docker, name)
+        .await
+        .unwrap_or_default()
+}
+
 /// A stack's page shows its services, their tasks and the nodes they run on.
 pub fn stack_fp(s: &crate::model::Snapshot) -> u64 {
     s.changed.services.max(s.changed.tasks).max(s.changed.nodes)
@@ -198,12 +209,11 @@ pub async fn show(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
     let name = name_or_404(&name)?;
     let ((live, tasks), resources, history) = tokio::join!(
         live_state(&ctx, &name),
-        stack::resources(&ctx.state.docker, &name),
+        resources(&ctx, &name),
         db::stacks::history(&ctx.state.db, &name)
     );
     let history = history?;
     let webhooks = super::webhooks::rows(&ctx, &name).await?;
-    let resources = resources.unwrap_or_default();
     if live.services.is_empty()
         && history.is_empty()
         && live.unavailable.is_none()

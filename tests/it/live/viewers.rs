@@ -140,9 +140,8 @@ async fn viewers_cause_no_docker_call_while_the_model_is_live() {
     for page in live_pages(&node, &id, &stack) {
         let (_, _, html) = raw_get(&app, &page, "text/html", Duration::from_secs(5)).await;
         // a service page reads the service's full spec from Docker (the model holds a
-        // summary), a stack page its resources (networks, secrets, configs, volumes with the
-        // services using them): those views are not counted, their live parts are
-        if !page.starts_with("/services/") && !page.starts_with("/stacks/") {
+        // summary): that view is not counted, its live part is
+        if !page.starts_with("/services/") {
             views.push((page.clone(), "text/html"));
         }
         if let Some(stream) = stream_of(&html) {
