@@ -30,8 +30,10 @@ const HOT_FOR: Duration = Duration::from_secs(30);
 const HOT_FAST: Duration = Duration::from_millis(500);
 const HOT_FAST_FOR: Duration = Duration::from_secs(10);
 const HOT_SLOW: Duration = Duration::from_secs(2);
-/// The pending work is looked at this often (also how long a burst of events coalesces).
+/// The pending work is looked at this often (services being watched, work the budget held back).
 const TICK: Duration = Duration::from_millis(50);
+/// How long a burst of events gathers before the model fetches what they name.
+const GATHER: Duration = Duration::from_millis(5);
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// The calls of a full load (tasks, nodes, services, networks, secrets, configs, swarm).
@@ -123,32 +125,65 @@ async fn session(
     );
     reconcile.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut poll_due = false;
+    // An event or berth's own action is fetched after a short pause that gathers a burst, not
+    // at the next tick (waiting for the tick was a large part of a live update's delay).
+    let soon = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(soon);
+    let mut armed = false;
     loop {
+        let mut arm = false;
         tokio::select! {
             ev = stream.next() => match ev {
                 Some(Ok(m)) => {
                     for a in events::actions(&m) {
                         pending.add(a, store);
+                        arm = true;
                     }
                 }
                 Some(Err(e)) => return e.into(),
                 None => return DockerError::Other("Docker closed the event stream".into()),
             },
             h = hints.recv() => match h {
-                Some(h) => pending.hint(h, store),
+                Some(h) => {
+                    pending.hint(h, store);
+                    arm = true;
+                }
                 None => return DockerError::Other("berth is stopping".into()),
             },
             _ = poll.tick() => poll_due = true,
             _ = reconcile.tick() => pending.everything = true,
-            _ = tick.tick() => {
-                if let Err(e) = work(docker, store, &mut pending, budget, &mut poll_due).await {
+            _ = &mut soon, if armed => {
+                armed = false;
+                if let Err(e) = step(docker, shared, store, &mut pending, budget, &mut poll_due).await {
                     return e;
                 }
-                shared.publish(store);
-                pending.tell();
+            }
+            _ = tick.tick() => {
+                if let Err(e) = step(docker, shared, store, &mut pending, budget, &mut poll_due).await {
+                    return e;
+                }
             }
         }
+        if arm && !armed {
+            soon.as_mut().reset(tokio::time::Instant::now() + GATHER);
+            armed = true;
+        }
     }
+}
+
+/// Fetches what is pending, publishes it and answers the actions waiting for it.
+async fn step(
+    docker: &Docker,
+    shared: &Shared,
+    store: &mut Store,
+    pending: &mut Pending,
+    budget: &mut Budget,
+    poll_due: &mut bool,
+) -> Result<(), DockerError> {
+    work(docker, store, pending, budget, poll_due).await?;
+    shared.publish(store);
+    pending.tell();
+    Ok(())
 }
 
 /// A full load: everything replaced by what Docker holds now (unchanged objects keep their
@@ -231,10 +266,14 @@ async fn work(
             return Ok(());
         }
         pending.services.remove(&id);
-        match fetch::service(docker, &id).await? {
+        // both at once: one round trip less before a change shows
+        let (service, tasks) = tokio::join!(
+            fetch::service(docker, &id),
+            fetch::tasks(docker, Some(&id), &mut store.strings)
+        );
+        match service? {
             Some((s, version)) => {
-                let tasks = fetch::tasks(docker, Some(&id), &mut store.strings).await?;
-                store.set_service_tasks(&id, tasks);
+                store.set_service_tasks(&id, tasks?);
                 store.upsert_service(s, version, false);
                 let now = Instant::now();
                 pending.hot.insert(id, (now + HOT_FAST, now));
