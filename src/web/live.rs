@@ -60,12 +60,17 @@ impl Rendered {
 /// The latest render of each part by fingerprint, shared by every viewer of the part.
 #[derive(Default)]
 pub struct Renders {
-    map: Mutex<HashMap<String, (u64, Arc<Rendered>)>>,
+    map: Mutex<HashMap<String, (u64, Arc<RenderCell>)>>,
 }
 
+/// One part's render at one fingerprint: the first viewer renders it, the others wait for it.
+type RenderCell = tokio::sync::OnceCell<Arc<Rendered>>;
+
 impl Renders {
-    /// The render of `key` at `fingerprint`, rendering it (once for every viewer) when the
-    /// cached one is older.
+    /// The render of `key` at `fingerprint`, rendering it once for every viewer when the cached
+    /// one is older. A change wakes every viewer of a part at once: the first renders, the others
+    /// wait for that render instead of each rendering the same fragment (single flight). A failed
+    /// render (`None`) is not kept: the next viewer tries again.
     pub async fn get_or_render<Fut>(
         &self,
         key: &str,
@@ -75,21 +80,24 @@ impl Renders {
     where
         Fut: Future<Output = Option<Rendered>>,
     {
-        if let Ok(map) = self.map.lock()
-            && let Some((fp, r)) = map.get(key)
-            && *fp == fingerprint
-        {
-            return Some(r.clone());
-        }
-        // rendered outside the lock: two viewers may both render a new fingerprint once
-        let r = Arc::new(render().await?);
-        if let Ok(mut map) = self.map.lock() {
-            if map.len() >= MAX_CACHED && !map.contains_key(key) {
-                map.clear();
+        let cell = {
+            let mut map = self.map.lock().ok()?;
+            match map.get(key) {
+                Some((fp, cell)) if *fp == fingerprint => cell.clone(),
+                _ => {
+                    if map.len() >= MAX_CACHED && !map.contains_key(key) {
+                        map.clear();
+                    }
+                    let cell = Arc::new(RenderCell::new());
+                    map.insert(key.to_string(), (fingerprint, cell.clone()));
+                    cell
+                }
             }
-            map.insert(key.to_string(), (fingerprint, r.clone()));
-        }
-        Some(r)
+        };
+        cell.get_or_try_init(|| async { render().await.map(Arc::new).ok_or(()) })
+            .await
+            .ok()
+            .cloned()
     }
 }
 
@@ -268,6 +276,35 @@ mod tests {
         assert_eq!(*c, Rendered::Html("v2".into()));
         r.get_or_render("/nodes/live?role=worker", 8, render).await;
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn viewers_woken_together_wait_for_one_render_and_a_failure_is_not_kept() {
+        let r = Arc::new(Renders::default());
+        let calls = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let viewers: Vec<_> = (0..20)
+            .map(|_| {
+                let (r, calls) = (r.clone(), calls.clone());
+                tokio::spawn(async move {
+                    r.get_or_render("/stacks/a/live", 5, || async {
+                        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        Some(Rendered::Html("v".into()))
+                    })
+                    .await
+                })
+            })
+            .collect();
+        for v in viewers {
+            assert_eq!(
+                v.await.unwrap().as_deref(),
+                Some(&Rendered::Html("v".into()))
+            );
+        }
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(r.get_or_render("/x", 1, || async { None }).await.is_none());
+        let again = r.get_or_render("/x", 1, || async { Some(Rendered::Html("x".into())) });
+        assert_eq!(again.await.as_deref(), Some(&Rendered::Html("x".into())));
     }
 
     #[test]
