@@ -1,5 +1,5 @@
 //! Authentication building blocks, independent of the web framework: password hashing,
-//! random tokens, the first-run setup gate and login throttling.
+//! random tokens, the first-run setup gate, login throttling and one-time codes.
 
 pub mod api_tokens;
 pub mod attempt;
@@ -8,6 +8,7 @@ pub mod roles;
 pub mod setup;
 pub mod throttle;
 pub mod tokens;
+pub mod totp;
 
 /// Shortest password accepted anywhere in berth.
 pub const MIN_PASSWORD_LEN: usize = 12;

@@ -15,6 +15,9 @@
 //!   exempt from the global cap, so an attacker hammering the admin's name can never lock the
 //!   real admin out of their own browser (OWASP "device cookies").
 //!
+//! * One-time codes: wrong codes are counted per account under their own key, so signing in
+//!   again with the right password does not buy more guesses at the code.
+//!
 //! Keys are not client addresses: behind the ingress routing mesh every client has the same one.
 
 use std::collections::{HashMap, VecDeque};
@@ -36,6 +39,9 @@ pub enum Key {
     Device(String),
     /// A signed-in user confirming their own password (password change, account changes).
     Reauth(i64),
+    /// One-time codes of this account (the sign-in's second step, enrolment, turning it off):
+    /// a right password does not forgive them, only a right code does.
+    Totp(i64),
 }
 
 impl Key {

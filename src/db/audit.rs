@@ -37,6 +37,12 @@ pub enum Action {
     AuthLogin,
     AuthLogout,
     AuthPasswordChange,
+    /// the sign-in's second step: a one-time or recovery code (detail: which, never the code)
+    AuthTotp,
+    /// an account turned TOTP on (its first code confirmed the secret)
+    AuthTotpEnable,
+    /// an account turned its TOTP off (password and code)
+    AuthTotpDisable,
     /// the first admin was created from BERTH_ADMIN_PASSWORD_FILE
     SetupPasswordFile,
     /// a form without a valid CSRF token was refused
@@ -47,6 +53,8 @@ pub enum Action {
     UserDelete,
     /// an account's role changed
     UserRole,
+    /// an admin reset another account's TOTP (it signs in with its password alone again)
+    UserTotpReset,
     TeamCreate,
     TeamDelete,
     /// an account joined or left a team
@@ -136,11 +144,15 @@ impl Action {
         Action::AuthLogin,
         Action::AuthLogout,
         Action::AuthPasswordChange,
+        Action::AuthTotp,
+        Action::AuthTotpEnable,
+        Action::AuthTotpDisable,
         Action::SetupPasswordFile,
         Action::PolicyRefused,
         Action::UserCreate,
         Action::UserDelete,
         Action::UserRole,
+        Action::UserTotpReset,
         Action::TeamCreate,
         Action::TeamDelete,
         Action::TeamMembers,
@@ -213,12 +225,16 @@ impl Action {
             Action::AuthLogin => "auth.login",
             Action::AuthLogout => "auth.logout",
             Action::AuthPasswordChange => "auth.password_change",
+            Action::AuthTotp => "auth.totp",
+            Action::AuthTotpEnable => "auth.totp_enable",
+            Action::AuthTotpDisable => "auth.totp_disable",
             Action::SetupPasswordFile => "setup.password_file",
             Action::CsrfRefused => "csrf.refused",
             Action::PolicyRefused => "policy.refused",
             Action::UserCreate => "user.create",
             Action::UserDelete => "user.delete",
             Action::UserRole => "user.role",
+            Action::UserTotpReset => "user.totp_reset",
             Action::TeamCreate => "team.create",
             Action::TeamDelete => "team.delete",
             Action::TeamMembers => "team.members",

@@ -12,6 +12,7 @@ pub mod registries;
 pub mod sessions;
 pub mod stacks;
 pub mod teams;
+pub mod totp;
 pub mod users;
 pub mod webhooks;
 

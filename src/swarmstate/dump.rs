@@ -21,6 +21,7 @@ pub const SKIPPED: &[&str] = &[
     "_sqlx_migrations",
     "sessions",
     "trusted_devices",
+    "login_pending",
     "secret_key_check",
 ];
 

@@ -64,7 +64,7 @@ pub struct NextQuery {
     pub next: String,
 }
 
-fn page(status: StatusCode, html: askama::Result<String>) -> Response {
+pub(super) fn page(status: StatusCode, html: askama::Result<String>) -> Response {
     match html {
         Ok(h) => {
             let mut r = (status, Html(h)).into_response();
@@ -94,7 +94,7 @@ fn setup_page(
     page(status, p.render())
 }
 
-fn login_page(
+pub(super) fn login_page(
     state: &AppState,
     status: StatusCode,
     error: Option<String>,
@@ -111,7 +111,7 @@ fn login_page(
     page(status, p.render())
 }
 
-fn with_retry_after(resp: Response, wait: Duration) -> Response {
+pub(super) fn with_retry_after(resp: Response, wait: Duration) -> Response {
     let mut resp = resp;
     if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
         resp.headers_mut().insert(header::RETRY_AFTER, v);
@@ -146,7 +146,7 @@ fn refused_page(
     with_retry_after(render(status, msg), r.retry_after())
 }
 
-async fn audit_anon(
+pub(super) async fn audit_anon(
     state: &AppState,
     username: Option<&str>,
     ip: Option<&str>,
@@ -380,6 +380,20 @@ pub async fn login(
     };
     attempt.succeeded();
     drop(attempt);
+    let next = urls::safe_next(&next).to_string();
+    // an account with TOTP on gets no session yet: its code comes first
+    if let db::totp::Status::On { .. } = db::totp::status(&state.db, user.id).await? {
+        audit_anon(
+            &state,
+            Some(&user.username),
+            ip.as_deref(),
+            Action::AuthLogin,
+            Outcome::Ok,
+            "password right, one-time code asked",
+        )
+        .await;
+        return super::second_step::second_step(&state, user.id, &next, device_hash).await;
+    }
     audit_anon(
         &state,
         Some(&user.username),
@@ -389,7 +403,6 @@ pub async fn login(
         "signed in",
     )
     .await;
-    let next = urls::safe_next(&next).to_string();
     sign_in(
         &state,
         user.id,
@@ -403,7 +416,7 @@ pub async fn login(
 }
 
 /// Starts a session, remembers the browser as trusted, and redirects.
-async fn sign_in(
+pub(super) async fn sign_in(
     state: &AppState,
     user_id: i64,
     username: &str,

@@ -28,6 +28,7 @@ pub mod objects;
 pub mod page;
 pub mod policy;
 pub mod registries;
+pub mod second_step;
 pub mod security;
 pub mod services;
 pub mod session;
@@ -36,6 +37,7 @@ pub mod stacks;
 pub mod swarm;
 pub mod teams;
 pub mod tokens;
+pub mod totp;
 pub mod transport;
 pub mod urls;
 
@@ -78,6 +80,7 @@ pub const POLICIES: &[&[policy::Rule]] = &[
     alerts::POLICY,
     objects::POLICY,
     teams::POLICY,
+    totp::POLICY,
     console::POLICY,
     api::POLICY,
 ];
@@ -131,6 +134,7 @@ pub fn router_with(
         .route(urls::METRICS, get(metrics::show))
         .route(urls::SETUP, get(auth::setup_form).post(auth::setup))
         .route(urls::LOGIN, get(auth::login_form).post(auth::login))
+        .route(urls::LOGIN_TOTP, get(totp::login_form).post(totp::login))
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
 
     let pages = Router::new()
@@ -155,6 +159,7 @@ pub fn router_with(
         .merge(alerts::routes())
         .merge(objects::routes())
         .merge(teams::routes())
+        .merge(totp::routes())
         .merge(console::routes())
         .merge(extra);
 

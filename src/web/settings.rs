@@ -35,6 +35,19 @@ pub struct UserRow {
     pub is_self: bool,
     pub delete_url: String,
     pub role_url: String,
+    /// TOTP is on for this account (admins may reset it)
+    pub totp_on: bool,
+    pub totp_reset_url: String,
+}
+
+/// Your own TOTP on the settings page.
+#[derive(Debug, Default)]
+pub struct TotpView {
+    pub on: bool,
+    /// set up, waiting for its first code
+    pub pending: bool,
+    pub recovery_left: i64,
+    pub error: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,6 +66,7 @@ struct SettingsPage {
     /// roles and teams (admins only; empty for others)
     teams: Vec<db::teams::Team>,
     roles: [&'static str; 4],
+    totp: TotpView,
 }
 
 async fn render(
@@ -62,12 +76,27 @@ async fn render(
     new_username: String,
 ) -> AppResult<SettingsPage> {
     let roles = db::teams::roles(&ctx.state.db).await?;
+    let with_totp = db::totp::enabled_users(&ctx.state.db).await?;
+    let totp = match db::totp::status(&ctx.state.db, ctx.session.user_id).await? {
+        db::totp::Status::Off => TotpView::default(),
+        db::totp::Status::Pending => TotpView {
+            pending: true,
+            ..TotpView::default()
+        },
+        db::totp::Status::On { recovery_left } => TotpView {
+            on: true,
+            recovery_left,
+            ..TotpView::default()
+        },
+    };
     let users = db::users::list(&ctx.state.db)
         .await?
         .into_iter()
         .map(|u| UserRow {
             delete_url: urls::settings_user_delete(u.id),
             role_url: urls::settings_user_role(u.id),
+            totp_on: with_totp.contains(&u.id),
+            totp_reset_url: urls::settings_user_totp_reset(u.id),
             role: roles.get(&u.id).copied().unwrap_or(Role::Viewer).as_str(),
             is_self: u.id == ctx.session.user_id,
             id: u.id,
@@ -93,7 +122,25 @@ async fn render(
             Vec::new()
         },
         roles: Role::ALL.map(Role::as_str),
+        totp,
     })
+}
+
+/// The settings page with a message in its TOTP section.
+pub(super) async fn with_totp_error(
+    ctx: &Ctx,
+    status: StatusCode,
+    message: String,
+    retry_after: Option<Duration>,
+) -> AppResult<Response> {
+    let mut page = render(ctx, None, None, String::new()).await?;
+    page.totp.error = Some(message);
+    Ok(Denial {
+        status,
+        message: String::new(),
+        retry_after,
+    }
+    .respond(page))
 }
 
 pub async fn show(ctx: Ctx) -> AppResult<Response> {
@@ -103,10 +150,10 @@ pub async fn show(ctx: Ctx) -> AppResult<Response> {
 }
 
 /// Why the current password was not accepted: the status, the sentence, and how long to wait.
-struct Denial {
-    status: StatusCode,
-    message: String,
-    retry_after: Option<Duration>,
+pub(super) struct Denial {
+    pub status: StatusCode,
+    pub message: String,
+    pub retry_after: Option<Duration>,
 }
 
 impl Denial {
@@ -123,7 +170,7 @@ impl Denial {
 
 /// Checks the signed-in user's current password, reserved and counted like a sign-in; the
 /// attempt keeps its place for the argon2 work that follows. Failures are audited as `action`.
-async fn confirm<'a>(
+pub(super) async fn confirm<'a>(
     ctx: &'a Ctx,
     current_password: String,
     action: Action,

@@ -3,6 +3,8 @@
 pub const DASHBOARD: &str = "/";
 pub const SETUP: &str = "/setup";
 pub const LOGIN: &str = "/login";
+/// the sign-in's second step for an account with TOTP on (after a right password)
+pub const LOGIN_TOTP: &str = "/login/totp";
 pub const LOGOUT: &str = "/logout";
 pub const SETTINGS: &str = "/settings";
 pub const SETTINGS_PASSWORD: &str = "/settings/password";
@@ -212,6 +214,16 @@ pub fn settings_token_revoke(id: i64) -> String {
     format!("/settings/tokens/{id}/revoke")
 }
 
+/// your own TOTP: set up (a new secret), confirmed by a first code, turned off
+pub const SETTINGS_TOTP: &str = "/settings/totp";
+pub const SETTINGS_TOTP_CONFIRM: &str = "/settings/totp/confirm";
+pub const SETTINGS_TOTP_DISABLE: &str = "/settings/totp/disable";
+
+/// another account's TOTP reset (admins)
+pub fn settings_user_totp_reset(id: i64) -> String {
+    format!("/settings/users/{id}/totp/reset")
+}
+
 // ---- the JSON API -------------------------------------------------------------------------
 /// Everything under it is the API: bearer tokens, JSON errors, no session and no CSRF.
 pub const API: &str = "/api";
@@ -339,6 +351,7 @@ pub mod route {
 
     pub const SETTINGS_USER_DELETE: &str = "/settings/users/{id}/delete";
     pub const SETTINGS_USER_ROLE: &str = "/settings/users/{id}/role";
+    pub const SETTINGS_USER_TOTP_RESET: &str = "/settings/users/{id}/totp/reset";
     pub const SETTINGS_TEAM_MEMBERS: &str = "/settings/teams/{id}/members";
     pub const SETTINGS_TEAM_DELETE: &str = "/settings/teams/{id}/delete";
     pub const SETTINGS_TOKEN_REVOKE: &str = "/settings/tokens/{id}/revoke";
@@ -526,6 +539,10 @@ mod tests {
         assert_eq!(
             settings_user_role(3),
             fill(route::SETTINGS_USER_ROLE, &[("id", "3")])
+        );
+        assert_eq!(
+            settings_user_totp_reset(3),
+            fill(route::SETTINGS_USER_TOTP_RESET, &[("id", "3")])
         );
         assert_eq!(
             settings_team_members(3),

@@ -31,3 +31,4 @@ mod services;
 mod stack_engine;
 mod stacks;
 mod swarm_state;
+mod totp;
