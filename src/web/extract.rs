@@ -23,11 +23,33 @@ pub struct Rights {
     pub role: Role,
     /// the stacks the caller's teams own
     stacks: Arc<HashSet<String>>,
+    /// the caller's teams (a deployer in several picks one for a new stack)
+    teams: Arc<[String]>,
 }
 
 impl Rights {
     pub fn new(role: Role, stacks: Arc<HashSet<String>>) -> Rights {
-        Rights { role, stacks }
+        Rights {
+            role,
+            stacks,
+            teams: Arc::from(Vec::new()),
+        }
+    }
+
+    /// The same, knowing the caller's teams.
+    pub fn with_teams(mut self, teams: Arc<[String]>) -> Rights {
+        self.teams = teams;
+        self
+    }
+
+    /// The teams a new stack may be given to on the forms: a deployer's, when they have more
+    /// than one (else it goes to their only team, or the role needs none).
+    pub fn team_choices(&self) -> Vec<String> {
+        if self.role == Role::Deployer && self.teams.len() > 1 {
+            self.teams.to_vec()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Deploy, scale, edit or remove `stack` (`""`: outside any stack).
@@ -45,6 +67,42 @@ impl Rights {
     pub fn may_operate(&self) -> bool {
         roles::allows(self.role, Need::Operate, false, ViewerLogs::All)
     }
+
+    /// Open a console into a task of `stack` (`""`: a service outside any stack).
+    pub fn may_console(&self, stack: &str) -> bool {
+        let owned = !stack.is_empty() && self.stacks.contains(stack);
+        roles::may_act(self.role, Act::Console, owned, ViewerLogs::All)
+    }
+
+    /// Which callers see the same live parts: everyone of a role above deployer alike, and
+    /// deployers by the stacks their teams own (a live part rendered once per fingerprint is
+    /// shared only among callers of one variant).
+    pub fn variant(&self) -> String {
+        match self.role {
+            Role::Deployer => {
+                let mut stacks: Vec<&str> = self.stacks.iter().map(String::as_str).collect();
+                stacks.sort_unstable();
+                let mut h = std::hash::DefaultHasher::new();
+                std::hash::Hash::hash(&stacks, &mut h);
+                format!("deployer-{:x}", std::hash::Hasher::finish(&h))
+            }
+            r => r.as_str().to_string(),
+        }
+    }
+}
+
+/// The live-part key of `url` for the caller with `rights` (see [`Rights::variant`]).
+pub fn part_key(url: &str, rights: Option<&Rights>) -> String {
+    match rights {
+        Some(r) => format!("{url}#{}", r.variant()),
+        None => url.to_string(),
+    }
+}
+
+/// Whether the caller with `rights` may open a console into a task of `stack` (no rights: the
+/// gate did not run, everything shows).
+pub fn may_console(rights: Option<&Rights>, stack: &str) -> bool {
+    rights.is_none_or(|r| r.may_console(stack))
 }
 
 /// The signed-in user of this request (put into the request by `session::require_session`).

@@ -23,6 +23,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use self::view::{ListQuery, Map, MapQuery, NodeRow, Table, TaskRow};
+use super::extract::Rights;
 use super::page::{Ctx, Layout};
 use super::policy::{Need, Rule, rule};
 use super::urls;
@@ -162,7 +163,9 @@ async fn table(ctx: &Ctx, q: ListQuery, with_join: bool) -> (Table, Option<JoinC
 pub async fn list(ctx: Ctx, Query(q): Query<ListQuery>) -> AppResult<Response> {
     let fp = live::list_fp(&ctx.state.model.snapshot());
     let stream = super::live::stream_url(urls::NODES_EVENTS, &q.query_string(), fp);
-    let (table, join) = table(&ctx, q, true).await;
+    // a join token lets a machine into the swarm: only for those who act on nodes
+    let with_join = ctx.rights.as_ref().is_none_or(Rights::may_operate);
+    let (table, join) = table(&ctx, q, with_join).await;
     Ok(ListPage {
         agents: usage::agents_note(&ctx.state),
         layout: ctx.layout("Nodes", "nodes"),
@@ -295,6 +298,18 @@ struct DetailLivePartial {
     live: Live,
 }
 
+/// Hides the Console of the tasks whose service's stack the caller may not open one into (the
+/// stack read from the model; a service it does not know counts as outside any stack).
+fn gate_consoles(live: &mut Live, model: &crate::model::Snapshot, rights: Option<&Rights>) {
+    for t in &mut live.tasks {
+        let stack = model
+            .service(&t.service_id)
+            .map(|s| s.stack.as_str())
+            .unwrap_or("");
+        t.console = crate::web::extract::may_console(rights, stack);
+    }
+}
+
 fn live_view(snap: &nodes::Snapshot, node: &NodeInfo, history: bool, berth: &str) -> Live {
     let mut tasks: Vec<&crate::docker::tasks::TaskInfo> =
         snap.tasks.iter().filter(|t| t.node_id == node.id).collect();
@@ -399,7 +414,11 @@ pub async fn detail(
     Ok(DetailPage {
         layout: ctx.layout(node.display_name().to_string(), "nodes"),
         usage: usage::view(&ctx.state, &node.id),
-        live: live_view(&snap, &node, history, &berth),
+        live: {
+            let mut live = live_view(&snap, &node, history, &berth);
+            gate_consoles(&mut live, &model, ctx.rights.as_ref());
+            live
+        },
         stream,
         is_berth: node.id == berth,
         created: node
@@ -451,7 +470,8 @@ pub async fn detail_live(
     match read {
         Ok(snap) => match snap.find(&key) {
             Some(node) => {
-                let live = live_view(&snap, node, history, &berth_node(&ctx.state));
+                let mut live = live_view(&snap, node, history, &berth_node(&ctx.state));
+                gate_consoles(&mut live, &model, ctx.rights.as_ref());
                 DetailLivePartial { live }.into_response()
             }
             None => gone(

@@ -224,6 +224,19 @@ impl Layout {
         self.rights.as_ref().is_none_or(Rights::may_operate)
     }
 
+    /// The teams to choose from for a new stack (empty: no choice to make).
+    pub fn team_choices(&self) -> Vec<String> {
+        self.rights
+            .as_ref()
+            .map(super::extract::Rights::team_choices)
+            .unwrap_or_default()
+    }
+
+    /// Whether to show the Console of a task of `stack` (`""`: outside any stack).
+    pub fn may_console(&self, stack: &str) -> bool {
+        super::extract::may_console(self.rights.as_ref(), stack)
+    }
+
     /// The first letter of the user name, for the avatar.
     pub fn initial(&self) -> String {
         self.username

@@ -212,6 +212,8 @@ pub struct LogPage {
     pub console_url: String,
     pub service_url: String,
     pub service_logs_url: String,
+    /// the caller may open a console into the task (the button shows)
+    pub console: bool,
 }
 
 /// `GET …/log?tail=&since=`: the task's own container log, through the agent on its node.
@@ -246,7 +248,15 @@ pub async fn log(
             )),
         ),
     };
+    let stack = ctx
+        .state
+        .model
+        .snapshot()
+        .service(&t.service_id)
+        .map(|s| s.stack.clone())
+        .unwrap_or_default();
     Ok(LogPage {
+        console: t.running && crate::web::extract::may_console(ctx.rights.as_ref(), &stack),
         layout: ctx.layout(format!("Log: {}", t.task_name), "services"),
         container: short(&t.container_id).to_string(),
         tail: q.tail.trim().to_string(),

@@ -2,16 +2,19 @@
 //! the list's table, the map's columns and a node's live part, each pushed when what it shows
 //! changed.
 
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
+use axum::{Extension, Router};
 
 use super::view::{ListQuery, Map, MapQuery, Table};
-use super::{DetailLivePartial, DetailQuery, MapPartial, TablePartial, berth_node, live_view};
+use super::{
+    DetailLivePartial, DetailQuery, MapPartial, TablePartial, berth_node, gate_consoles, live_view,
+};
 use crate::AppState;
 use crate::model::Snapshot;
+use crate::web::extract::{Rights, part_key};
 use crate::web::live::{self, Rendered, Seen};
 use crate::web::session::urlencode;
 use crate::web::urls;
@@ -100,13 +103,18 @@ async fn map_events(
 
 async fn detail_events(
     State(state): State<AppState>,
+    rights: Option<Extension<Rights>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<DetailQuery>,
     Query(seen): Query<Seen>,
 ) -> Response {
     let history = !q.history.is_empty();
-    let key = format!("{}?history={history}", urls::node_action(&id, "live"));
+    let rights = rights.map(|Extension(r)| r);
+    let key = part_key(
+        &format!("{}?history={history}", urls::node_action(&id, "live")),
+        rights.as_ref(),
+    );
     let fp_id = id.clone();
     live::from_model(
         &state,
@@ -116,19 +124,27 @@ async fn detail_events(
         move |snap| node_fp(snap, &fp_id),
         move |state, snap| {
             let id = id.clone();
-            async move { node_part(&state, &snap, &id, history) }
+            let rights = rights.clone();
+            async move { node_part(&state, &snap, &id, history, rights.as_ref()) }
         },
     )
 }
 
-fn node_part(state: &AppState, snap: &Snapshot, id: &str, history: bool) -> Option<Rendered> {
+fn node_part(
+    state: &AppState,
+    snap: &Snapshot,
+    id: &str,
+    history: bool,
+    rights: Option<&Rights>,
+) -> Option<Rendered> {
     if !live::model_live(snap) {
         return None;
     }
     match snap.node_snapshot(id) {
         Some(ns) => {
             let node = ns.find(id)?;
-            let live = live_view(&ns, node, history, &berth_node(state));
+            let mut live = live_view(&ns, node, history, &berth_node(state));
+            gate_consoles(&mut live, snap, rights);
             live::html(&DetailLivePartial { live }).map(Rendered::Html)
         }
         None => {

@@ -15,6 +15,7 @@ use crate::docker::services::{self, ServiceDetail, ServiceSummary, SpecView, Upd
 use crate::docker::tasks::TaskInfo;
 use crate::docker::time::{age, format_utc};
 use crate::error::AppResult;
+use crate::web::extract::Rights;
 use crate::web::page::{Ctx, Layout};
 use crate::web::policy::{Caller, env_refusal};
 use crate::web::urls;
@@ -142,6 +143,12 @@ impl Live {
         }
     }
 
+    /// Hides what the caller may not use (the tasks' consoles).
+    pub fn for_caller(mut self, rights: Option<&Rights>) -> Live {
+        super::gate_consoles(&mut self.tasks, rights, &self.s.stack);
+        self
+    }
+
     pub fn current_tasks(&self) -> usize {
         self.tasks.iter().filter(|t| !t.history).count()
     }
@@ -237,11 +244,16 @@ pub fn service_fp(s: &crate::model::Snapshot, id: &str) -> u64 {
     s.service_changed(id).max(s.changed.nodes)
 }
 
-/// The live part from the model: `None` when the model does not hold the service.
-pub fn live_from_model(s: &crate::model::Snapshot, id: &str) -> Option<LivePartial> {
+/// The live part from the model for a caller with `rights`: `None` when the model does not
+/// hold the service.
+pub fn live_from_model(
+    s: &crate::model::Snapshot,
+    id: &str,
+    rights: Option<&Rights>,
+) -> Option<LivePartial> {
     let (summary, tasks, nodes) = s.service_live(id)?;
     Some(LivePartial {
-        live: Live::new(summary, &tasks, &nodes),
+        live: Live::new(summary, &tasks, &nodes).for_caller(rights),
     })
 }
 
@@ -308,7 +320,7 @@ fn render(ctx: &Ctx, d: ServiceDetail, forms: Forms, reveal_env: bool) -> Detail
         created: s.created.map(format_utc).unwrap_or_default(),
         updated: s.updated.map(age).unwrap_or_default(),
         usage: super::usage::view(&ctx.state, &s.id),
-        live: Live::new(d.summary, &d.tasks, &d.nodes),
+        live: Live::new(d.summary, &d.tasks, &d.nodes).for_caller(ctx.rights.as_ref()),
         v: d.view,
         has_previous: d.has_previous,
         update_available: ctx.state.freshness.update_available(&s.image),
@@ -341,7 +353,7 @@ pub async fn live(ctx: Ctx, Path(id): Path<String>) -> AppResult<Response> {
     };
     match read {
         Ok((s, tasks, nodes)) => Ok(LivePartial {
-            live: Live::new(s, &tasks, &nodes),
+            live: Live::new(s, &tasks, &nodes).for_caller(ctx.rights.as_ref()),
         }
         .into_response()),
         Err(e) if e.is_not_found() => {

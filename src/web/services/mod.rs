@@ -151,6 +151,21 @@ pub struct TaskRow {
     pub history: bool,
     pub ports: String,
     pub exit_code: String,
+    /// the caller may open a console into it (see [`gate_consoles`])
+    pub console: bool,
+}
+
+/// Hides the Console of the rows of a task of `stack` (`""`: outside any stack) from a caller
+/// who may not open one (the server refuses it anyway).
+pub fn gate_consoles(
+    rows: &mut [TaskRow],
+    rights: Option<&crate::web::extract::Rights>,
+    stack: &str,
+) {
+    let may = crate::web::extract::may_console(rights, stack);
+    for r in rows {
+        r.console = may;
+    }
 }
 
 /// Rows for `tasks` (sorted like `docker service ps`); `service_name` maps service ids to
@@ -205,6 +220,7 @@ pub fn task_rows(
                     .filter(|c| *c != 0 || t.state == "failed")
                     .map(|c| c.to_string())
                     .unwrap_or_default(),
+                console: true,
             }
         })
         .collect()

@@ -52,6 +52,12 @@ impl Live {
 }
 
 async fn live_state(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
+    let (live, mut tasks) = live_state_all(ctx, name).await;
+    services::gate_consoles(&mut tasks, ctx.rights.as_ref(), name);
+    (live, tasks)
+}
+
+async fn live_state_all(ctx: &Ctx, name: &str) -> (Live, Vec<TaskRow>) {
     let model = ctx.state.model.snapshot();
     if crate::web::live::model_live(&model) {
         return live_from_model(&model, name, &ctx.state.freshness);

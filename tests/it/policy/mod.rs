@@ -3,6 +3,7 @@
 
 mod deployer;
 mod matrix;
+mod pages;
 mod settings;
 
 use berth::auth::roles::Role;

@@ -171,6 +171,9 @@ pub struct TaskRow {
     /// the task's console and container log (through the node's agent)
     pub console_url: String,
     pub log_url: String,
+    pub service_id: String,
+    /// the caller may open a console into it (set by the page for its caller)
+    pub console: bool,
 }
 
 impl TaskRow {
@@ -202,6 +205,8 @@ impl TaskRow {
             current: is_current(t),
             console_url: urls::task_console(&t.service_id, &t.id),
             log_url: urls::task_log(&t.service_id, &t.id),
+            service_id: t.service_id.clone(),
+            console: true,
         }
     }
 }
