@@ -56,6 +56,24 @@ pub async fn principal(db: &SqlitePool, user_id: i64) -> sqlx::Result<Option<Pri
     }))
 }
 
+/// Whether the account `username` may deploy `stack` now (its role, and for a deployer the
+/// stacks of its teams): false when the account is gone. What a webhook's or a git stack's
+/// maker is checked against each time it acts.
+pub async fn may_deploy(db: &SqlitePool, username: &str, stack: &str) -> sqlx::Result<bool> {
+    let Some(user) = super::users::by_name(db, username).await? else {
+        return Ok(false);
+    };
+    Ok(principal(db, user.id).await?.is_some_and(|p| {
+        let owned = p.stacks.iter().any(|s| s == stack);
+        crate::auth::roles::may_act(
+            p.role,
+            crate::auth::roles::Act::Deploy,
+            owned,
+            crate::auth::roles::ViewerLogs::All,
+        )
+    }))
+}
+
 pub async fn role_of(db: &SqlitePool, user_id: i64) -> sqlx::Result<Option<Role>> {
     let role: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = ?")
         .bind(user_id)

@@ -34,6 +34,9 @@ pub struct DeployBody {
     /// Resolve every image tag on its registry again (services whose digest moved update).
     #[serde(default)]
     pub pull: bool,
+    /// A deployer's new stack: the team it belongs to (one of theirs; default: their first).
+    #[serde(default)]
+    pub team: String,
 }
 
 /// A stack name from the URL: what berth would accept as a name, or 404.
@@ -166,7 +169,7 @@ pub async fn deploy(
         .await
         .map_err(|e| ApiError::new(e.status(), ApiError::code_of(e.status()), e.body_text()))?;
     // a deployer may deploy their team's stack, or a new one that becomes their team's
-    let claim = claim::deploy_under(&state, &caller, auth.ip.as_deref(), &name)
+    let claim = claim::deploy_under(&state, &caller, auth.ip.as_deref(), &name, &body.team)
         .await?
         .map_err(ApiError::forbidden)?;
     let res = deploy_claimed(&state, &auth, name.clone(), body, wait).await;

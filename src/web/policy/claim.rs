@@ -16,12 +16,14 @@ pub enum Claim {
 }
 
 /// Checks that `caller` may deploy `stack` and, for a deployer's new stack, claims it for
-/// their first team (audited). `Ok(Err(sentence))`: refused, nothing changed.
+/// `team` (one of theirs; empty: their first team), audited. `Ok(Err(sentence))`: refused,
+/// nothing changed. `team` matters only for a deployer's new name.
 pub async fn deploy_under(
     state: &AppState,
     caller: &Caller,
     ip: Option<&str>,
     stack: &str,
+    team: &str,
 ) -> sqlx::Result<Result<Claim, String>> {
     if caller.may(Act::Deploy, Some(stack)) {
         return Ok(Ok(Claim::Allowed));
@@ -35,11 +37,16 @@ pub async fn deploy_under(
     if let Err(m) = crate::compose::source::stack_name_rules(stack) {
         return Ok(Err(m));
     }
-    let Some(team) = caller.teams.first() else {
+    let Some(first) = caller.teams.first() else {
         return Ok(Err(
             "You belong to no team, so you cannot make a stack: ask an admin to add you to one."
                 .into(),
         ));
+    };
+    let team = match pick_team(&caller.teams, team) {
+        Ok(Some(t)) => t,
+        Ok(None) => first,
+        Err(m) => return Ok(Err(m)),
     };
     let taken = || {
         Err(format!(
@@ -71,6 +78,25 @@ pub async fn deploy_under(
     Ok(Ok(Claim::Claimed { team_id }))
 }
 
+/// The team a deployer named for a new stack: `None` when they named none (their first team
+/// then), refused when it is not one of theirs.
+fn pick_team<'a>(teams: &'a [String], wanted: &str) -> Result<Option<&'a String>, String> {
+    let wanted = wanted.trim();
+    if wanted.is_empty() {
+        return Ok(None);
+    }
+    if wanted.len() > db::teams::MAX_TEAM_NAME_LEN {
+        return Err("A team name has at most 64 characters.".into());
+    }
+    teams
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(wanted))
+        .map(Some)
+        .ok_or_else(|| {
+            format!("You are not a member of team {wanted}: a new stack can belong to one of your teams only.")
+        })
+}
+
 /// Gives a claimed name back when the deploy was refused before anything was recorded.
 pub async fn release(state: &AppState, stack: &str, claim: Claim) {
     if let Claim::Claimed { team_id } = claim
@@ -83,11 +109,23 @@ pub async fn release(state: &AppState, stack: &str, claim: Claim) {
 /// Whether the account `username` may still deploy `stack` (a webhook's maker, checked on each
 /// call): false when the account is gone or its role or teams no longer allow it.
 pub async fn maker_may_deploy(state: &AppState, username: &str, stack: &str) -> sqlx::Result<bool> {
-    let Some(user) = db::users::by_name(&state.db, username).await? else {
-        return Ok(false);
-    };
-    Ok(db::teams::principal(&state.db, user.id)
-        .await?
-        .map(|p| Caller::new(p, state.config.viewer_logs))
-        .is_some_and(|c| c.may(Act::Deploy, Some(stack))))
+    db::teams::may_deploy(&state.db, username, stack).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deployer_picks_one_of_their_teams_or_gets_the_first() {
+        let teams = vec!["alpha".to_string(), "beta".to_string()];
+        assert_eq!(pick_team(&teams, ""), Ok(None));
+        assert_eq!(pick_team(&teams, " BETA "), Ok(Some(&teams[1])));
+        assert!(
+            pick_team(&teams, "gamma")
+                .unwrap_err()
+                .contains("not a member of team gamma")
+        );
+        assert!(pick_team(&teams, &"x".repeat(65)).is_err());
+    }
 }

@@ -329,10 +329,10 @@ pub async fn gate(State(gate): State<Gate>, req: Request, next: Next) -> Respons
         }
         return refused(api, caller.refusal(&need, stack.as_deref()));
     }
-    parts.extensions.insert(super::extract::Rights::new(
-        caller.role,
-        caller.stacks.clone(),
-    ));
+    parts.extensions.insert(
+        super::extract::Rights::new(caller.role, caller.stacks.clone())
+            .with_teams(caller.teams.clone()),
+    );
     parts.extensions.insert(caller);
     next.run(Request::from_parts(parts, body)).await
 }

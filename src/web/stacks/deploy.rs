@@ -99,6 +99,7 @@ impl FromRequest<AppState> for SourceInput {
                 }
                 "prune" => form.prune = text("prune flag", 16)?,
                 "base_version" => form.base_version = text("base version", 32)?,
+                "team" => form.team = text("team", 128)?,
                 "files" => {
                     sized("uploaded file", limits::MAX_REFERENCED_FILE)?;
                     // referenced files resolve against `/` (see compose::source): keep the base name
@@ -190,7 +191,7 @@ pub(super) async fn refused(
 pub async fn create(ctx: Ctx, caller: Caller, input: SourceInput) -> AppResult<Response> {
     let name = input.form.name.trim().to_string();
     let state = ctx.state.clone();
-    let claim = claim::deploy_under(&state, &caller, ctx.ip.as_deref(), &name)
+    let claim = claim::deploy_under(&state, &caller, ctx.ip.as_deref(), &name, &input.form.team)
         .await?
         .map_err(AppError::Forbidden)?;
     let res = submit(ctx, input, None, Images::Tags).await;

@@ -76,6 +76,8 @@ pub struct SourceForm {
     pub prune: String,
     /// The version the edit started from (see [`EditorPage::base_version`]).
     pub base_version: String,
+    /// the team a deployer's new stack belongs to (empty: their first)
+    pub team: String,
 }
 
 impl SourceForm {

@@ -47,6 +47,8 @@ pub struct GitForm {
     pub env: String,
     pub interval: String,
     pub prune: String,
+    /// the team a deployer's new stack belongs to (empty: their first)
+    pub team: String,
 }
 
 /// The form as shown: the values typed (never the token) and the problems of each field.
@@ -225,7 +227,7 @@ pub async fn create(ctx: Ctx, caller: Caller, Form(f): Form<GitForm>) -> AppResu
         return Ok(refused(&ctx, view));
     }
     // a deployer's new stack becomes their team's (released if the source is not stored)
-    let claim = claim::deploy_under(&ctx.state, &caller, ctx.ip.as_deref(), &c.name)
+    let claim = claim::deploy_under(&ctx.state, &caller, ctx.ip.as_deref(), &c.name, &f.team)
         .await?
         .map_err(AppError::Forbidden)?;
     let secret = crate::auth::tokens::random_token(24);
@@ -378,7 +380,7 @@ impl GitView {
     pub fn result_class(&self) -> &'static str {
         match self.last_result.as_str() {
             "deployed" | "unchanged" => "pill-ok",
-            "invalid" | "failed" => "pill-bad",
+            "invalid" | "failed" | "refused" => "pill-bad",
             _ => "pill-info",
         }
     }

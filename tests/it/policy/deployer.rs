@@ -286,3 +286,75 @@ async fn a_deployer_of_team_a_is_refused_on_team_bs_stack_in_pages_api_and_webho
     assert_eq!(owner(&app, &b_stack).await.as_deref(), Some("teamb"));
     cleanup(one, &b_stack).await;
 }
+
+#[tokio::test]
+async fn a_deployer_in_several_teams_picks_the_team_of_a_new_stack() {
+    let one = lab("one");
+    let app = TestApp::signed_in(&one.manager_host()).await;
+    let dana = account(&app, 37, "h11dana", Role::Deployer, &["h11a", "h11b"]).await;
+    let solo = account(&app, 38, "h11solo", Role::Deployer, &["h11a"]).await;
+    let picked = unique("h11pick");
+    let refused = unique("h11nope");
+    let by_api = unique("h11api");
+    let by_default = unique("h11dflt");
+
+    // the new-stack forms offer her teams; one team is no choice
+    let page = dana.get("/stacks/new").await.expect(200);
+    page.contains("data-testid=\"stack-team\"")
+        .contains("<option value=\"h11a\">")
+        .contains("<option value=\"h11b\">");
+    assert_eq!(
+        page.body.matches("name=\"team\"").count(),
+        3,
+        "editor, upload, git"
+    );
+    solo.get("/stacks/new")
+        .await
+        .expect(200)
+        .lacks("name=\"team\"");
+
+    // the team she picks owns the new stack
+    let mut form = deploy_form(&picked);
+    form.push(("team", "h11b"));
+    dana.post("/stacks", &form).await.expect(303);
+    assert_eq!(owner(&app, &picked).await.as_deref(), Some("h11b"));
+    finished(&app, &picked, 1).await;
+
+    // a team that is not hers: refused, nothing claimed or stored
+    let mut form = deploy_form(&refused);
+    form.push(("team", "teamb"));
+    dana.post("/stacks", &form)
+        .await
+        .expect(403)
+        .contains("not a member of team teamb");
+    assert_eq!(owner(&app, &refused).await, None);
+    assert_eq!(versions(&app, &refused).await, 0);
+
+    // the API: an optional `team`; without it, her first team
+    let t = token(&app, "h11dana", "operate").await;
+    let api = |stack: &str, team: Option<&str>| {
+        let mut body = serde_json::json!({ "compose": COMPOSE });
+        if let Some(team) = team {
+            body["team"] = team.into();
+        }
+        Request::post(format!("/api/v1/stacks/{stack}/deploy"))
+            .header("authorization", format!("Bearer {t}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let r = app.client(43).request(api(&by_api, Some("h11b"))).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    assert_eq!(owner(&app, &by_api).await.as_deref(), Some("h11b"));
+    let r = app.client(43).request(api(&refused, Some("h11zz"))).await;
+    assert_eq!(r.status.as_u16(), 403, "{}", r.body);
+    assert_eq!(owner(&app, &refused).await, None);
+    let r = app.client(43).request(api(&by_default, None)).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    assert_eq!(owner(&app, &by_default).await.as_deref(), Some("h11a"));
+
+    for s in [&picked, &by_api, &by_default] {
+        finished(&app, s, 1).await;
+        cleanup(one, s).await;
+    }
+}
