@@ -62,6 +62,9 @@ pub enum Synced {
     Failed(String),
     /// Another sync of the stack is running; it runs again when it ends.
     Queued,
+    /// The account that made the git stack may no longer deploy it (gone, role lowered, team
+    /// left): nothing was fetched or deployed.
+    Refused(String),
 }
 
 impl Synced {
@@ -73,6 +76,7 @@ impl Synced {
             Synced::Invalid { .. } => "invalid",
             Synced::Failed(_) => "failed",
             Synced::Queued => "queued",
+            Synced::Refused(_) => "refused",
         }
     }
 
@@ -87,7 +91,7 @@ impl Synced {
             Synced::Invalid { message, commit } => {
                 format!("commit {} was not deployed: {message}", short(&commit.sha))
             }
-            Synced::Failed(m) => m.clone(),
+            Synced::Failed(m) | Synced::Refused(m) => m.clone(),
             Synced::Queued => "a sync is running; it runs again when it ends".into(),
         }
     }
@@ -246,7 +250,7 @@ impl GitSync {
     }
 
     async fn sync_once(&self, stack: &str, trigger: Trigger, who: &Who) -> Synced {
-        let synced = match self.fetch_and_deploy(stack, who).await {
+        let synced = match self.fetch_and_deploy(stack, trigger, who).await {
             Ok(s) => s,
             Err(e) => Synced::Failed(e),
         };
@@ -264,6 +268,7 @@ impl GitSync {
         if synced != Synced::Unchanged || trigger != Trigger::Poll {
             let outcome = match synced {
                 Synced::Deployed { .. } | Synced::Unchanged => db::audit::Outcome::Ok,
+                Synced::Refused(_) => db::audit::Outcome::Denied,
                 _ => db::audit::Outcome::Failed,
             };
             let detail = format!("{}: {message}", trigger.as_str());
@@ -283,11 +288,30 @@ impl GitSync {
         synced
     }
 
-    async fn fetch_and_deploy(&self, stack: &str, who: &Who) -> Result<Synced, String> {
+    async fn fetch_and_deploy(
+        &self,
+        stack: &str,
+        trigger: Trigger,
+        who: &Who,
+    ) -> Result<Synced, String> {
         let source = db::git::get(&self.db, stack)
             .await
             .map_err(|e| format!("cannot read the git source: {e}"))?
             .ok_or_else(|| format!("{stack} has no git source"))?;
+        // syncs nobody asked for act for the account that made the git stack, while it may
+        // deploy it (a person's "sync now" is checked as that person by the route)
+        if trigger != Trigger::Manual
+            && let Some(maker) = source.username.as_deref()
+            && !db::teams::may_deploy(&self.db, maker, stack)
+                .await
+                .map_err(|e| format!("cannot read the role of the stack's maker: {e}"))?
+        {
+            return Ok(Synced::Refused(format!(
+                "not synced: {maker}, who made this git stack, may no longer deploy it \
+                 (account removed, role lowered or team left). An admin can give the stack \
+                 to another team or make it again."
+            )));
+        }
         let dir = self.dir.join(stack);
         let (repo, token, limits) = (source.repo.clone(), source.token.clone(), self.limits);
         let known = source.commit.as_ref().map(|c| c.sha.clone());

@@ -4,9 +4,10 @@
 //! broken file leaves the swarm untouched and says why; pause stops the poller.
 
 mod create;
+mod maker;
 mod sync;
 
-use crate::harness::app::Resp;
+use crate::harness::app::{Client, Resp};
 use crate::harness::git::{GitRepo, GitServer};
 use crate::harness::lab::Lab;
 use crate::harness::{TestApp, eventually, lab};
@@ -38,7 +39,7 @@ pub fn repo_with_stack(server: &GitServer, name: &str) -> (GitRepo, String) {
 }
 
 /// Creates the git-backed stack `name` following `repo`'s main branch; the answer.
-pub async fn create(app: &TestApp, name: &str, repo: &GitRepo, extra: &[(&str, &str)]) -> Resp {
+pub async fn create(app: &Client, name: &str, repo: &GitRepo, extra: &[(&str, &str)]) -> Resp {
     let mut fields = vec![
         ("name", name),
         ("url", repo.url.as_str()),
