@@ -233,6 +233,21 @@ impl Snapshot {
         }
     }
 
+    /// [`Self::nodes_snapshot`] with only the tasks that hold resources on a node: all the
+    /// node list counts (a pending task swarm could not place is on no node: at 10,000 of them
+    /// the list copies none).
+    pub fn nodes_usage_snapshot(&self) -> nodes::Snapshot {
+        nodes::Snapshot {
+            nodes: self.nodes.to_vec(),
+            tasks: self
+                .tasks()
+                .filter(|t| t.desired_state == "running" && t.occupies_node())
+                .map(Task::info)
+                .collect(),
+            services: self.service_names(),
+        }
+    }
+
     /// What `docker::nodes::snapshot_of_node` returned: every task placed on the node.
     pub fn node_snapshot(&self, key: &str) -> Option<nodes::Snapshot> {
         let node = self.node(key)?;

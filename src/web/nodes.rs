@@ -105,12 +105,18 @@ fn berth_node(state: &AppState) -> String {
 }
 
 /// Nodes, current tasks and service names: from the model when it is live, else from Docker.
+/// `usage_only`: the model's copy holds only the tasks placed on a node (all the list needs).
 async fn snapshot(
     docker: &bollard::Docker,
     model: &crate::model::Snapshot,
+    usage_only: bool,
 ) -> Result<nodes::Snapshot, DockerError> {
     if super::live::model_live(model) {
-        Ok(model.nodes_snapshot())
+        Ok(if usage_only {
+            model.nodes_usage_snapshot()
+        } else {
+            model.nodes_snapshot()
+        })
     } else {
         nodes::snapshot(docker).await
     }
@@ -144,12 +150,12 @@ async fn table(ctx: &Ctx, q: ListQuery, with_join: bool) -> (Table, Option<JoinC
         .then(|| model.swarm().map(|s| s.join_tokens.clone()))
         .flatten();
     let (snap, tokens) = if with_join && held.is_some() {
-        (snapshot(&docker, &model).await, held)
+        (snapshot(&docker, &model, true).await, held)
     } else if with_join {
-        let (s, t) = tokio::join!(snapshot(&docker, &model), nodes::join_tokens(&docker));
+        let (s, t) = tokio::join!(snapshot(&docker, &model, true), nodes::join_tokens(&docker));
         (s, t.ok())
     } else {
-        (snapshot(&docker, &model).await, None)
+        (snapshot(&docker, &model, true).await, None)
     };
     match snap {
         Ok(snap) => {
@@ -199,7 +205,7 @@ struct MapPartial {
 
 async fn build_map(ctx: &Ctx, q: MapQuery) -> Map {
     let snap = match ctx.state.docker.manager() {
-        Ok(docker) => snapshot(&docker, &ctx.state.model.snapshot()).await,
+        Ok(docker) => snapshot(&docker, &ctx.state.model.snapshot(), false).await,
         Err(e) => Err(e),
     };
     match snap {

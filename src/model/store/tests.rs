@@ -171,6 +171,31 @@ fn a_full_load_drops_what_docker_no_longer_has() {
 }
 
 #[test]
+fn the_node_lists_copy_leaves_out_tasks_on_no_node() {
+    let mut st = Store::default();
+    st.set_nodes(vec![node("n1", "a", "ready")]);
+    st.upsert_service(service("s1", "web", "", 3), 1, false);
+    st.set_service_tasks(
+        "s1",
+        vec![
+            task("t1", "s1", "n1", 1, "running", 10),
+            task("t2", "s1", "", 2, "pending", 10),
+            task("t3", "s1", "", 3, "pending", 10),
+        ],
+    );
+    let s = st.publish().expect("snapshot");
+    assert_eq!(
+        s.nodes_snapshot().tasks.len(),
+        3,
+        "the map shows the unplaced"
+    );
+    let usage = s.nodes_usage_snapshot();
+    assert_eq!(usage.tasks.len(), 1);
+    let u = crate::docker::nodes::usage(&usage.nodes[0], &usage.tasks);
+    assert_eq!((u.tasks, u.running), (1, 1));
+}
+
+#[test]
 fn the_old_page_types_come_from_the_snapshot() {
     let mut st = Store::default();
     st.set_nodes(vec![node("n1", "a", "ready")]);
@@ -185,6 +210,13 @@ fn the_old_page_types_come_from_the_snapshot() {
     let s = st.publish().expect("snapshot");
     let nodes = s.nodes_snapshot();
     assert_eq!(nodes.tasks.len(), 1, "only tasks swarm wants running");
+    let usage = s.nodes_usage_snapshot();
+    assert_eq!(usage.tasks.len(), 1, "the running task holds its node");
+    assert_eq!(
+        crate::docker::nodes::usage(&usage.nodes[0], &usage.tasks),
+        crate::docker::nodes::usage(&nodes.nodes[0], &nodes.tasks),
+        "the node list counts the same from either"
+    );
     assert_eq!(nodes.service_name("s1"), "web");
     let one = s.node_snapshot("a").expect("by hostname");
     assert_eq!(one.tasks.len(), 2, "a node page shows history");

@@ -69,7 +69,7 @@ async fn list_events(
                 if !live::model_live(&snap) {
                     return None;
                 }
-                let table = Table::build(&snap.nodes_snapshot(), q, &berth_node(&state));
+                let table = Table::build(&snap.nodes_usage_snapshot(), q, &berth_node(&state));
                 live::html(&TablePartial { table }).map(Rendered::Html)
             }
         },
