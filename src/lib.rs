@@ -25,6 +25,7 @@ pub mod swarmstate;
 pub mod syntax;
 pub mod textdiff;
 pub mod tls;
+pub mod trust;
 pub mod web;
 
 use std::future::Future;

@@ -59,6 +59,7 @@ struct Row {
     last_sha: Option<String>,
     last_subject: Option<String>,
     last_author: Option<String>,
+    ca_pem: Option<String>,
 }
 
 impl Row {
@@ -72,6 +73,7 @@ impl Row {
                 git_ref,
                 compose_paths: self.compose_paths.lines().map(str::to_string).collect(),
                 env_path: self.env_path,
+                ca_pem: self.ca_pem,
             },
             token: self
                 .token
@@ -128,8 +130,9 @@ pub async fn insert(db: &SqlitePool, s: &NewSource<'_>) -> sqlx::Result<bool> {
     let sealer = super::sealer(db)?;
     let res = sqlx::query(
         "INSERT INTO git_sources (stack, url, ref_kind, ref_name, compose_paths, env_path, token, env,
-                                  prune, interval_secs, hook_id, hook_secret, created_at, username)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  prune, interval_secs, hook_id, hook_secret, created_at, username,
+                                  ca_pem)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (stack) DO NOTHING",
     )
     .bind(s.stack)
@@ -146,6 +149,7 @@ pub async fn insert(db: &SqlitePool, s: &NewSource<'_>) -> sqlx::Result<bool> {
     .bind(sealer.seal(HOOK, s.hook_secret.as_bytes()))
     .bind(super::now())
     .bind(s.username)
+    .bind(s.repo.ca_pem.as_deref())
     .execute(db)
     .await?;
     Ok(res.rows_affected() == 1)

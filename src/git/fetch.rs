@@ -4,6 +4,11 @@
 //! read out of its tree (each size checked from the object header before it is read), then the
 //! repository is deleted: nothing stays on disk between syncs.
 //!
+//! TLS: gix's reqwest transport is handed berth's client configuration ([`crate::trust`]):
+//! Mozilla's roots plus the source's own CA certificate, never the system store (the image
+//! has none) and never without verification. The token is only given to an https URL (or
+//! plain http to this machine).
+//!
 //! Bounds: a watchdog thread interrupts the fetch when the download passes
 //! [`Limits::max_download`] bytes or [`Limits::timeout`]; files obey the compose limits.
 //! Blocking: call it from `spawn_blocking`.
@@ -12,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use gix::protocol::transport::client::blocking_io::http;
 
 use super::{GitRef, Repo};
 use crate::compose::limits;
@@ -56,6 +63,10 @@ pub struct Fetched {
 pub enum FetchError {
     #[error("cannot fetch from the repository: {0}")]
     Remote(String),
+    #[error("the repository's certificate is not trusted: {0}")]
+    Certificate(String),
+    #[error("{0}")]
+    TokenNotSent(String),
     #[error("the repository has no {kind} {name:?}")]
     NoSuchRef { kind: &'static str, name: String },
     #[error("the download passed the limit of {}", limits::human(*.0 as usize))]
@@ -104,7 +115,7 @@ pub fn remote_head(dir: &Path, repo: &Repo, token: Option<&str>) -> Result<Strin
     let result = (|| {
         let local_repo = init(dir)?;
         let remote = remote(&local_repo, repo)?;
-        let conn = connect(&remote, token)?;
+        let conn = connect(&remote, repo, token)?;
         let prepare = conn
             .prepare_fetch(gix::progress::Discard, Default::default())
             .map_err(remote_error)?;
@@ -152,16 +163,22 @@ type Conn<'a, 'r> = gix::remote::Connection<
     Box<dyn gix::protocol::transport::client::blocking_io::Transport + Send>,
 >;
 
-/// Connects with the token as the password when the server asks (never from git's
-/// credential helpers or the environment).
+/// Connects with berth's TLS trust (Mozilla's roots and the source's CA) and the token as
+/// the password when the server asks (never from git's credential helpers or the
+/// environment; refused before any request when the URL would carry it in the clear).
 fn connect<'a, 'r>(
     remote: &'a gix::Remote<'r>,
+    repo: &Repo,
     token: Option<&str>,
 ) -> Result<Conn<'a, 'r>, FetchError> {
+    if token.is_some() {
+        super::token_may_go_to(&repo.url).map_err(FetchError::TokenNotSent)?;
+    }
     let token = token.map(str::to_string);
     let conn = remote
         .connect(gix::remote::Direction::Fetch)
-        .map_err(remote_error)?;
+        .map_err(remote_error)?
+        .with_transport_options(Box::new(transport_options(repo.ca_pem.as_deref())?));
     Ok(conn.with_credentials(move |action| match action {
         gix::credentials::helper::Action::Get(ctx) => match &token {
             Some(t) => Ok(Some(gix::credentials::protocol::Outcome {
@@ -178,8 +195,32 @@ fn connect<'a, 'r>(
     }))
 }
 
-fn remote_error(e: impl std::fmt::Display) -> FetchError {
-    FetchError::Remote(e.to_string())
+/// The HTTP transport's options: reqwest built with berth's rustls configuration.
+fn transport_options(ca_pem: Option<&str>) -> Result<http::Options, FetchError> {
+    let tls = crate::trust::client_config(ca_pem).map_err(FetchError::Certificate)?;
+    let backend = http::reqwest::Options {
+        configure_client: Some(Box::new(move |builder| {
+            Ok(builder
+                .use_preconfigured_tls(tls.clone())
+                .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION"))))
+        })),
+        configure_request: None,
+    };
+    Ok(http::Options {
+        connect_timeout: Some(Duration::from_secs(20)),
+        backend: Some(Arc::new(std::sync::Mutex::new(backend))),
+        ..Default::default()
+    })
+}
+
+/// A failure talking to the remote: a certificate refused is said so, in words.
+fn remote_error<E: std::error::Error + 'static>(e: E) -> FetchError {
+    match crate::trust::CertProblem::of(&e)
+        .or_else(|| crate::trust::CertProblem::in_text(&format!("{e:?}")))
+    {
+        Some(p) => FetchError::Certificate(p.reason("the repository's")),
+        None => FetchError::Remote(e.to_string()),
+    }
 }
 
 /// The commit the ref map names for `git_ref`.
@@ -206,7 +247,7 @@ fn fetch_into(
 ) -> Result<Option<Fetched>, FetchError> {
     let local_repo = init(dir)?;
     let remote = remote(&local_repo, repo)?;
-    let conn = connect(&remote, token)?;
+    let conn = connect(&remote, repo, token)?;
     let prepare = conn
         .prepare_fetch(gix::progress::Discard, Default::default())
         .map_err(remote_error)?;

@@ -1,5 +1,7 @@
 //! A git source's fields, with their limits: an http(s) URL without credentials in it, a
-//! branch, tag or commit, and relative paths inside the repository.
+//! branch, tag or commit, relative paths inside the repository, and an optional CA
+//! certificate (PEM) the repository's server is trusted by besides Mozilla's roots. An access
+//! token only ever travels over https (or plain http to this machine, for tests).
 
 use serde::Serialize;
 
@@ -174,6 +176,47 @@ pub struct Repo {
     /// compose files, in the order they merge
     pub compose_paths: Vec<String>,
     pub env_path: Option<String>,
+    /// CA certificates (PEM) trusted for this repository besides Mozilla's roots
+    pub ca_pem: Option<String>,
+}
+
+/// Whether `url` may carry an access token: https, or http to a loopback address (a test
+/// server on this machine); never plain http across a network.
+pub fn token_may_go_to(url: &str) -> Result<(), String> {
+    if url.starts_with("https://") {
+        return Ok(());
+    }
+    let host = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split(['/', '?', '#']).next())
+        .map(|authority| match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or_default(),
+            None => authority.split(':').next().unwrap_or_default(),
+        })
+        .unwrap_or_default();
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        Ok(())
+    } else {
+        Err("an access token is only sent over https:// (plain http would show it to the network)".into())
+    }
+}
+
+/// A CA certificate text: empty for none, else PEM certificates within
+/// [`crate::trust::MAX_CA_PEM`], only for an https repository.
+pub fn check_ca(url: &str, raw: &str) -> Result<Option<String>, String> {
+    let pem = raw.trim();
+    if pem.is_empty() {
+        return Ok(None);
+    }
+    crate::trust::check_ca_pem(pem)?;
+    if !url.trim().starts_with("https://") {
+        return Err("a CA certificate is for an https:// repository".into());
+    }
+    Ok(Some(format!("{pem}\n")))
 }
 
 /// A field of a git source that is wrong, and why.
@@ -191,7 +234,9 @@ impl Repo {
         ref_name: &str,
         compose_paths: &str,
         env_path: &str,
+        ca_pem: &str,
     ) -> Result<Repo, Vec<RepoError>> {
+        let raw_url = url;
         let mut errors = Vec::new();
         fn field<T>(
             errors: &mut Vec<RepoError>,
@@ -208,13 +253,17 @@ impl Repo {
             "" => Some(None),
             p => field(&mut errors, "env_path", check_path(p).map(Some)),
         };
-        match (url, git_ref, compose_paths, env_path) {
-            (Some(url), Some(git_ref), Some(compose_paths), Some(env_path)) => Ok(Repo {
-                url,
-                git_ref,
-                compose_paths,
-                env_path,
-            }),
+        let ca_pem = field(&mut errors, "ca_pem", check_ca(raw_url, ca_pem));
+        match (url, git_ref, compose_paths, env_path, ca_pem) {
+            (Some(url), Some(git_ref), Some(compose_paths), Some(env_path), Some(ca_pem)) => {
+                Ok(Repo {
+                    url,
+                    git_ref,
+                    compose_paths,
+                    env_path,
+                    ca_pem,
+                })
+            }
             _ => Err(errors),
         }
     }
@@ -274,10 +323,46 @@ mod tests {
 
     #[test]
     fn a_source_reports_every_wrong_field() {
-        let errs = Repo::parse("ftp://x/y", "branch", "a..b", "", "../env").unwrap_err();
+        let errs = Repo::parse("ftp://x/y", "branch", "a..b", "", "../env", "x").unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["url", "ref", "compose_paths", "env_path"]);
-        let ok = Repo::parse("https://h/r.git", "tag", "v1", "stack.yml", "").unwrap();
+        assert_eq!(fields, vec!["url", "ref", "compose_paths", "env_path", "ca_pem"]);
+        let ok = Repo::parse("https://h/r.git", "tag", "v1", "stack.yml", "", " ").unwrap();
         assert_eq!(ok.env_path, None);
+        assert_eq!(ok.ca_pem, None);
+    }
+
+    #[test]
+    fn a_token_goes_over_https_or_to_this_machine_only() {
+        assert!(token_may_go_to("https://git.example.com/shop.git").is_ok());
+        for local in [
+            "http://127.0.0.1:8080/shop.git",
+            "http://localhost/shop.git",
+            "http://[::1]:3000/shop.git",
+        ] {
+            assert!(token_may_go_to(local).is_ok(), "{local}");
+        }
+        for remote in [
+            "http://git.example.com/shop.git",
+            "http://10.0.0.5:3000/shop.git",
+            "http://127.0.0.1.example.com/shop.git",
+            "http://localhost.example.com/x.git",
+        ] {
+            let e = token_may_go_to(remote).unwrap_err();
+            assert!(e.contains("https"), "{remote}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_ca_certificate_is_pem_and_only_for_https() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let pem = params.self_signed(&key).unwrap().pem();
+        let kept = check_ca("https://h/r.git", &format!("\n{pem}\n\n")).unwrap();
+        assert_eq!(kept.as_deref().map(str::trim), Some(pem.trim()));
+        assert_eq!(check_ca("https://h/r.git", "  ").unwrap(), None);
+        assert!(check_ca("https://h/r.git", "not a certificate").is_err());
+        let e = check_ca("http://127.0.0.1/r.git", &pem).unwrap_err();
+        assert!(e.contains("https"), "{e}");
     }
 }

@@ -10,17 +10,15 @@
 //! registry (see [`RegistryError`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
-use rustls::pki_types::CertificateDer;
-use rustls::pki_types::pem::PemObject;
 
 use super::RegistryError;
 use super::challenge::{Challenge, parse_challenge};
+use crate::trust::CertProblem;
 
 /// Manifest media types a tag may resolve to: an index or list first, as Docker asks.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
@@ -66,25 +64,7 @@ pub struct ManifestHead {
 
 /// Builds the HTTP client for a registry: Mozilla's roots plus `ca_pem` when given.
 pub fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(pem) = ca_pem {
-        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-            let cert = cert.map_err(|e| format!("the CA certificate does not parse: {e}"))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("the CA certificate is not usable: {e}"))?;
-        }
-    }
-    // ring, like the server side (src/tls.rs): rustls marks it deprecated for lacking the
-    // post-quantum key exchange only
-    #[allow(deprecated)]
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let tls = crate::trust::client_config(ca_pem)?;
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .connect_timeout(Duration::from_secs(5))
@@ -95,18 +75,7 @@ pub fn http_client(ca_pem: Option<&str>) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Checks that a CA certificate text holds at least one certificate that parses.
-pub fn check_ca_pem(pem: &str) -> Result<(), String> {
-    let mut n = 0;
-    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
-        cert.map_err(|e| format!("the CA certificate does not parse: {e}"))?;
-        n += 1;
-    }
-    if n == 0 {
-        return Err("the CA certificate holds no “-----BEGIN CERTIFICATE-----” block".into());
-    }
-    http_client(Some(pem)).map(|_| ())
-}
+pub use crate::trust::check_ca_pem;
 
 /// One registry, its login, what it asked for last and the tokens it gave.
 pub struct Session {
@@ -413,34 +382,17 @@ fn is_registry(headers: &HeaderMap) -> bool {
 fn classify(address: &str, e: &reqwest::Error) -> RegistryError {
     let mut chain = Vec::new();
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    if let Some(p) = CertProblem::of(e) {
+        return RegistryError::UntrustedCertificate {
+            registry: address.to_string(),
+            reason: p.reason(WHOSE),
+        };
+    }
     while let Some(s) = src {
-        if let Some(t) = tls_error(s) {
-            return RegistryError::UntrustedCertificate {
-                registry: address.to_string(),
-                reason: t,
-            };
-        }
         chain.push(s.to_string());
         src = s.source();
     }
     let text = chain.join(": ");
-    // rustls' error may reach here only as text (wrapped in a boxed error of the connector)
-    if let Some(i) = text.find("invalid peer certificate") {
-        let detail = &text[i..];
-        let reason = if detail.contains("UnknownIssuer") {
-            UNKNOWN_ISSUER.to_string()
-        } else if detail.contains("NotValidForName") {
-            NOT_FOR_NAME.to_string()
-        } else if detail.contains("Expired") {
-            EXPIRED.to_string()
-        } else {
-            detail.to_string()
-        };
-        return RegistryError::UntrustedCertificate {
-            registry: address.to_string(),
-            reason,
-        };
-    }
     if text.contains("dns error") || text.contains("failed to lookup address") {
         let host = address.rsplit_once(':').map_or(address, |(h, _)| h);
         return RegistryError::UnknownHost {
@@ -458,27 +410,5 @@ fn classify(address: &str, e: &reqwest::Error) -> RegistryError {
     }
 }
 
-const UNKNOWN_ISSUER: &str =
-    "it is signed by a CA berth does not trust (give the registry's CA certificate)";
-const NOT_FOR_NAME: &str = "it is not valid for this address";
-const EXPIRED: &str = "it has expired";
-
-/// rustls' error, directly or wrapped in an io::Error (whose `source` skips it).
-fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let tls = e.downcast_ref::<rustls::Error>().or_else(|| {
-        e.downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })?;
-    use rustls::CertificateError as C;
-    Some(match tls {
-        rustls::Error::InvalidCertificate(C::UnknownIssuer) => UNKNOWN_ISSUER.into(),
-        rustls::Error::InvalidCertificate(C::NotValidForName)
-        | rustls::Error::InvalidCertificate(C::NotValidForNameContext { .. }) => {
-            NOT_FOR_NAME.into()
-        }
-        rustls::Error::InvalidCertificate(C::Expired)
-        | rustls::Error::InvalidCertificate(C::ExpiredContext { .. }) => EXPIRED.into(),
-        other => other.to_string(),
-    })
-}
+/// Whose CA certificate a person is asked for.
+const WHOSE: &str = "the registry's";

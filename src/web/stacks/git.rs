@@ -49,6 +49,8 @@ pub struct GitForm {
     pub prune: String,
     /// the team a deployer's new stack belongs to (empty: their first)
     pub team: String,
+    /// CA certificates (PEM) of the repository's server, besides Mozilla's roots
+    pub ca_pem: String,
 }
 
 /// The form as shown: the values typed (never the token) and the problems of each field.
@@ -63,6 +65,7 @@ pub struct GitFormView {
     pub env: String,
     pub interval: String,
     pub prune: bool,
+    pub ca_pem: String,
     pub errors: Vec<(&'static str, String)>,
 }
 
@@ -79,6 +82,7 @@ impl GitFormView {
             env: String::new(),
             interval: String::new(),
             prune: true,
+            ca_pem: String::new(),
             errors: Vec::new(),
         }
     }
@@ -94,6 +98,12 @@ impl GitFormView {
             env: f.env.clone(),
             interval: f.interval.trim().to_string(),
             prune: matches!(f.prune.as_str(), "yes" | "on" | "true" | "1"),
+            // shown again as typed, unless it is too large to be a certificate
+            ca_pem: if f.ca_pem.len() <= crate::trust::MAX_CA_PEM {
+                f.ca_pem.clone()
+            } else {
+                String::new()
+            },
             errors: Vec::new(),
         }
     }
@@ -163,12 +173,19 @@ fn check(f: &GitForm, view: &mut GitFormView) -> Option<Checked> {
             }
         },
     };
+    let token = f.token.trim();
+    if !token.is_empty()
+        && let Err(m) = crate::git::token_may_go_to(f.url.trim())
+    {
+        errors.push(("token", m));
+    }
     let repo = Repo::parse(
         &f.url,
         &f.ref_kind,
         &f.ref_name,
         &f.compose_paths,
         &f.env_path,
+        &f.ca_pem,
     )
     .map_err(|es| {
         for e in es {
@@ -182,7 +199,7 @@ fn check(f: &GitForm, view: &mut GitFormView) -> Option<Checked> {
     Some(Checked {
         name: name.to_string(),
         repo,
-        token: (!f.token.trim().is_empty()).then(|| f.token.trim().to_string()),
+        token: (!token.is_empty()).then(|| token.to_string()),
         env: f.env.clone(),
         interval_secs,
         prune: view.prune,
@@ -374,6 +391,7 @@ pub struct GitView {
     pub hook_url: String,
     pub hook_secret: String,
     pub has_token: bool,
+    pub has_ca: bool,
 }
 
 impl GitView {
@@ -417,6 +435,7 @@ pub async fn view(state: &AppState, stack: &str) -> AppResult<Option<GitView>> {
         hook_url: urls::git_hook(&s.hook_secret),
         hook_secret: s.hook_secret,
         has_token: s.token.is_some(),
+        has_ca: s.repo.ca_pem.is_some(),
     }))
 }
 

@@ -5,6 +5,7 @@
 
 mod create;
 mod maker;
+mod https;
 mod sync;
 
 use crate::harness::app::{Client, Resp};

@@ -1,6 +1,10 @@
 //! A git server over smart HTTP on this machine: git's own `git http-backend` behind a small
 //! Python server (`git_http.py`), serving bare repositories from a temporary directory. Tests
 //! commit with the git CLI in a work tree and push to the served repository.
+//!
+//! [`GitServer::start_https`] serves over TLS with a certificate for 127.0.0.1 signed by a CA
+//! made for the test (rcgen): a CA no system store holds, so only the CA given to berth makes
+//! the server trusted.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -8,18 +12,50 @@ use std::process::{Child, Command, Stdio};
 pub struct GitServer {
     child: Child,
     dir: tempfile::TempDir,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (or `https://…`)
     pub base: String,
+    /// the test CA's certificate (PEM) when serving over https
+    pub ca_pem: Option<String>,
 }
 
 impl GitServer {
     pub fn start() -> GitServer {
+        Self::spawn(None)
+    }
+
+    /// Serves over https with a certificate for 127.0.0.1 signed by a CA made here.
+    pub fn start_https() -> GitServer {
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "berth test git CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()])
+            .unwrap()
+            .signed_by(&key, &*ca)
+            .unwrap();
+        Self::spawn(Some((ca.pem(), cert.pem(), key.serialize_pem())))
+    }
+
+    fn spawn(tls: Option<(String, String, String)>) -> GitServer {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir_all(dir.path().join("root")).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/harness/git_http.py");
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(dir.path().join("root"))
+        let mut cmd = Command::new("python3");
+        cmd.arg(&script).arg(dir.path().join("root"));
+        let mut ca_pem = None;
+        if let Some((ca, cert, key)) = tls {
+            let (c, k) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+            std::fs::write(&c, cert).unwrap();
+            std::fs::write(&k, key).unwrap();
+            cmd.arg(&c).arg(&k);
+            ca_pem = Some(ca);
+        }
+        let scheme = if ca_pem.is_some() { "https" } else { "http" };
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -32,7 +68,8 @@ impl GitServer {
         GitServer {
             child,
             dir,
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}"),
+            ca_pem,
         }
     }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A git server over smart HTTP for the tests: git's own `git http-backend` (CGI) behind
 Python's http.server. Serves the bare repositories under ROOT on 127.0.0.1, on a free port
-it prints as its first line of output. Usage: git_http.py ROOT"""
+it prints as its first line of output; over TLS when given a certificate and its key (PEM).
+Usage: git_http.py ROOT [CERT KEY]"""
 
 import http.server
 import os
+import ssl
 import subprocess
 import sys
 
@@ -71,5 +73,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) == 4:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(sys.argv[2], sys.argv[3])
+    # a client that refuses the certificate fails its own handshake; the server goes on
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
