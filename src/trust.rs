@@ -173,7 +173,10 @@ mod tests {
         ));
         let p = CertProblem::of(&e).unwrap();
         assert_eq!(p, CertProblem::UnknownIssuer);
-        assert!(p.reason("the repository's").contains("give the repository's CA"));
+        assert!(
+            p.reason("the repository's")
+                .contains("give the repository's CA")
+        );
         assert_eq!(
             CertProblem::in_text("error: invalid peer certificate: Expired"),
             Some(CertProblem::Expired)

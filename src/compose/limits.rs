@@ -10,8 +10,10 @@
 
 use super::ComposeError;
 
-/// Largest compose file accepted (bytes).
+/// Largest compose file accepted (bytes); several files merged (`-c a -c b`) count together.
 pub const MAX_COMPOSE_BYTES: usize = 1024 * 1024;
+/// Most compose files one stack merges (`-c a -c b …`, from a git source).
+pub const MAX_COMPOSE_FILES: usize = 8;
 /// Largest env text (the variables of a stack) accepted (bytes).
 pub const MAX_ENV_BYTES: usize = 256 * 1024;
 /// Largest file a compose file refers to (a secret's or config's `file:`, an `env_file`)

@@ -1,7 +1,8 @@
-//! A stack as berth's editor holds it: a name, one compose text and the env text. Checks all
-//! three the way a deploy would (name, variables, load, convert) and reports every problem
-//! with the place to show it: the name field, a line of the env text, or a line and column of
-//! the compose text.
+//! A stack as berth's editor holds it: a name, one compose text and the env text (or, from a
+//! git source, several compose files merged in order like `docker stack deploy -c a -c b`).
+//! Checks them the way a deploy would (name, variables, load, merge, convert) and reports every
+//! problem with the place to show it: the name field, a line of the env text, or a line and
+//! column of a compose file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -36,6 +37,8 @@ pub struct Problem {
     pub line: Option<u32>,
     pub column: Option<u32>,
     pub path: Option<String>,
+    /// the compose file it is in, when there are several
+    pub file: Option<String>,
     pub message: String,
 }
 
@@ -46,6 +49,7 @@ impl Problem {
             line: e.line,
             column: e.column,
             path: e.path,
+            file: e.file,
             message: e.message,
         }
     }
@@ -86,6 +90,22 @@ pub fn check(
     env_text: &str,
     files: &dyn FileSource,
 ) -> Result<Checked, Vec<Problem>> {
+    check_files(
+        name,
+        &[ComposeFile::new(EDITOR_FILE, compose)],
+        env_text,
+        files,
+    )
+}
+
+/// [`check`] for several compose files, merged in order (`-c a -c b`); their sizes count
+/// together against the compose limit.
+pub fn check_files(
+    name: &str,
+    compose: &[ComposeFile],
+    env_text: &str,
+    files: &dyn FileSource,
+) -> Result<Checked, Vec<Problem>> {
     let mut problems = Vec::new();
     let name = match super::validate_stack_name(name) {
         Ok(n) if !n.trim().is_empty() => Some(n.trim().to_string()),
@@ -106,12 +126,21 @@ pub fn check(
     {
         problems.push(Problem::from(Field::Name, ComposeError::new(m)));
     }
-    // sizes before any work: a file too large is refused whole
-    let sizes = [
-        (
+    if compose.len() > super::limits::MAX_COMPOSE_FILES {
+        problems.push(Problem::from(
             Field::Compose,
-            super::limits::check_compose(EDITOR_FILE, compose.len()),
-        ),
+            ComposeError::new(format!(
+                "at most {} compose files are merged",
+                super::limits::MAX_COMPOSE_FILES
+            )),
+        ));
+        return Err(problems);
+    }
+    // sizes before any work: a file too large is refused whole
+    let first = compose.first().map_or(EDITOR_FILE, |f| f.name.as_str());
+    let total = compose.iter().map(|f| f.content.len()).sum();
+    let sizes = [
+        (Field::Compose, super::limits::check_compose(first, total)),
         (Field::Env, super::limits::check_env("env", env_text.len())),
     ];
     let too_large: Vec<Problem> = sizes
@@ -129,15 +158,17 @@ pub fn check(
             return Err(problems);
         }
     };
-    if compose.trim().is_empty() {
-        problems.push(Problem::from(
-            Field::Compose,
-            ComposeError::new("the compose file is empty"),
-        ));
+    if let Some(empty) = compose.iter().find(|f| f.content.trim().is_empty()) {
+        let mut e = ComposeError::new("the compose file is empty");
+        if compose.len() > 1 {
+            e.message = format!("{} is empty", empty.name);
+            e.file = Some(empty.name.clone());
+        }
+        problems.push(Problem::from(Field::Compose, e));
         return Err(problems);
     }
     let opts = LoadOptions::new(&env, Path::new("/"), files);
-    let loaded = match super::load(&[ComposeFile::new(EDITOR_FILE, compose)], &opts) {
+    let loaded = match super::load(compose, &opts) {
         Ok(l) => l,
         Err(e) => {
             problems.push(Problem::from(Field::Compose, e));
@@ -184,7 +215,7 @@ pub fn stack_name_rules(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::MemoryFiles;
+    use crate::compose::{MemoryFiles, limits};
 
     const OK: &str =
         "services:\n  web:\n    image: nginx:${TAG:-1}\n    deploy:\n      replicas: 2\n";
@@ -218,6 +249,35 @@ mod tests {
         assert_eq!(p[0].field, Field::Name);
         let p = check("  ", OK, "", &MemoryFiles::default()).unwrap_err();
         assert_eq!(p[0].field, Field::Name);
+    }
+
+    #[test]
+    fn several_files_merge_in_order_and_problems_name_their_file() {
+        let base = ComposeFile::new("compose.yaml", OK);
+        let prod = ComposeFile::new(
+            "compose.prod.yaml",
+            "services:\n  web:\n    image: nginx:2\n",
+        );
+        let c = check_files("shop", &[base.clone(), prod], "", &MemoryFiles::default()).unwrap();
+        assert_eq!(c.spec.services[0].image, "nginx:2");
+        let bad = ComposeFile::new(
+            "compose.prod.yaml",
+            "services:\n  web:\n    deploy:\n      replicas: lots\n",
+        );
+        let p = check_files("shop", &[base.clone(), bad], "", &MemoryFiles::default()).unwrap_err();
+        assert_eq!(p[0].file.as_deref(), Some("compose.prod.yaml"));
+        assert_eq!(p[0].line, Some(4));
+        // at most MAX_COMPOSE_FILES, and their sizes count together
+        let many = vec![base.clone(); limits::MAX_COMPOSE_FILES + 1];
+        let p = check_files("shop", &many, "", &MemoryFiles::default()).unwrap_err();
+        assert!(p[0].message.contains("at most"), "{}", p[0].message);
+        let half = format!("{OK}#{}\n", "x".repeat(limits::MAX_COMPOSE_BYTES / 2));
+        let two = [
+            ComposeFile::new("a.yaml", half.clone()),
+            ComposeFile::new("b.yaml", half),
+        ];
+        let p = check_files("shop", &two, "", &MemoryFiles::default()).unwrap_err();
+        assert!(p[0].message.contains("too large"), "{}", p[0].message);
     }
 
     #[test]

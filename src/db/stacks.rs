@@ -28,9 +28,37 @@ pub struct Version {
     /// applied (see [`images_of`]).
     #[sqlx(default)]
     pub images: Option<String>,
+    /// The first compose file's name (`None`: the editor's `docker-compose.yml`).
+    #[sqlx(default)]
+    pub compose_name: Option<String>,
+    /// The compose files merged on top of `compose`, in order (a git source's `-c a -c b`):
+    /// JSON `[{"name", "text"}]`; empty or `[]` for a single file.
+    #[sqlx(default)]
+    pub compose_more: String,
+}
+
+/// One compose file merged on top of a version's first, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MoreFile {
+    pub name: String,
+    pub text: String,
+}
+
+/// The stored form of the files merged on top of the first.
+pub fn encode_more(files: &[MoreFile]) -> String {
+    serde_json::to_string(files).unwrap_or_else(|_| "[]".into())
 }
 
 impl Version {
+    /// The compose files merged on top of `compose`, in order (none for a single file;
+    /// anything unreadable counts as none).
+    pub fn more_files(&self) -> Vec<MoreFile> {
+        if self.compose_more.is_empty() {
+            return Vec::new();
+        }
+        serde_json::from_str(&self.compose_more).unwrap_or_default()
+    }
+
     /// The recorded images by service name (empty when none were recorded).
     pub fn images_of(&self) -> std::collections::BTreeMap<String, String> {
         images_of(self.images.as_deref())
@@ -106,12 +134,24 @@ pub struct Stale {
 /// version newer than `base` exists. One statement: numbering and the check hold even when
 /// deploys of the stack arrive at the same moment (SQLite takes the write lock before reading).
 pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<Result<i64, Stale>> {
+    insert_files(db, v, None, &[]).await
+}
+
+/// [`insert`] of a version of several compose files: the first's name and the files merged
+/// on top of it, in order.
+pub async fn insert_files(
+    db: &SqlitePool,
+    v: &NewVersion<'_>,
+    compose_name: Option<&str>,
+    more: &[MoreFile],
+) -> sqlx::Result<Result<i64, Stale>> {
     let sealer = super::sealer(db)?;
     let env = sealer.seal(ENV, v.env.as_bytes());
     let files = sealer.seal(FILES, v.files.as_bytes());
     let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO stack_versions (stack, version, compose, env, files, sealed, prune, created_at, username, outcome, redeploy_of)
-         SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, 1, ?5, ?6, ?7, 'running', ?8
+        "INSERT INTO stack_versions (stack, version, compose, env, files, sealed, prune, created_at, username, outcome, redeploy_of,
+                                     compose_name, compose_more)
+         SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3, ?4, 1, ?5, ?6, ?7, 'running', ?8, ?10, ?11
          FROM stack_versions WHERE stack = ?1
          HAVING ?9 IS NULL OR COALESCE(MAX(version), 0) <= ?9
          RETURNING version",
@@ -125,6 +165,8 @@ pub async fn insert(db: &SqlitePool, v: &NewVersion<'_>) -> sqlx::Result<Result<
     .bind(v.username)
     .bind(v.redeploy_of)
     .bind(v.base)
+    .bind(compose_name)
+    .bind(encode_more(more))
     .fetch_optional(db)
     .await?;
     if let Some(version) = inserted {
@@ -185,7 +227,7 @@ pub async fn latest(db: &SqlitePool, stack: &str) -> sqlx::Result<Option<Version
 pub async fn history(db: &SqlitePool, stack: &str) -> sqlx::Result<Vec<Version>> {
     let rows: Vec<Stored> = sqlx::query_as(
         "SELECT id, stack, version, compose, env, '{}' AS files, sealed, prune, created_at, username, outcome,
-                summary, NULL AS events, finished_at, redeploy_of, images
+                summary, NULL AS events, finished_at, redeploy_of, images, compose_name, compose_more
          FROM stack_versions WHERE stack = ? ORDER BY version DESC",
     )
     .bind(stack)

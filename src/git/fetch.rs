@@ -79,6 +79,8 @@ pub enum FetchError {
     NotAFile { path: String, sha: String },
     #[error("{path}: {size} bytes, larger than the {} accepted", limits::human(*max))]
     FileTooLarge { path: String, size: u64, max: usize },
+    #[error("the compose files are {size} bytes together, larger than the {} accepted", limits::human(*max))]
+    ComposeTooLarge { size: u64, max: usize },
     #[error("{path}: not UTF-8 text")]
     NotText { path: String },
     #[error("the fetched repository is unreadable: {0}")]
@@ -198,12 +200,13 @@ fn connect<'a, 'r>(
 /// The HTTP transport's options: reqwest built with berth's rustls configuration.
 fn transport_options(ca_pem: Option<&str>) -> Result<http::Options, FetchError> {
     let tls = crate::trust::client_config(ca_pem).map_err(FetchError::Certificate)?;
+    let configure: Box<http::reqwest::ConfigureClientFn> = Box::new(move |builder| {
+        Ok(builder
+            .use_preconfigured_tls(tls.clone())
+            .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION"))))
+    });
     let backend = http::reqwest::Options {
-        configure_client: Some(Box::new(move |builder| {
-            Ok(builder
-                .use_preconfigured_tls(tls.clone())
-                .user_agent(concat!("berth/", env!("CARGO_PKG_VERSION"))))
-        })),
+        configure_client: Some(configure),
         configure_request: None,
     };
     Ok(http::Options {
@@ -278,6 +281,14 @@ fn fetch_into(
     for p in &repo.compose_paths {
         let text = read(&local_repo, &tree, p, &sha, limits::MAX_COMPOSE_BYTES)?;
         compose.push((p.clone(), text));
+    }
+    // several files count together, as in the editor and the CLI
+    let size: usize = compose.iter().map(|(_, t)| t.len()).sum();
+    if size > limits::MAX_COMPOSE_BYTES {
+        return Err(FetchError::ComposeTooLarge {
+            size: size as u64,
+            max: limits::MAX_COMPOSE_BYTES,
+        });
     }
     let env = match &repo.env_path {
         Some(p) => Some((

@@ -12,5 +12,6 @@ mod repo;
 
 pub use fetch::{Commit, FetchError, Fetched, Limits, fetch, remote_head};
 pub use repo::{
-    GitRef, MAX_TOKEN, Repo, RepoError, check_ca, check_path, check_url, split_paths, token_may_go_to,
+    GitRef, MAX_TOKEN, Repo, RepoError, check_ca, check_path, check_url, split_paths,
+    token_may_go_to,
 };

@@ -11,8 +11,8 @@ pub const MAX_URL: usize = 2048;
 pub const MAX_REF: usize = 255;
 /// Longest path of a file in the repository.
 pub const MAX_PATH: usize = 1024;
-/// Most compose files a source may name (one for now: the deploy pipeline takes one file).
-pub const MAX_COMPOSE_FILES: usize = 1;
+/// Most compose files a source may name (merged in order, like `-c a -c b`).
+pub use crate::compose::limits::MAX_COMPOSE_FILES;
 /// Longest access token accepted.
 pub const MAX_TOKEN: usize = 4096;
 
@@ -150,7 +150,7 @@ pub fn check_path(raw: &str) -> Result<String, String> {
 }
 
 /// Compose file paths typed one a line or separated by commas: at least one, at most
-/// [`MAX_COMPOSE_FILES`], each checked.
+/// [`MAX_COMPOSE_FILES`], each checked, none twice.
 pub fn split_paths(raw: &str) -> Result<Vec<String>, String> {
     let parts: Vec<&str> = raw
         .split([',', '\n'])
@@ -162,10 +162,21 @@ pub fn split_paths(raw: &str) -> Result<Vec<String>, String> {
     }
     if parts.len() > MAX_COMPOSE_FILES {
         return Err(format!(
-            "at most {MAX_COMPOSE_FILES} compose file (merge them into one in the repository)"
+            "at most {MAX_COMPOSE_FILES} compose files (merged in the order given)"
         ));
     }
-    parts.into_iter().map(check_path).collect()
+    let paths: Vec<String> = parts
+        .into_iter()
+        .map(check_path)
+        .collect::<Result<_, _>>()?;
+    if let Some(p) = paths
+        .iter()
+        .enumerate()
+        .find_map(|(i, p)| paths[..i].contains(p).then_some(p))
+    {
+        return Err(format!("{p:?} is named twice"));
+    }
+    Ok(paths)
 }
 
 /// Where a stack's source lives.
@@ -201,7 +212,10 @@ pub fn token_may_go_to(url: &str) -> Result<(), String> {
     if loopback {
         Ok(())
     } else {
-        Err("an access token is only sent over https:// (plain http would show it to the network)".into())
+        Err(
+            "an access token is only sent over https:// (plain http would show it to the network)"
+                .into(),
+        )
     }
 }
 
@@ -318,14 +332,25 @@ mod tests {
         }
         assert_eq!(split_paths(" ./a.yml\n").unwrap(), vec!["a.yml"]);
         assert!(split_paths(" , ").is_err());
-        assert!(split_paths(&"a.yml,".repeat(MAX_COMPOSE_FILES + 1)).is_err());
+        let many: Vec<String> = (0..=MAX_COMPOSE_FILES)
+            .map(|i| format!("f{i}.yml"))
+            .collect();
+        assert!(split_paths(&many.join(",")).is_err());
+        assert_eq!(
+            split_paths("compose.yaml, compose.prod.yaml\n").unwrap(),
+            vec!["compose.yaml", "compose.prod.yaml"]
+        );
+        assert!(split_paths("a.yml,./a.yml").unwrap_err().contains("twice"));
     }
 
     #[test]
     fn a_source_reports_every_wrong_field() {
         let errs = Repo::parse("ftp://x/y", "branch", "a..b", "", "../env", "x").unwrap_err();
         let fields: Vec<_> = errs.iter().map(|e| e.field).collect();
-        assert_eq!(fields, vec!["url", "ref", "compose_paths", "env_path", "ca_pem"]);
+        assert_eq!(
+            fields,
+            vec!["url", "ref", "compose_paths", "env_path", "ca_pem"]
+        );
         let ok = Repo::parse("https://h/r.git", "tag", "v1", "stack.yml", "", " ").unwrap();
         assert_eq!(ok.env_path, None);
         assert_eq!(ok.ca_pem, None);

@@ -1,6 +1,7 @@
 //! Git-backed stacks: syncing a stack with the commit its repository's ref names. A sync
-//! fetches that commit when it is new ([`crate::git::fetch`]), and deploys its compose file
-//! with the env file from the repository and the values kept in berth through the one deploy
+//! fetches that commit when it is new ([`crate::git::fetch`]), and deploys its compose files
+//! (merged in order, like `docker stack deploy -c a -c b`; the version keeps each file) with
+//! the env file from the repository and the values kept in berth through the one deploy
 //! pipeline ([`crate::stack::jobs`]); the version records the commit. A commit whose files are
 //! invalid deploys nothing and the source says why (located: file, line, column).
 //!
@@ -21,6 +22,7 @@ use super::jobs::{DeployError, DeployRequest, Deploys, Images, Who};
 use crate::compose::MemoryFiles;
 use crate::compose::source::{Field, Problem};
 use crate::db;
+use crate::db::stacks::MoreFile;
 use crate::git::{Commit, FetchError, Limits};
 
 /// Shortest interval a stack may set.
@@ -325,11 +327,10 @@ impl GitSync {
             return Ok(Synced::Unchanged);
         };
         let commit = fetched.commit.clone();
-        let (compose_path, compose) = fetched
-            .compose
-            .into_iter()
-            .next()
-            .ok_or("the source names no compose file")?;
+        let mut files = fetched.compose.into_iter();
+        let (compose_path, compose) = files.next().ok_or("the source names no compose file")?;
+        // merged on top of the first, in order (`-c a -c b`)
+        let more: Vec<MoreFile> = files.map(|(name, text)| MoreFile { name, text }).collect();
         let (env, repo_env_lines, env_path) = match &fetched.env {
             Some((path, text)) => (
                 format!("{}\n{}", text.trim_end_matches('\n'), source.env),
@@ -341,6 +342,8 @@ impl GitSync {
         let req = DeployRequest {
             stack: stack.to_string(),
             compose,
+            compose_name: Some(compose_path.clone()),
+            more,
             env,
             files: Some(MemoryFiles::default()),
             prune: source.prune,
@@ -375,7 +378,11 @@ fn locate(problems: &[Problem], compose_path: &str, env_path: &str, repo_env_lin
         .iter()
         .take(5)
         .map(|p| match p.field {
-            Field::Compose => format!("{compose_path} {}", p.located()),
+            Field::Compose => format!(
+                "{} {}",
+                p.file.as_deref().unwrap_or(compose_path),
+                p.located()
+            ),
             Field::Env => match p.line {
                 Some(l) if l <= repo_env_lines => {
                     format!("{env_path} line {l}: {}", p.message)
@@ -403,6 +410,7 @@ mod tests {
             line,
             column,
             path: None,
+            file: None,
             message: "wrong".into(),
         }
     }
@@ -424,5 +432,13 @@ mod tests {
             "deploy/stack.yml line 4, column 16: wrong; .env line 2: wrong; \
              the variables kept in berth, line 2: wrong"
         );
+    }
+
+    #[test]
+    fn a_problem_in_a_file_merged_on_top_names_that_file() {
+        let mut p = problem(Field::Compose, Some(3), Some(7));
+        p.file = Some("deploy/prod.yml".into());
+        let m = locate(&[p], "deploy/stack.yml", "", 0);
+        assert_eq!(m, "deploy/prod.yml line 3, column 7: wrong");
     }
 }

@@ -202,6 +202,10 @@ impl std::str::FromStr for Images {
 pub struct DeployRequest {
     pub stack: String,
     pub compose: String,
+    /// The first compose file's name (`None`: the editor's `docker-compose.yml`).
+    pub compose_name: Option<String>,
+    /// Compose files merged on top of `compose`, in order (`-c a -c b`); empty for one file.
+    pub more: Vec<db::stacks::MoreFile>,
     /// The variables, as `KEY=value` lines.
     pub env: String,
     /// Files the compose file refers to; `None`: those of the stack's newest version (an edit
@@ -308,9 +312,12 @@ impl Deploys {
                 "stack {stack} has no version stored in berth (it was deployed elsewhere): pull and redeploy its services one by one"
             )));
         };
+        let more = v.more_files();
         self.deploy(DeployRequest {
             stack: v.stack,
             compose: v.compose,
+            compose_name: v.compose_name,
+            more,
             env: v.env,
             files: None,
             prune: v.prune,

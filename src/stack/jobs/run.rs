@@ -38,6 +38,7 @@ pub(super) struct DeployWork {
 
 pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, DeployError> {
     let stack = req.stack.trim().to_string();
+    let compose = compose_files(&req);
     let files = match req.files {
         Some(f) => f,
         None => db::stacks::latest(&d.db, &stack)
@@ -45,13 +46,13 @@ pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, 
             .map(|v| decode_files(&v.files))
             .unwrap_or_default(),
     };
-    let checked = check(&stack, &req.compose, &req.env, &files).await?;
+    let checked = check(&stack, &compose, &req.env, &files).await?;
     let (resolve, pins) = match req.images {
         Images::Tags => (RESOLVE, Pins::new()),
         Images::Pull => (ResolveImage::Always, Pins::new()),
         Images::Exact => (RESOLVE, exact_images(d, &stack, req.redeploy_of).await?),
     };
-    let inserted = db::stacks::insert(
+    let inserted = db::stacks::insert_files(
         &d.db,
         &db::stacks::NewVersion {
             stack: &checked.name,
@@ -63,6 +64,8 @@ pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, 
             redeploy_of: req.redeploy_of,
             base: req.base_version,
         },
+        req.compose_name.as_deref(),
+        &req.more,
     )
     .await?;
     let version = inserted.map_err(|s| DeployError::Stale {
@@ -85,7 +88,7 @@ pub(super) async fn deploy(d: &Deploys, req: DeployRequest) -> Result<Arc<Job>, 
     .await;
     let work = DeployWork {
         source: Source {
-            files: vec![ComposeFile::new(source::EDITOR_FILE, req.compose)],
+            files: compose,
             working_dir: "/".into(),
             env: checked.env,
             reader: Arc::new(files),
@@ -121,21 +124,33 @@ async fn exact_images(d: &Deploys, stack: &str, of: Option<i64>) -> Result<Pins,
     Ok(pins)
 }
 
+/// The request's compose files in merge order: the first, then those merged on top of it.
+fn compose_files(req: &DeployRequest) -> Vec<ComposeFile> {
+    let first = req.compose_name.as_deref().unwrap_or(source::EDITOR_FILE);
+    std::iter::once(ComposeFile::new(first, req.compose.clone()))
+        .chain(
+            req.more
+                .iter()
+                .map(|f| ComposeFile::new(f.name.clone(), f.text.clone())),
+        )
+        .collect()
+}
+
 /// Checks a source off the async threads.
 async fn check(
     name: &str,
-    compose: &str,
+    compose: &[ComposeFile],
     env: &str,
     files: &MemoryFiles,
 ) -> Result<Checked, DeployError> {
     let (name, compose, env, files) = (
         name.to_string(),
-        compose.to_string(),
+        compose.to_vec(),
         env.to_string(),
         files.clone(),
     );
     tokio::task::spawn_blocking(move || {
-        source::check(&name, &compose, &env, &files as &dyn FileSource)
+        source::check_files(&name, &compose, &env, &files as &dyn FileSource)
     })
     .await
     .map_err(|e| DeployError::Internal(format!("the compose check failed: {e}")))?

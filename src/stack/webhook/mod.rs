@@ -218,9 +218,13 @@ pub async fn trigger(
                 .map_err(|e| TriggerError::Image(format!("the stored variables: {e}")))?;
             let retagged = crate::compose::retag::retag(&v.compose, &env, &image)
                 .map_err(TriggerError::Image)?;
+            // the files merged on top are kept as they are (a tag set there still wins)
+            let more = v.more_files();
             DeployRequest {
                 stack,
                 compose: retagged.compose,
+                compose_name: v.compose_name,
+                more,
                 env: v.env,
                 files: Some(decode_files(&v.files)),
                 prune: v.prune,

@@ -189,6 +189,8 @@ async fn deploy_claimed(
     let req = DeployRequest {
         stack: name,
         compose: body.compose,
+        compose_name: None,
+        more: Vec::new(),
         env: body.env,
         // the files the compose file refers to: those of the stack's newest version
         files: None,

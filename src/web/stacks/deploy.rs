@@ -13,10 +13,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Form, RequestExt};
 
+use super::diff::{EnvChange, env_changes};
 use super::editor::{
     ACE_BASE, EditorPage, SourceForm, Validation, check, effective_env, env_fields, kept_env,
 };
-use super::history::{EnvChange, env_changes};
 use super::name_or_404;
 use crate::AppState;
 use crate::compose::MemoryFiles;
@@ -300,9 +300,19 @@ async fn submit(
             return refused(&ctx, input, v).await;
         }
     };
+    // a redeploy of a version of several compose files merges the same files again
+    let (compose_name, more) = match redeploy_of {
+        Some(of) => db::stacks::get(&ctx.state.db, f.name.trim(), of)
+            .await?
+            .map(|v| (v.compose_name.clone(), v.more_files()))
+            .unwrap_or_default(),
+        None => (None, Vec::new()),
+    };
     let req = DeployRequest {
         stack: f.name.trim().to_string(),
         compose: f.compose.clone(),
+        compose_name,
+        more,
         env: env.clone(),
         // a redeploy brings its version's files; an edit without uploads inherits the newest's
         files: (redeploy_of.is_some() || !input.files.is_empty()).then(|| input.files.clone()),

@@ -312,6 +312,7 @@ pub async fn edit(
     let mut env_keys = Vec::new();
     let (compose, env, prune, notice) = match v {
         Some(v) => {
+            let more = v.more_files();
             // values stay hidden (and kept as stored) unless revealed, which is audited
             let env = if reveal {
                 ctx.audit(
@@ -327,14 +328,21 @@ pub async fn edit(
                 env_keep = (!env_keys.is_empty()).then_some(v.version);
                 String::new()
             };
-            (
-                v.compose,
-                env,
-                v.prune,
+            let notice = if more.is_empty() {
                 q.version.map(|n| {
                     format!("Editing a copy of version {n}; deploying stores it as a new version.")
-                }),
-            )
+                })
+            } else {
+                // the editor holds one file: say what a deploy from here leaves out
+                let names: Vec<&str> = more.iter().map(|f| f.name.as_str()).collect();
+                Some(format!(
+                    "Version {} merges several compose files; this is the first ({}). Deploying from here deploys it alone, without {}.",
+                    v.version,
+                    v.compose_name.as_deref().unwrap_or("docker-compose.yml"),
+                    names.join(", ")
+                ))
+            };
+            (v.compose, env, v.prune, notice)
         }
         None => (
             format!(

@@ -120,6 +120,7 @@ pub async fn kept_env(ctx: &Ctx, f: &SourceForm) -> AppResult<Result<Option<Stri
                 line: None,
                 column: None,
                 path: None,
+                file: None,
                 message: format!(
                     "the stored variables of version {v} of {name} are gone: type them again"
                 ),

@@ -1,6 +1,6 @@
-//! A stack's history: one page per version (its compose text, variables, who deployed it and
-//! how it went, with the live progress while it runs), the diff of two versions, and
-//! forgetting the history.
+//! A stack's history: one page per version (its compose text — each file, when it merges
+//! several —, variables, who deployed it and how it went, with the live progress while it
+//! runs), and forgetting the history. The diff of two versions is in [`super::diff`].
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -14,16 +14,17 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 
+use super::diff::first_name;
 use super::{ConfirmForm, name_or_404};
 use crate::AppState;
 use crate::db::{
     self,
     audit::{Action, Outcome},
+    stacks::MoreFile,
 };
 use crate::docker::time::{age, format_utc};
 use crate::error::{AppError, AppResult};
 use crate::stack::jobs::{self, End, Job, Line, Outcome as JobOutcome, Update};
-use crate::textdiff::{self, Hunk};
 use crate::web::page::{Ctx, FlashKind, Layout};
 use crate::web::policy::{Caller, env_refusal};
 use crate::web::urls;
@@ -110,6 +111,8 @@ struct VersionPage {
     name: String,
     row: VersionRow,
     compose: String,
+    /// every compose file in merge order, when there are several (empty: `compose` alone)
+    compose_files: Vec<MoreFile>,
     env_keys: Vec<String>,
     env: String,
     reveal: bool,
@@ -172,9 +175,21 @@ pub async fn show(
         row.outcome = end.outcome.to_string();
         row.summary = end.summary;
     }
+    let more = v.more_files();
+    let compose_files = if more.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(MoreFile {
+            name: first_name(&v),
+            text: v.compose.clone(),
+        })
+        .chain(more)
+        .collect()
+    };
     Ok(VersionPage {
         layout: ctx.layout(format!("{name} version {version}"), "stacks"),
         events_url: urls::stack_version_action(&name, version, "events"),
+        compose_files,
         env_keys: env_keys(&v.env),
         file_names: jobs::file_names(&v.files),
         reveal: q.reveal == "env",
@@ -272,100 +287,6 @@ fn sse(updates: impl futures_util::Stream<Item = Update> + Send + 'static) -> Re
         axum::http::HeaderValue::from_static("no"),
     );
     resp
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "stacks/diff.html")]
-struct DiffPage {
-    layout: Layout,
-    name: String,
-    from: i64,
-    to: i64,
-    versions: Vec<i64>,
-    compose_diff: Vec<Hunk>,
-    env: Vec<EnvChange>,
-}
-
-/// A variable that differs between two versions (values are not shown: they may be secrets).
-pub struct EnvChange {
-    pub key: String,
-    /// added, removed or changed
-    pub change: &'static str,
-}
-
-/// The variables that differ between two env texts, by name.
-pub fn env_changes(from: &str, to: &str) -> Vec<EnvChange> {
-    let (ea, eb) = (
-        crate::compose::dotenv::parse(from).unwrap_or_default(),
-        crate::compose::dotenv::parse(to).unwrap_or_default(),
-    );
-    let mut env = Vec::new();
-    for (k, v) in &eb {
-        match ea.get(k) {
-            None => env.push(EnvChange {
-                key: k.clone(),
-                change: "added",
-            }),
-            Some(old) if old != v => env.push(EnvChange {
-                key: k.clone(),
-                change: "changed",
-            }),
-            _ => {}
-        }
-    }
-    for k in ea.keys().filter(|k| !eb.contains_key(*k)) {
-        env.push(EnvChange {
-            key: k.clone(),
-            change: "removed",
-        });
-    }
-    env.sort_by(|x, y| x.key.cmp(&y.key));
-    env
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DiffQuery {
-    from: Option<i64>,
-    to: Option<i64>,
-}
-
-/// `GET /stacks/{name}/diff?from=A&to=B`: what changed between two versions.
-pub async fn diff(
-    ctx: Ctx,
-    Path(name): Path<String>,
-    Query(q): Query<DiffQuery>,
-) -> AppResult<Response> {
-    let name = name_or_404(&name)?;
-    let history = db::stacks::history(&ctx.state.db, &name).await?;
-    let newest = history
-        .first()
-        .ok_or_else(|| AppError::NotFound(format!("berth holds no version of {name}.")))?;
-    let to = q.to.unwrap_or(newest.version);
-    let from = q.from.unwrap_or(to - 1).max(1);
-    let find = |v: i64| {
-        history
-            .iter()
-            .find(|h| h.version == v)
-            .ok_or_else(|| AppError::NotFound(format!("Stack {name} has no version {v}.")))
-    };
-    let (a, b) = (find(from)?, find(to)?);
-    let env = env_changes(&a.env, &b.env);
-    // a line diff of two 1 MiB texts is CPU work: off the async threads
-    let (old, new) = (a.compose.clone(), b.compose.clone());
-    let compose_diff = tokio::task::spawn_blocking(move || textdiff::hunks(&old, &new, 3))
-        .await
-        .map_err(|e| AppError::Internal(format!("diff failed: {e}")))?;
-    Ok(DiffPage {
-        layout: ctx.layout(format!("{name}: version {from} → {to}"), "stacks"),
-        compose_diff,
-        versions: history.iter().map(|h| h.version).collect(),
-        env,
-        from,
-        to,
-        name,
-    }
-    .into_response())
 }
 
 /// `POST /stacks/{name}/history/delete`: forget every stored version (the swarm is untouched).

@@ -7,6 +7,7 @@
 
 mod deploy;
 mod detail;
+mod diff;
 mod editor;
 pub mod git;
 mod history;
@@ -101,7 +102,7 @@ pub fn routes() -> Router<AppState> {
         .route(urls::route::STACK_EDIT, get(detail::edit))
         .route(urls::route::STACK_PREVIEW, post(preview::preview))
         .route(urls::route::STACK_DELETE, post(remove::remove))
-        .route(urls::route::STACK_DIFF, get(history::diff))
+        .route(urls::route::STACK_DIFF, get(diff::diff))
         .route(urls::route::STACK_PULL, post(deploy::pull_redeploy))
         .route(urls::route::STACK_HISTORY_DELETE, post(history::forget))
         .route(urls::route::STACK_VERSION, get(history::show))

@@ -10,7 +10,7 @@ use axum::extract::Path;
 use axum::response::{IntoResponse, Response};
 
 use super::deploy::SourceInput;
-use super::history::{EnvChange, env_changes};
+use super::diff::{EnvChange, env_changes};
 use super::name_or_404;
 use crate::compose::{ComposeFile, source};
 use crate::db;

@@ -1,11 +1,14 @@
 //! Git-backed stacks against a real git server (git http-backend on this machine) and a real
 //! swarm: creating one deploys the repository's compose file; a pushed commit is applied by
 //! the poller and by the push webhook (signed; a wrong signature is refused); a commit with a
-//! broken file leaves the swarm untouched and says why; pause stops the poller.
+//! broken file leaves the swarm untouched and says why; pause stops the poller; a repository
+//! over https is trusted with its own CA only (and its source edited); several compose files
+//! merge like `docker stack deploy -c a -c b`.
 
 mod create;
 mod maker;
 mod https;
+mod merge;
 mod sync;
 
 use crate::harness::app::{Client, Resp};
