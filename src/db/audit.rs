@@ -104,6 +104,8 @@ pub enum Action {
     RegistryRemove,
     /// a git-backed stack was created
     StackGitCreate,
+    /// a git-backed stack's source was changed (a sync follows)
+    StackGitEdit,
     /// a git-backed stack synced (by hand, on its interval or on a push webhook)
     StackGitSync,
     StackGitPause,
@@ -192,6 +194,7 @@ impl Action {
         Action::RegistryTest,
         Action::RegistryRemove,
         Action::StackGitCreate,
+        Action::StackGitEdit,
         Action::StackGitSync,
         Action::StackGitPause,
         Action::StackGitResume,
@@ -274,6 +277,7 @@ impl Action {
             Action::RegistryTest => "registry.test",
             Action::RegistryRemove => "registry.remove",
             Action::StackGitCreate => "stack.git.create",
+            Action::StackGitEdit => "stack.git.edit",
             Action::StackGitSync => "stack.git.sync",
             Action::StackGitPause => "stack.git.pause",
             Action::StackGitResume => "stack.git.resume",

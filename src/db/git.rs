@@ -155,6 +155,56 @@ pub async fn insert(db: &SqlitePool, s: &NewSource<'_>) -> sqlx::Result<bool> {
     Ok(res.rows_affected() == 1)
 }
 
+/// What an edit does with the stored access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenChange<'a> {
+    Keep,
+    Set(&'a str),
+    Forget,
+}
+
+/// A changed source: every field but the stack, the webhook and the history.
+pub struct Changed<'a> {
+    pub repo: &'a Repo,
+    pub token: TokenChange<'a>,
+    pub env: &'a str,
+    pub prune: bool,
+    pub interval_secs: Option<i64>,
+}
+
+/// Stores a changed source and forgets the commit last fetched (the next sync deploys the
+/// ref's commit with the new fields even when it is the same); `false` when the stack has no
+/// git source.
+pub async fn update(db: &SqlitePool, stack: &str, c: &Changed<'_>) -> sqlx::Result<bool> {
+    let sealer = super::sealer(db)?;
+    let (set_token, token) = match c.token {
+        TokenChange::Keep => (false, None),
+        TokenChange::Set(t) => (true, Some(sealer.seal(TOKEN, t.as_bytes()))),
+        TokenChange::Forget => (true, None),
+    };
+    let res = sqlx::query(
+        "UPDATE git_sources SET url = ?, ref_kind = ?, ref_name = ?, compose_paths = ?, env_path = ?,
+                token = CASE WHEN ? THEN ? ELSE token END, env = ?, prune = ?, interval_secs = ?,
+                ca_pem = ?, last_sha = NULL
+         WHERE stack = ?",
+    )
+    .bind(&c.repo.url)
+    .bind(c.repo.git_ref.kind())
+    .bind(c.repo.git_ref.name())
+    .bind(c.repo.compose_paths.join("\n"))
+    .bind(c.repo.env_path.as_deref())
+    .bind(set_token)
+    .bind(token)
+    .bind(sealer.seal(ENV, c.env.as_bytes()))
+    .bind(c.prune)
+    .bind(c.interval_secs)
+    .bind(c.repo.ca_pem.as_deref())
+    .bind(stack)
+    .execute(db)
+    .await?;
+    Ok(res.rows_affected() == 1)
+}
+
 pub async fn get(db: &SqlitePool, stack: &str) -> sqlx::Result<Option<Source>> {
     let row: Option<Row> = sqlx::query_as("SELECT * FROM git_sources WHERE stack = ?")
         .bind(stack)

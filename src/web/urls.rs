@@ -325,6 +325,7 @@ pub mod route {
     pub const HOOK: &str = "/hooks/{token}";
     pub const STACK_GIT_SYNC: &str = "/stacks/{name}/git/sync";
     pub const STACK_GIT_PAUSE: &str = "/stacks/{name}/git/pause";
+    pub const STACK_GIT_EDIT: &str = "/stacks/{name}/git/edit";
     pub const GIT_HOOK: &str = "/hooks/git/{secret}";
     pub const JOB: &str = "/jobs/{id}";
     pub const JOB_EVENTS: &str = "/jobs/{id}/events";
@@ -494,6 +495,7 @@ mod tests {
             (route::STACK_WEBHOOKS, "webhooks"),
             (route::STACK_GIT_SYNC, "git/sync"),
             (route::STACK_GIT_PAUSE, "git/pause"),
+            (route::STACK_GIT_EDIT, "git/edit"),
         ];
         assert_eq!(stack("web"), fill(route::STACK, &name));
         for (pattern, action) in stack_actions {

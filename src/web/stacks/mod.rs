@@ -44,6 +44,12 @@ pub const POLICY: &[Rule] = &[
         urls::route::STACK_GIT_PAUSE,
         Need::Stack(Act::Deploy),
     ),
+    rule("GET", urls::route::STACK_GIT_EDIT, Need::Stack(Act::Deploy)),
+    rule(
+        "POST",
+        urls::route::STACK_GIT_EDIT,
+        Need::Stack(Act::Deploy),
+    ),
     rule("GET", urls::route::STACK, Need::Read),
     rule("POST", urls::route::STACK, Need::Stack(Act::Deploy)),
     rule("GET", urls::route::STACK_LIVE, Need::Read),
@@ -97,6 +103,10 @@ pub fn routes() -> Router<AppState> {
         .route(urls::STACKS_NEW_GIT, post(git::create))
         .route(urls::route::STACK_GIT_SYNC, post(git::sync_now))
         .route(urls::route::STACK_GIT_PAUSE, post(git::pause))
+        .route(
+            urls::route::STACK_GIT_EDIT,
+            get(git::edit_form).post(git::edit),
+        )
         .route(urls::route::STACK, get(detail::show).post(deploy::update))
         .route(urls::route::STACK_LIVE, get(detail::live))
         .route(urls::route::STACK_EDIT, get(detail::edit))

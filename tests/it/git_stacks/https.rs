@@ -30,7 +30,12 @@ async fn an_https_repository_deploys_with_its_ca_and_is_refused_with_a_certifica
     );
     page.lacks(token);
     assert_eq!(versions(&app, &name).await, 0);
-    assert!(berth::db::git::get(&app.state.db, &name).await.unwrap().is_none());
+    assert!(
+        berth::db::git::get(&app.state.db, &name)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(swarm_objects(lab, &name).is_empty());
 
     // a CA that is not a certificate, or one for a plain http URL: refused on the form
@@ -71,12 +76,52 @@ async fn an_https_repository_deploys_with_its_ca_and_is_refused_with_a_certifica
             .unwrap();
     assert_eq!(stored.as_deref().map(str::trim), Some(ca.trim()));
 
-    // a later commit is synced over https with the same CA
+    // the source's form, filled in: the CA shown, the token never
+    let form = app
+        .get(&format!("/stacks/{name}/git/edit"))
+        .await
+        .expect(200);
+    form.contains("BEGIN CERTIFICATE")
+        .contains("berth holds one")
+        .lacks(token);
+    let fields = |ca: &str| {
+        vec![
+            ("url", repo.url.clone()),
+            ("ref", "main".to_string()),
+            ("compose_paths", "deploy/stack.yml".to_string()),
+            ("env_path", ".env".to_string()),
+            ("prune", "yes".to_string()),
+            ("ca_pem", ca.to_string()),
+        ]
+    };
+    let edit = format!("/stacks/{name}/git/edit");
+    // changed to trust no CA of its own: saved, but the sync is refused; the swarm keeps v1
+    let no_ca = fields("");
+    let no_ca: Vec<(&str, &str)> = no_ca.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post(&edit, &no_ca)
+        .await
+        .expect_redirect(&format!("/stacks/{name}"));
+    let page = app.get(&format!("/stacks/{name}")).await.expect(200);
+    assert_eq!(testid(&page.body, "git-sync-result"), "failed");
+    assert!(
+        testid(&page.body, "git-sync-message").contains("certificate is not trusted"),
+        "{}",
+        testid(&page.body, "git-sync-message")
+    );
+    page.lacks("data-testid=\"git-has-ca\"").contains(">token<");
+    assert_eq!(versions(&app, &name).await, 1);
+    assert_eq!(replicas(lab, &service), 1);
+
+    // the CA again, and a new commit: fetched over https and deployed
     repo.commit(&[("deploy/stack.yml", &compose("2"))], "two replicas");
-    app.post(&format!("/stacks/{name}/git/sync"), &[])
+    let with_ca = fields(&ca);
+    let with_ca: Vec<(&str, &str)> = with_ca.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    app.post(&edit, &with_ca)
         .await
         .expect_redirect(&format!("/stacks/{name}/versions/2"));
     converged(lab, &service, 2).await;
+    let audit = app.audit_actions().await;
+    assert!(audit.contains(&("stack.git.edit".into(), name.clone(), "ok".into())));
     app.post(&format!("/stacks/{name}/delete"), &[("confirm", "yes")])
         .await;
 }

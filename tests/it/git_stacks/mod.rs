@@ -6,8 +6,8 @@
 //! merge like `docker stack deploy -c a -c b`.
 
 mod create;
-mod maker;
 mod https;
+mod maker;
 mod merge;
 mod sync;
 

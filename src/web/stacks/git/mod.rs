@@ -1,27 +1,30 @@
 //! Git-backed stacks on the web: the form that creates one (a section of `/stacks/new`,
-//! posting to `/stacks/new/git`), the stack page's git section with "sync now" and "pause
-//! sync", and the push webhook `POST /hooks/git/{secret}` (public: the secret URL and a
-//! GitHub, GitLab or Gitea signature stand in for a session). The work is in
-//! [`crate::stack::git`].
+//! posting to `/stacks/new/git`) and the same form to change a source ([`edit`]), the stack
+//! page's git section with "sync now" and "pause sync" ([`page`]), and the push webhook
+//! `POST /hooks/git/{secret}` ([`hook`]; public: the secret URL and a GitHub, GitLab or Gitea
+//! signature stand in for a session). The work is in [`crate::stack::git`].
+
+mod edit;
+mod hook;
+mod page;
+
+pub use edit::{edit, edit_form};
+pub use hook::{HOOK_BODY_LIMIT, webhook};
+pub use page::{GitView, PauseForm, pause, sync_now, view};
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Json, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::name_or_404;
-use crate::AppState;
 use crate::compose::limits;
 use crate::db;
 use crate::db::audit::{Action, Outcome};
-use crate::docker::time::{age, format_utc};
 use crate::error::{AppError, AppResult};
-use crate::git::{GitRef, Repo};
-use crate::stack::git::{MIN_INTERVAL, Synced, Trigger, hook, short};
+use crate::git::Repo;
+use crate::stack::git::{MIN_INTERVAL, Synced, Trigger};
 use crate::stack::jobs::Who;
 use crate::web::page::{Ctx, FlashKind, Layout};
 use crate::web::policy::{Caller, claim};
@@ -29,8 +32,6 @@ use crate::web::urls;
 
 /// Longest interval text (`90s`, `5m`).
 const MAX_INTERVAL_TEXT: usize = 32;
-/// Largest webhook body read (push payloads list the commits).
-pub const HOOK_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The create form's fields (all text; checked in [`GitFormView::check`]).
 #[derive(Debug, Default, Deserialize)]
@@ -51,6 +52,10 @@ pub struct GitForm {
     pub team: String,
     /// CA certificates (PEM) of the repository's server, besides Mozilla's roots
     pub ca_pem: String,
+    /// editing: `yes` drops the stored token (an empty `token` keeps it)
+    pub forget_token: String,
+    /// editing: `yes` drops the stored variables (an empty `env` keeps them)
+    pub forget_env: String,
 }
 
 /// The form as shown: the values typed (never the token) and the problems of each field.
@@ -67,6 +72,14 @@ pub struct GitFormView {
     pub prune: bool,
     pub ca_pem: String,
     pub errors: Vec<(&'static str, String)>,
+    /// where the form posts: a new stack, or an existing stack's source
+    pub action: String,
+    /// changing an existing stack's source (its name is fixed)
+    pub editing: bool,
+    /// editing: berth holds a token for it
+    pub has_token: bool,
+    /// editing: the names of the variables berth holds for it (values never shown here)
+    pub env_keys: Vec<String>,
 }
 
 impl GitFormView {
@@ -84,6 +97,10 @@ impl GitFormView {
             prune: true,
             ca_pem: String::new(),
             errors: Vec::new(),
+            action: urls::STACKS_NEW_GIT.to_string(),
+            editing: false,
+            has_token: false,
+            env_keys: Vec::new(),
         }
     }
 
@@ -105,6 +122,10 @@ impl GitFormView {
                 String::new()
             },
             errors: Vec::new(),
+            action: urls::STACKS_NEW_GIT.to_string(),
+            editing: false,
+            has_token: false,
+            env_keys: Vec::new(),
         }
     }
 
@@ -132,7 +153,8 @@ struct Checked {
 }
 
 /// Checks every field against its limits (sizes first) and shape; all problems at once.
-fn check(f: &GitForm, view: &mut GitFormView) -> Option<Checked> {
+/// `keeps_token`: an edit keeps a stored token (it must then go over https too).
+fn check(f: &GitForm, view: &mut GitFormView, keeps_token: bool) -> Option<Checked> {
     let errors = &mut view.errors;
     let name = f.name.trim();
     if let Err(m) = crate::compose::source::stack_name_rules(name) {
@@ -174,7 +196,7 @@ fn check(f: &GitForm, view: &mut GitFormView) -> Option<Checked> {
         },
     };
     let token = f.token.trim();
-    if !token.is_empty()
+    if (!token.is_empty() || keeps_token)
         && let Err(m) = crate::git::token_may_go_to(f.url.trim())
     {
         errors.push(("token", m));
@@ -229,7 +251,7 @@ fn refused(ctx: &Ctx, form: GitFormView) -> Response {
 /// nothing kept.
 pub async fn create(ctx: Ctx, caller: Caller, Form(f): Form<GitForm>) -> AppResult<Response> {
     let mut view = GitFormView::from(&f);
-    let Some(c) = check(&f, &mut view) else {
+    let Some(c) = check(&f, &mut view, false) else {
         return Ok(refused(&ctx, view));
     };
     let db = &ctx.state.db;
@@ -312,217 +334,4 @@ fn who(ctx: &Ctx) -> Who {
         username: ctx.session.username.clone(),
         ip: ctx.ip.clone(),
     }
-}
-
-/// `POST /stacks/{name}/git/sync`: syncs now and says how it went.
-pub async fn sync_now(ctx: Ctx, Path(name): Path<String>) -> AppResult<Response> {
-    let name = name_or_404(&name)?;
-    if db::git::get(&ctx.state.db, &name).await?.is_none() {
-        return Err(AppError::NotFound(format!(
-            "{name} does not follow a repository."
-        )));
-    }
-    let synced = ctx.state.git.sync(&name, Trigger::Manual, who(&ctx)).await;
-    let kind = match synced {
-        Synced::Deployed { .. } | Synced::Unchanged | Synced::Queued => FlashKind::Ok,
-        _ => FlashKind::Error,
-    };
-    let to = match &synced {
-        Synced::Deployed { version, .. } => urls::stack_version(&name, version),
-        _ => urls::stack(&name),
-    };
-    Ok(ctx
-        .redirect_with(&to, kind, &format!("Sync of {name}: {}.", synced.message()))
-        .await)
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct PauseForm {
-    /// `yes`: pause; anything else: resume
-    paused: String,
-}
-
-/// `POST /stacks/{name}/git/pause`: pauses (`paused=yes`) or resumes automatic syncs.
-pub async fn pause(
-    ctx: Ctx,
-    Path(name): Path<String>,
-    Form(f): Form<PauseForm>,
-) -> AppResult<Response> {
-    let name = name_or_404(&name)?;
-    let paused = f.paused == "yes";
-    if !db::git::set_paused(&ctx.state.db, &name, paused).await? {
-        return Err(AppError::NotFound(format!(
-            "{name} does not follow a repository."
-        )));
-    }
-    let (action, text) = if paused {
-        (
-            Action::StackGitPause,
-            "Sync paused: neither the interval nor a push webhook deploys a new commit until you resume it.",
-        )
-    } else {
-        (Action::StackGitResume, "Sync resumed.")
-    };
-    ctx.audit(action, &name, Outcome::Ok, None).await;
-    Ok(ctx
-        .redirect_with(&urls::stack(&name), FlashKind::Ok, text)
-        .await)
-}
-
-/// The stack page's git section.
-pub struct GitView {
-    pub url: String,
-    pub ref_kind: &'static str,
-    pub ref_name: String,
-    pub compose_paths: String,
-    pub env_path: String,
-    pub paused: bool,
-    pub interval: String,
-    pub running: bool,
-    pub last_when: String,
-    pub last_ago: String,
-    pub last_result: String,
-    pub last_message: String,
-    pub commit_sha: String,
-    pub commit_short: String,
-    pub commit_subject: String,
-    pub commit_author: String,
-    pub hook_url: String,
-    pub hook_secret: String,
-    pub has_token: bool,
-    pub has_ca: bool,
-}
-
-impl GitView {
-    pub fn result_class(&self) -> &'static str {
-        match self.last_result.as_str() {
-            "deployed" | "unchanged" => "pill-ok",
-            "invalid" | "failed" | "refused" => "pill-bad",
-            _ => "pill-info",
-        }
-    }
-}
-
-/// The git section of `stack`'s page, if it follows a repository.
-pub async fn view(state: &AppState, stack: &str) -> AppResult<Option<GitView>> {
-    let Some(s) = db::git::get(&state.db, stack).await? else {
-        return Ok(None);
-    };
-    let interval = s
-        .interval_secs
-        .map(|n| n as u64)
-        .unwrap_or(state.git.default_interval().as_secs());
-    let commit = s.commit.clone().unwrap_or_default();
-    let last = s.last.clone();
-    Ok(Some(GitView {
-        url: s.repo.url.clone(),
-        ref_kind: s.repo.git_ref.kind(),
-        ref_name: s.repo.git_ref.name().to_string(),
-        compose_paths: s.repo.compose_paths.join(", "),
-        env_path: s.repo.env_path.clone().unwrap_or_default(),
-        paused: s.paused,
-        interval: crate::syntax::duration::duration_string(interval as i64 * 1_000_000_000),
-        running: state.git.is_running(stack),
-        last_when: last.as_ref().map(|l| format_utc(l.at)).unwrap_or_default(),
-        last_ago: last.as_ref().map(|l| age(l.at)).unwrap_or_default(),
-        last_result: last.as_ref().map(|l| l.result.clone()).unwrap_or_default(),
-        last_message: last.map(|l| l.message).unwrap_or_default(),
-        commit_short: short(&commit.sha).to_string(),
-        commit_sha: commit.sha,
-        commit_subject: commit.message,
-        commit_author: commit.author,
-        hook_url: urls::git_hook(&s.hook_secret),
-        hook_secret: s.hook_secret,
-        has_token: s.token.is_some(),
-        has_ca: s.repo.ca_pem.is_some(),
-    }))
-}
-
-/// `POST /hooks/git/{secret}`: a push from the repository's host. Answers JSON: 404 for an
-/// unknown secret, 401 without a signature, 403 for a wrong one, 202 with how the sync went
-/// (or why it was skipped: paused, or a push to another ref).
-pub async fn webhook(
-    State(state): State<AppState>,
-    Path(secret): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let answer = |status: StatusCode, text: &str| {
-        (status, Json(serde_json::json!({ "status": text }))).into_response()
-    };
-    if secret.len() > 128 {
-        return answer(StatusCode::NOT_FOUND, "no such webhook");
-    }
-    let source = match db::git::by_hook(&state.db, &secret).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return answer(StatusCode::NOT_FOUND, "no such webhook"),
-        Err(e) => {
-            tracing::error!("git webhook: cannot read the git sources: {e}");
-            return answer(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
-        }
-    };
-    let header = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let stack = source.stack.clone();
-    match hook::verify(header, &body, &source.hook_secret) {
-        hook::Verdict::Valid(_) => {}
-        hook::Verdict::Unsigned => {
-            return answer(
-                StatusCode::UNAUTHORIZED,
-                "signature required: X-Hub-Signature-256, X-Gitea-Signature or X-Gitlab-Token",
-            );
-        }
-        hook::Verdict::Wrong(format) => {
-            tracing::warn!(stack, "git webhook: a wrong {format} signature was refused");
-            return answer(StatusCode::FORBIDDEN, "wrong signature");
-        }
-    }
-    // the hook acts for the account that made the git stack, while it may deploy it
-    if let Some(maker) = source.username.as_deref() {
-        match claim::maker_may_deploy(&state, maker, &stack).await {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(
-                    stack,
-                    "git webhook: its maker may no longer deploy the stack"
-                );
-                return answer(
-                    StatusCode::FORBIDDEN,
-                    "the account that made this git stack may no longer deploy it",
-                );
-            }
-            Err(e) => {
-                tracing::error!("git webhook: cannot read its maker's role: {e}");
-                return answer(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
-            }
-        }
-    }
-    if source.paused {
-        return answer(StatusCode::ACCEPTED, "sync is paused");
-    }
-    if let (Some(pushed), GitRef::Branch(_) | GitRef::Tag(_)) =
-        (hook::pushed_ref(&body), &source.repo.git_ref)
-        && pushed != source.repo.git_ref.remote_name()
-    {
-        return answer(StatusCode::ACCEPTED, "a push to another ref: ignored");
-    }
-    let who = Who {
-        username: "git webhook".into(),
-        ip: None,
-    };
-    let synced = state.git.sync(&stack, Trigger::Hook, who).await;
-    let mut body = serde_json::json!({
-        "status": synced.result(),
-        "message": synced.message(),
-    });
-    if let Synced::Deployed { version, commit } = &synced {
-        body["version"] = (*version).into();
-        body["commit"] = commit.sha.clone().into();
-    }
-    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
