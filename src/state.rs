@@ -43,6 +43,8 @@ pub struct Inner {
     pub agents: crate::agent::hub::Hub,
     /// The consoles open now, per user (bounded).
     pub consoles: crate::web::console::Consoles,
+    /// OpenID Connect: the provider's discovery and keys, cached; the sign-in page's link.
+    pub oidc: crate::auth::oidc::provider::Cache,
     needs_setup: AtomicBool,
     plain_http_noted: AtomicBool,
     shutdown: tokio::sync::watch::Sender<bool>,
@@ -87,6 +89,7 @@ impl AppState {
             alerts: crate::alerts::Alerts::new(),
             agents,
             consoles: Default::default(),
+            oidc: Default::default(),
             db,
             docker,
             model,
@@ -107,6 +110,9 @@ impl AppState {
         if let Some(path) = state.config.admin_password_file.clone() {
             state.create_admin_from_file(&path).await?;
         }
+        state
+            .oidc
+            .set_link(crate::db::oidc::enabled_name(&state.db).await?);
         let interrupted = crate::db::stacks::fail_interrupted(&state.db).await?;
         if interrupted > 0 {
             tracing::warn!(

@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod attempt;
+pub mod oidc;
 pub mod password;
 pub mod roles;
 pub mod setup;

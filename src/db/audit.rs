@@ -43,6 +43,12 @@ pub enum Action {
     AuthTotpEnable,
     /// an account turned its TOTP off (password and code)
     AuthTotpDisable,
+    /// a sign-in through the OpenID Connect provider (detail: the role and teams it gave)
+    AuthOidcLogin,
+    /// an OpenID Connect sign-in refused (detail: why)
+    AuthOidcRefused,
+    /// an admin changed the OpenID Connect settings (the client secret is never recorded)
+    AuthOidcSettings,
     /// the first admin was created from BERTH_ADMIN_PASSWORD_FILE
     SetupPasswordFile,
     /// a form without a valid CSRF token was refused
@@ -149,6 +155,9 @@ impl Action {
         Action::AuthTotp,
         Action::AuthTotpEnable,
         Action::AuthTotpDisable,
+        Action::AuthOidcLogin,
+        Action::AuthOidcRefused,
+        Action::AuthOidcSettings,
         Action::SetupPasswordFile,
         Action::PolicyRefused,
         Action::UserCreate,
@@ -231,6 +240,9 @@ impl Action {
             Action::AuthTotp => "auth.totp",
             Action::AuthTotpEnable => "auth.totp_enable",
             Action::AuthTotpDisable => "auth.totp_disable",
+            Action::AuthOidcLogin => "auth.oidc.login",
+            Action::AuthOidcRefused => "auth.oidc.refused",
+            Action::AuthOidcSettings => "auth.oidc.settings",
             Action::SetupPasswordFile => "setup.password_file",
             Action::CsrfRefused => "csrf.refused",
             Action::PolicyRefused => "policy.refused",

@@ -8,6 +8,7 @@ pub mod api_tokens;
 pub mod audit;
 pub mod devices;
 pub mod git;
+pub mod oidc;
 pub mod registries;
 pub mod sessions;
 pub mod stacks;

@@ -9,6 +9,20 @@ pub const MAX_TEAM_NAME_LEN: usize = 64;
 /// At most this many teams (the settings page lists them all).
 pub const MAX_TEAMS: i64 = 500;
 
+/// A team name: 1 to 64 characters from letters, digits and `. _ -`.
+pub fn check_team_name(name: &str) -> Result<(), &'static str> {
+    if name.is_empty() || name.len() > MAX_TEAM_NAME_LEN {
+        return Err("A team name has 1 to 64 characters.");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err("A team name may contain only letters, digits and . _ -");
+    }
+    Ok(())
+}
+
 /// What the route gate needs to know of an account.
 #[derive(Debug, Clone)]
 pub struct Principal {

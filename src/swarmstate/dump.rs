@@ -23,6 +23,8 @@ pub const SKIPPED: &[&str] = &[
     "trusted_devices",
     "login_pending",
     "secret_key_check",
+    // OIDC sign-ins under way (ten minutes at most)
+    "oidc_logins",
 ];
 
 /// Tables kept only in part: the newest rows (by rowid) up to the limit. The audit log may

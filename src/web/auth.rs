@@ -39,6 +39,8 @@ struct LoginPage<'a> {
     error: Option<String>,
     username: String,
     next: String,
+    /// the OpenID Connect provider's name while sign-in with it is on
+    oidc: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,6 +109,7 @@ pub(super) fn login_page(
         error,
         username,
         next,
+        oidc: state.oidc.link(),
     };
     page(status, p.render())
 }
@@ -415,7 +418,8 @@ pub async fn login(
     .await
 }
 
-/// Starts a session, remembers the browser as trusted, and redirects.
+/// Starts a session, remembers the browser as trusted, and redirects (the password login's
+/// and the OpenID Connect sign-in's one way in).
 pub(super) async fn sign_in(
     state: &AppState,
     user_id: i64,

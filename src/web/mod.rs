@@ -25,6 +25,7 @@ pub mod live;
 pub mod metrics;
 pub mod nodes;
 pub mod objects;
+pub mod oidc;
 pub mod page;
 pub mod policy;
 pub mod registries;
@@ -82,6 +83,7 @@ pub const POLICIES: &[&[policy::Rule]] = &[
     teams::POLICY,
     totp::POLICY,
     console::POLICY,
+    oidc::POLICY,
     api::POLICY,
 ];
 
@@ -135,6 +137,7 @@ pub fn router_with(
         .route(urls::SETUP, get(auth::setup_form).post(auth::setup))
         .route(urls::LOGIN, get(auth::login_form).post(auth::login))
         .route(urls::LOGIN_TOTP, get(totp::login_form).post(totp::login))
+        .merge(oidc::public_routes())
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT));
 
     let pages = Router::new()
@@ -160,6 +163,7 @@ pub fn router_with(
         .merge(objects::routes())
         .merge(teams::routes())
         .merge(totp::routes())
+        .merge(oidc::routes())
         .merge(console::routes())
         .merge(extra);
 

@@ -35,19 +35,7 @@ pub fn routes() -> axum::Router<crate::AppState> {
         .route(urls::SETTINGS_STACK_OWNER, post(stack_owner))
 }
 
-/// A team name: 1 to 64 characters from letters, digits and `. _ -`.
-pub fn check_team_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() || name.len() > db::teams::MAX_TEAM_NAME_LEN {
-        return Err("A team name has 1 to 64 characters.");
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err("A team name may contain only letters, digits and . _ -");
-    }
-    Ok(())
-}
+pub use crate::db::teams::check_team_name;
 
 /// A role from a form field (at most a few bytes are looked at).
 pub fn parse_role(raw: &str) -> Result<Role, AppError> {

@@ -207,6 +207,12 @@ pub fn settings_team_delete(id: i64) -> String {
 /// which team owns a stack (admins)
 pub const SETTINGS_STACK_OWNER: &str = "/settings/stack-owner";
 
+/// OpenID Connect sign-in: sent to the provider, and back from it
+pub const OIDC_START: &str = "/auth/oidc/start";
+pub const OIDC_CALLBACK: &str = "/auth/oidc/callback";
+/// the OpenID Connect settings (admins)
+pub const SETTINGS_OIDC: &str = "/settings/oidc";
+
 /// the API tokens: the list is on the settings page, created here
 pub const SETTINGS_TOKENS: &str = "/settings/tokens";
 

@@ -2,6 +2,8 @@
 //! browsers); manage local accounts. Each of these asks for the current password, checked under
 //! the same throttle reservation as a sign-in (keyed by the signed-in user).
 
+pub mod oidc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use std::time::Duration;
@@ -67,6 +69,9 @@ struct SettingsPage {
     teams: Vec<db::teams::Team>,
     roles: [&'static str; 4],
     totp: TotpView,
+    /// OpenID Connect sign-in (admins only; `None` for others)
+    oidc: Option<oidc::View>,
+    oidc_error: Option<String>,
 }
 
 async fn render(
@@ -123,6 +128,12 @@ async fn render(
         },
         roles: Role::ALL.map(Role::as_str),
         totp,
+        oidc: if ctx.session.is_admin {
+            Some(oidc::View::load(&ctx.state).await?)
+        } else {
+            None
+        },
+        oidc_error: None,
     })
 }
 
@@ -141,6 +152,14 @@ pub(super) async fn with_totp_error(
         retry_after,
     }
     .respond(page))
+}
+
+/// The page with the OpenID Connect form as typed and why it was not saved.
+pub async fn with_oidc(ctx: &Ctx, view: oidc::View, error: String) -> AppResult<Response> {
+    let mut page = render(ctx, None, None, String::new()).await?;
+    page.oidc = Some(view);
+    page.oidc_error = Some(error);
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 pub async fn show(ctx: Ctx) -> AppResult<Response> {
