@@ -22,6 +22,7 @@ mod live;
 mod model;
 mod nodes;
 mod objects;
+mod oidc;
 mod policy;
 mod private_images;
 mod process;

@@ -19,6 +19,11 @@ impl Http {
         }
     }
 
+    /// A cookie this client holds.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.get(name).cloned()
+    }
+
     pub async fn get(&mut self, path: &str) -> Answer {
         self.send("GET", path, None, &[]).await
     }

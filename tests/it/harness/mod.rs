@@ -8,6 +8,7 @@ pub mod curl;
 pub mod git;
 pub mod http;
 pub mod lab;
+pub mod oidc;
 pub mod process;
 pub mod proxy;
 pub mod registry;
