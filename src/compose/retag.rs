@@ -27,13 +27,54 @@ pub fn retag(
     image: &str,
 ) -> Result<Retagged, String> {
     let wanted = parse_target(image)?;
+    retag_one(compose, env, &wanted, image)?
+        .ok_or_else(|| format!("no service of this stack runs an image of {image}"))
+}
+
+/// [`retag`] over a stack's compose files in merge order (the first file, then the ones merged
+/// on top, as `docker stack deploy -c a -c b`): each file that names the repository is rewritten
+/// (a tag set in an override is changed there too, so it cannot win over the new one), the
+/// others stay as they are. An error when no file names it.
+pub fn retag_files(
+    files: &[&str],
+    env: &BTreeMap<String, String>,
+    image: &str,
+) -> Result<Vec<Retagged>, String> {
+    let wanted = parse_target(image)?;
+    let mut out = Vec::with_capacity(files.len());
+    let mut any = false;
+    for (i, text) in files.iter().enumerate() {
+        // an override file may set no service at all
+        let edited = if i > 0 && text.trim().is_empty() {
+            None
+        } else {
+            retag_one(text, env, &wanted, image)?
+        };
+        any |= edited.is_some();
+        out.push(edited.unwrap_or_else(|| Retagged {
+            compose: text.to_string(),
+            services: Vec::new(),
+        }));
+    }
+    if !any {
+        return Err(format!("no service of this stack runs an image of {image}"));
+    }
+    Ok(out)
+}
+
+/// One file's rewrite; `None` when no service of it runs `wanted`'s repository.
+fn retag_one(
+    compose: &str,
+    env: &BTreeMap<String, String>,
+    wanted: &Named,
+    image: &str,
+) -> Result<Option<Retagged>, String> {
     let root = yaml::parse(compose)
         .map_err(|e| format!("the stored compose file cannot be read: {e}"))?
         .ok_or("the stored compose file is empty")?;
-    let services = root
-        .get("services")
-        .and_then(|s| s.as_map())
-        .ok_or("the stored compose file has no services")?;
+    let Some(services) = root.get("services").and_then(|s| s.as_map()) else {
+        return Ok(None);
+    };
     let lookup = |k: &str| env.get(k).cloned();
     // (line, column, service) of each image value to replace
     let mut edits: Vec<(u32, u32, String)> = Vec::new();
@@ -45,12 +86,12 @@ pub fn retag(
         let Ok(value) = substitute_within(raw, &lookup, limits::MAX_INTERPOLATED_VALUE) else {
             continue;
         };
-        if reference::parse_normalized_named(&value).is_ok_and(|n| same_repository(&n, &wanted)) {
+        if reference::parse_normalized_named(&value).is_ok_and(|n| same_repository(&n, wanted)) {
             edits.push((node.pos.line, node.pos.column, entry.key.clone()));
         }
     }
     if edits.is_empty() {
-        return Err(format!("no service of this stack runs an image of {image}"));
+        return Ok(None);
     }
     let mut lines: Vec<String> = compose.split('\n').map(str::to_string).collect();
     // right to left: an edit never moves the position of one still to make
@@ -65,10 +106,10 @@ pub fn retag(
     }
     let out = lines.join("\n");
     verify(&out, env, &edits, image)?;
-    Ok(Retagged {
+    Ok(Some(Retagged {
         compose: out,
         services: edits.into_iter().map(|(_, _, s)| s).collect(),
-    })
+    }))
 }
 
 /// The reference a hook was given: a valid name with a tag or a digest.
@@ -228,6 +269,46 @@ services:
             r.compose,
             "services:\n  a:\n    image: busybox:2\n  b:\n    image: busybox:2\n  c: {image: 'busybox:2', init: true}\n"
         );
+    }
+
+    #[test]
+    fn every_file_of_a_stack_that_names_the_repository_is_rewritten_and_the_others_kept() {
+        let base = "services:\n  web:\n    image: shop/web:1.0\n  db:\n    image: postgres:16\n";
+        let tag_override =
+            "services:\n  web:\n    image: shop/web:1.0-prod\n    deploy: {replicas: 3}\n";
+        let no_image = "services:\n  db:\n    deploy: {replicas: 1}\n";
+        let networks_only = "networks:\n  front: {}\n";
+        let r = retag_files(
+            &[base, tag_override, no_image, networks_only, ""],
+            &env(&[]),
+            "shop/web:1.1",
+        )
+        .unwrap();
+        let texts: Vec<&str> = r.iter().map(|f| f.compose.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                base.replace("shop/web:1.0", "shop/web:1.1").as_str(),
+                tag_override
+                    .replace("shop/web:1.0-prod", "shop/web:1.1")
+                    .as_str(),
+                no_image,
+                networks_only,
+                "",
+            ]
+        );
+        assert_eq!(r[1].services, ["web"]);
+        // only an override names it: still a change
+        let only_override =
+            retag_files(&[no_image, tag_override], &env(&[]), "shop/web:2").unwrap();
+        assert_eq!(only_override[0].compose, no_image);
+        assert!(only_override[1].compose.contains("image: shop/web:2"));
+        assert!(
+            retag_files(&[base, no_image], &env(&[]), "nginx:1")
+                .unwrap_err()
+                .contains("no service")
+        );
+        assert!(retag_files(&[base, "services: ["], &env(&[]), "shop/web:2").is_err());
     }
 
     #[test]

@@ -216,13 +216,22 @@ pub async fn trigger(
         (Trigger::Image(image), Some(v)) => {
             let env = crate::compose::dotenv::parse(&v.env)
                 .map_err(|e| TriggerError::Image(format!("the stored variables: {e}")))?;
-            let retagged = crate::compose::retag::retag(&v.compose, &env, &image)
-                .map_err(TriggerError::Image)?;
-            // the files merged on top are kept as they are (a tag set there still wins)
-            let more = v.more_files();
+            // every file of the version that names the repository (an override's tag too)
+            let mut more = v.more_files();
+            let texts: Vec<&str> = std::iter::once(v.compose.as_str())
+                .chain(more.iter().map(|f| f.text.as_str()))
+                .collect();
+            let mut retagged = crate::compose::retag::retag_files(&texts, &env, &image)
+                .map_err(TriggerError::Image)?
+                .into_iter()
+                .map(|r| r.compose);
+            let compose = retagged.next().unwrap_or_default();
+            for (file, text) in more.iter_mut().zip(retagged) {
+                file.text = text;
+            }
             DeployRequest {
                 stack,
-                compose: retagged.compose,
+                compose,
                 compose_name: v.compose_name,
                 more,
                 env: v.env,

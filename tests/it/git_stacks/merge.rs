@@ -157,3 +157,62 @@ async fn several_compose_files_merge_like_the_cli_and_an_override_commit_is_sync
     app.post(&format!("/stacks/{name}/delete"), &[("confirm", "yes")])
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhooks_new_tag_reaches_a_service_whose_tag_an_override_file_sets() {
+    let (lab, app) = app().await;
+    lab.docker_cli(1, &["tag", "berth-test/busybox:1", "berth-test/busybox:2"])
+        .expect("tag the test image");
+    let server = GitServer::start();
+    let name = unique("gmt");
+    let repo = server.repo(&name);
+    // the override pins the tag too: a new tag written in the first file alone would lose
+    let over =
+        "services:\n  web:\n    image: berth-test/busybox:1\n    deploy:\n      replicas: 1\n";
+    repo.commit(
+        &[("compose.yaml", BASE), ("compose.over.yaml", over)],
+        "base and override",
+    );
+    app.post(
+        "/stacks/new/git",
+        &[
+            ("name", name.as_str()),
+            ("url", repo.url.as_str()),
+            ("ref", "main"),
+            ("compose_paths", "compose.yaml, compose.over.yaml"),
+            ("prune", "yes"),
+        ],
+    )
+    .await
+    .expect_redirect(&format!("/stacks/{name}/versions/1"));
+    let service = format!("{name}_web");
+    converged(lab, &service, 1).await;
+
+    let (token, _) = crate::hooks::make_hook(&app, &name, "plain").await;
+    let served = crate::harness::TestServer::start(app.state.clone()).await;
+    let r = crate::hooks::call(
+        &served.url,
+        &format!("/hooks/{token}?wait=true"),
+        "application/x-www-form-urlencoded",
+        "image=berth-test/busybox:2",
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let body = crate::hooks::json(&r);
+    assert_eq!(body["job"]["status"], "ok", "{body}");
+    assert_eq!(
+        decided(lab, &service)["image"],
+        "berth-test/busybox:2",
+        "the override's tag won over the webhook's"
+    );
+    let more: String = sqlx::query_scalar(
+        "SELECT compose_more FROM stack_versions WHERE stack = ? AND version = 2",
+    )
+    .bind(&name)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert!(more.contains("image: berth-test/busybox:2"), "{more}");
+    app.post(&format!("/stacks/{name}/delete"), &[("confirm", "yes")])
+        .await;
+}
