@@ -23,17 +23,19 @@ pub fn hash_blocking(password: &str) -> Result<String, String> {
 }
 
 /// Verifies on the calling thread: call it from a blocking thread only.
-/// `None` as the hash runs a dummy verification so that unknown user names cost the same time.
+/// `None` as the hash runs a dummy verification so that unknown user names cost the same time;
+/// so does a stored value that is no hash (an account that signs in elsewhere, such as an OIDC
+/// account's `!oidc`): its name is not told apart from a wrong password by the time it takes.
 pub fn verify_blocking(password: &str, stored: Option<&str>) -> bool {
-    let known = stored.is_some();
-    let stored = stored.unwrap_or_else(|| dummy_hash());
-    let Ok(parsed) = PasswordHash::new(stored) else {
+    let real = stored.and_then(|s| PasswordHash::new(s).ok());
+    let usable = real.is_some();
+    let Some(parsed) = real.or_else(|| PasswordHash::new(dummy_hash()).ok()) else {
         return false;
     };
     let ok = Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .is_ok();
-    ok && known
+    ok && usable
 }
 
 /// A hash of a random string nobody knows, so that a miss costs as much as a hit.
@@ -58,5 +60,7 @@ mod tests {
         assert!(verify_blocking("correct horse battery", Some(&h)));
         assert!(!verify_blocking("wrong horse battery", Some(&h)));
         assert!(!verify_blocking("anything", None));
+        assert!(!verify_blocking("anything", Some("!oidc")));
+        assert!(!verify_blocking("", Some("")));
     }
 }
