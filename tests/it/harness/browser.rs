@@ -110,15 +110,27 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
-    /// Text of the first element matching `css`, waiting for it to exist.
+    /// Text of the first element matching `css`, waiting for it to exist. A live part swapped
+    /// in between finding the element and reading it (a stale element) is found again.
     pub async fn text(&self, css: &str) -> String {
-        let el = self
-            .c
-            .wait()
-            .for_element(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("find {css}: {e}"));
-        el.text().await.unwrap()
+        let mut tries = 0;
+        loop {
+            let el = self
+                .c
+                .wait()
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            match el.text().await {
+                Ok(t) => return t,
+                Err(e) if tries < 20 => {
+                    tries += 1;
+                    eprintln!("text of {css}: {e}; finding it again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("text of {css}: {e}"),
+            }
+        }
     }
 
     /// Waits until the page (body text) contains `needle`, up to `secs`.

@@ -90,11 +90,16 @@ async fn the_main_stack_flow_in_a_browser() {
         failures.contains("No such image: berth-test/does-not-exist:1"),
         "{failures}"
     );
-    let backend = b
-        .text(&format!(
-            "tr[data-service='{name}_backend'] [data-testid=replicas]"
-        ))
-        .await;
+    // the live part may still be catching up with the second task: up to 30 s
+    let replicas = format!("tr[data-service='{name}_backend'] [data-testid=replicas]");
+    let mut backend = b.text(&replicas).await;
+    for _ in 0..60 {
+        if backend == "2/2" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        backend = b.text(&replicas).await;
+    }
     assert_eq!(backend, "2/2");
     if let Ok(dir) = std::env::var("BERTH_TEST_SCREENSHOT_DIR") {
         b.screenshot(&std::path::Path::new(&dir).join("stack.png"))
