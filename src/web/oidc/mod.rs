@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::auth::audit_anon as audit;
 use super::policy::{Need, Rule, rule};
 use super::session::ClientIp;
 use super::transport::Via;
@@ -112,27 +113,6 @@ pub(super) fn refused(
             message: message.into(),
         },
     )
-}
-
-pub(super) async fn audit(
-    state: &AppState,
-    who: Option<&str>,
-    ip: Option<&str>,
-    action: Action,
-    outcome: Outcome,
-    detail: &str,
-) {
-    let entry = db::audit::Entry {
-        username: who,
-        ip,
-        action,
-        target: who,
-        outcome,
-        detail: Some(detail),
-    };
-    if let Err(e) = db::audit::record(&state.db, &entry).await {
-        tracing::error!("cannot write audit log entry {action}: {e}");
-    }
 }
 
 /// berth's callback address: BERTH_PUBLIC_URL's origin, else the address this request used
