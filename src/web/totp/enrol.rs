@@ -81,20 +81,7 @@ pub async fn confirm(ctx: Ctx, Form(f): Form<CodeForm>) -> AppResult<Response> {
     let me = ctx.session.username.clone();
     let reservation = match ctx.state.throttle.reserve(&Key::Totp(uid)) {
         Ok(r) => r,
-        Err(wait) => {
-            ctx.audit(
-                Action::AuthTotpEnable,
-                &me,
-                Outcome::Denied,
-                Some("throttled"),
-            )
-            .await;
-            let (status, msg) = signin::refusal(
-                crate::auth::attempt::Refused::Throttled(wait),
-                "wrong codes",
-            );
-            return settings::with_totp_error(&ctx, status, msg, Some(wait)).await;
-        }
+        Err(wait) => return throttled(&ctx, Action::AuthTotpEnable, wait).await,
     };
     let Some((secret, false)) = db::totp::secret(&ctx.state.db, uid).await? else {
         reservation.succeeded();
@@ -176,20 +163,7 @@ pub async fn disable(ctx: Ctx, Form(f): Form<DisableForm>) -> AppResult<Response
     }
     let reservation = match ctx.state.throttle.reserve(&Key::Totp(uid)) {
         Ok(r) => r,
-        Err(wait) => {
-            ctx.audit(
-                Action::AuthTotpDisable,
-                &me,
-                Outcome::Denied,
-                Some("throttled"),
-            )
-            .await;
-            let (status, msg) = signin::refusal(
-                crate::auth::attempt::Refused::Throttled(wait),
-                "wrong codes",
-            );
-            return settings::with_totp_error(&ctx, status, msg, Some(wait)).await;
-        }
+        Err(wait) => return throttled(&ctx, Action::AuthTotpDisable, wait).await,
     };
     let typed = totp::parse(&f.code);
     if use_code(&ctx.state, uid, &typed).await?.is_none() {
@@ -250,4 +224,21 @@ pub async fn reset(ctx: Ctx, Path(id): Path<i64>) -> AppResult<Response> {
             ),
         )
         .await)
+}
+
+/// A code check refused by the login throttle (too many wrong codes): audited, and the
+/// settings page says how long to wait.
+async fn throttled(ctx: &Ctx, action: Action, wait: std::time::Duration) -> AppResult<Response> {
+    ctx.audit(
+        action,
+        &ctx.session.username,
+        Outcome::Denied,
+        Some("throttled"),
+    )
+    .await;
+    let (status, msg) = signin::refusal(
+        crate::auth::attempt::Refused::Throttled(wait),
+        "wrong codes",
+    );
+    settings::with_totp_error(ctx, status, msg, Some(wait)).await
 }
